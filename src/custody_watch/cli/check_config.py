@@ -1,0 +1,40 @@
+"""``custody-watch check-config``: the same validation the daemon does at start."""
+
+from __future__ import annotations
+
+import typer
+
+from custody_watch.cli.app import ConfigOption, app
+from custody_watch.cli.tables import stdout
+from custody_watch.config import config_path, load_settings
+from custody_watch.times import format_duration_spec
+
+
+@app.command("check-config")
+def check_config(config: ConfigOption = None) -> None:
+    """Validate the configuration and say what it would do."""
+    path, explicit = config_path(config)
+    settings = load_settings(config)
+    console = stdout()
+    origin = str(path) if explicit or path.exists() else "built-in defaults"
+    console.print(f"[bold]{origin}[/]: valid")
+    console.print(f"database: {settings.database.url}")
+    console.print(f"scope: {settings.scope.people}; time zone {settings.timezone}")
+    for source in settings.sources:
+        console.print(
+            f"source {source.name} ({source.kind}): poll every "
+            f"{format_duration_spec(source.poll_every)}, stale after "
+            f"{format_duration_spec(source.stale_after)}"
+        )
+    for name, channel in settings.channels.items():
+        console.print(f"channel {name}: {channel.kind}")
+    for severity, policy in settings.escalation.items():
+        ladder = " -> ".join(
+            f"{'+'.join(level.notify)} by {'/'.join(level.channels)}"
+            + (f" (wait {format_duration_spec(level.wait)})" if level.wait else "")
+            for level in policy.levels
+        )
+        console.print(f"escalation {severity}: {ladder}")
+    if not settings.sources:
+        console.print("[yellow]no sources: nothing will be watched[/]")
+    raise typer.Exit(0)

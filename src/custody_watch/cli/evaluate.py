@@ -1,0 +1,84 @@
+"""``custody-watch evaluate RECORDS --at TIME``: the rules over a file, no database."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
+from custody_watch.cli.tables import findings_table, rejections_table, stdout
+from custody_watch.config import load_settings, rules_policy
+from custody_watch.domain import Finding
+from custody_watch.errors import InputError
+from custody_watch.ingest import ReadResult, Rejection, read_records_file
+from custody_watch.rules import evaluate_all
+from custody_watch.times import TimeValueError, local_label, parse_instant, parse_zone, utc_z
+
+
+@app.command()
+def evaluate(
+    records: Annotated[Path, typer.Argument(help="A .csv or .jsonl file of custody records.")],
+    at: Annotated[str, typer.Option("--at", help="Evaluate as of this time (with offset).")],
+    config: ConfigOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+    naive_timezone: Annotated[
+        str | None,
+        typer.Option("--naive-timezone", help="Read times without an offset in this zone."),
+    ] = None,
+) -> None:
+    """Evaluate every rule as of TIME over RECORDS and print the findings."""
+    now = _instant("--at", at)
+    try:
+        naive_zone = parse_zone(naive_timezone) if naive_timezone else None
+    except TimeValueError as exc:
+        raise InputError(f"--naive-timezone: {exc}") from None
+    settings = load_settings(config)
+    policy = rules_policy(settings)
+    result = read_records_file(records, naive_zone=naive_zone, local_zone=policy.zone)
+    findings = evaluate_all(result.detentions, policy, now)
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(as_json(now, findings, result), ensure_ascii=False, indent=1))
+        return
+    console = stdout()
+    console.print(
+        f"As of {local_label(now, policy.zone)} {now.astimezone(policy.zone):%Y}: "
+        f"{len(result.detentions)} detentions, {len(findings)} findings, "
+        f"{len(result.rejected)} rows rejected"
+    )
+    if findings:
+        console.print(findings_table(findings, now, policy.zone))
+    if result.rejected:
+        console.print(rejections_table(result.rejected))
+
+
+def _instant(option: str, text: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except TimeValueError as exc:
+        raise InputError(f"{option}: {exc}") from None
+
+
+def as_json(now: datetime, findings: list[Finding], result: ReadResult) -> dict[str, Any]:
+    return {
+        "at": utc_z(now),
+        "findings": [finding_json(finding) for finding in findings],
+        "rejected": [rejection_json(rejection) for rejection in result.rejected],
+    }
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "custody_ref": finding.custody_ref,
+        "rule": finding.rule,
+        "severity": finding.severity.value,
+        "since": utc_z(finding.since),
+        "detail": finding.detail,
+    }
+
+
+def rejection_json(rejection: Rejection) -> dict[str, Any]:
+    return {"row": rejection.row, "custody_ref": rejection.custody_ref, "error": rejection.error}

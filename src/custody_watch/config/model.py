@@ -1,0 +1,184 @@
+"""The whole configuration as one frozen, typed object. Unknown keys are errors.
+
+Secrets are never in the file: they come from the environment when the daemon is built
+(see ``config.secrets``)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from custody_watch.config.rules import RulesSettings
+from custody_watch.config.types import Duration, Email, Name, Phone, TimeOfDay, ZoneName
+
+M = timedelta(minutes=1)
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class DatabaseSettings(Strict):
+    url: str = "sqlite:///var/custody-watch.db"
+
+
+class WebSettings(Strict):
+    enabled: bool = True
+    listen: str = "127.0.0.1:8080"
+    public_base_url: str = "http://127.0.0.1:8080"
+    ack_link_ttl: Duration = timedelta(hours=24)
+    # A reverse proxy that authenticates users may name them in this header.
+    trusted_user_header: str | None = None
+    metrics_public: bool = True
+
+
+class ScopeSettings(Strict):
+    people: Literal["children", "all"] = "children"
+
+
+class _SourceBase(Strict):
+    name: Name
+    poll_every: Duration = M
+    stale_after: Duration = 15 * M
+    naive_timezone: ZoneName | None = None
+
+
+class FolderSource(_SourceBase):
+    kind: Literal["csv_folder", "jsonl"]
+    path: str
+
+
+class SqlSource(_SourceBase):
+    kind: Literal["sql"]
+    url: str
+    table: str
+    schema_name: str | None = Field(default=None, alias="schema")
+    columns: dict[str, str] = Field(default_factory=dict)
+    updated_at_column: str = "updated_at"
+
+
+class HttpJsonSource(_SourceBase):
+    kind: Literal["http_json"]
+    url: str
+    token_env: str = "CUSTODY_WATCH_HTTP_TOKEN"
+    timeout: Duration = 30 * timedelta(seconds=1)
+    retries: int = 3
+
+
+class SimulatorSource(_SourceBase):
+    kind: Literal["simulator"]
+    seed: int = 1
+    force: str = "SIM"
+    suites: list[str] = Field(default_factory=lambda: ["SIM-C1"])
+    detentions_per_day: int = Field(default=40, ge=1, le=100_000)
+    child_share: float = Field(default=0.08, ge=0.0, le=1.0)
+    failure_rate: float = Field(default=0.15, ge=0.0, le=1.0)
+
+
+Source = Annotated[
+    FolderSource | SqlSource | HttpJsonSource | SimulatorSource, Field(discriminator="kind")
+]
+
+
+class ConsoleChannel(Strict):
+    kind: Literal["console"]
+
+
+class TwilioChannel(Strict):
+    kind: Literal["twilio"]
+    account_sid: str = Field(pattern=r"^AC[0-9a-fA-F]{32}$")
+    from_number: Phone
+    api_base_url: str = "https://api.twilio.com"
+    timeout: Duration = 15 * timedelta(seconds=1)
+
+
+class SmtpChannel(Strict):
+    kind: Literal["smtp"]
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    tls: bool = False
+    from_address: Email
+    timeout: Duration = 30 * timedelta(seconds=1)
+
+
+Channel = Annotated[ConsoleChannel | TwilioChannel | SmtpChannel, Field(discriminator="kind")]
+
+
+class Person(Strict):
+    id: Name
+    name: str
+    phone: Phone | None = None
+    email: Email | None = None
+
+
+class RotaEntry(Strict):
+    """A shift: who holds a role, on which days and hours (local), for which force/suite.
+
+    An entry with ``start``/``end`` is a dated override (cover for sickness or leave): while
+    it applies it replaces the shifts of that role."""
+
+    role: Name
+    person: Name
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = None
+    from_time: TimeOfDay | None = Field(default=None, alias="from")
+    to_time: TimeOfDay | None = Field(default=None, alias="to")
+    force: str | None = None
+    suite: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @model_validator(mode="after")
+    def _hours_come_in_pairs(self) -> RotaEntry:
+        if (self.from_time is None) != (self.to_time is None):
+            raise ValueError("give both 'from' and 'to' hours, or neither")
+        for name, value in (("start", self.start), ("end", self.end)):
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"{name} needs a UTC offset")
+        return self
+
+
+class EscalationLevel(Strict):
+    notify: list[Name] = Field(min_length=1)
+    channels: list[Name] = Field(min_length=1)
+    wait: Duration | None = None
+
+
+class EscalationPolicy(Strict):
+    levels: list[EscalationLevel] = Field(min_length=1)
+    repeat_every: Duration | None = None
+    ack_timeout: Duration = timedelta(hours=2)
+
+
+class DigestSettings(Strict):
+    at: TimeOfDay = time(7, 0)
+    recipients: list[Name] = Field(default_factory=list)
+    channels: list[Name] = Field(default_factory=lambda: ["email"])
+
+
+def _default_escalation() -> dict[str, EscalationPolicy]:
+    level = EscalationLevel(notify=["duty_inspector"], channels=["console"])
+    return {
+        "warning": EscalationPolicy(levels=[level]),
+        "high": EscalationPolicy(levels=[level], repeat_every=30 * M),
+        "critical": EscalationPolicy(levels=[level], repeat_every=15 * M),
+    }
+
+
+class Settings(Strict):
+    timezone: ZoneName = "Europe/London"
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    scope: ScopeSettings = Field(default_factory=ScopeSettings)
+    sources: list[Source] = Field(default_factory=list)
+    channels: dict[Name, Channel] = Field(default_factory=lambda: {"console": ConsoleChannel(kind="console")})
+    people: list[Person] = Field(default_factory=list)
+    rota: list[RotaEntry] = Field(default_factory=list)
+    escalation: dict[Literal["warning", "high", "critical"], EscalationPolicy] = Field(
+        default_factory=_default_escalation
+    )
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+    rules: RulesSettings = Field(default_factory=RulesSettings)

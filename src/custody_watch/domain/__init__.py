@@ -1,0 +1,22 @@
+"""The nouns of custody-watch: detentions, findings, severities. Standard library only."""
+
+from custody_watch.domain.detention import (
+    PACE_BASES,
+    PLACE_OF_SAFETY_BASES,
+    CertificateGround,
+    Detention,
+    LegalBasis,
+    ReleaseReason,
+)
+from custody_watch.domain.finding import Finding, Severity
+
+__all__ = [
+    "PACE_BASES",
+    "PLACE_OF_SAFETY_BASES",
+    "CertificateGround",
+    "Detention",
+    "Finding",
+    "LegalBasis",
+    "ReleaseReason",
+    "Severity",
+]

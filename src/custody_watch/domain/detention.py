@@ -1,0 +1,71 @@
+"""One custody record (a detention), as read from any source.
+
+Every time is aware UTC. Field names are those of the interchange format
+(``shared/spec/custody-record.md``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class LegalBasis(StrEnum):
+    PACE_ARREST = "pace_arrest"
+    BAIL_RETURN = "bail_return"
+    WARRANT = "warrant"
+    MHA_S136 = "mha_s136"
+    MHA_S135 = "mha_s135"
+    POLICE_PROTECTION = "police_protection"
+    OTHER = "other"
+
+
+class ReleaseReason(StrEnum):
+    RELEASED = "released"
+    BAILED = "bailed"
+    TRANSFERRED_LA = "transferred_la"
+    COURT = "court"
+    HOSPITAL = "hospital"
+    OTHER = "other"
+
+
+class CertificateGround(StrEnum):
+    IMPRACTICABLE = "impracticable"
+    NO_SECURE_ACCOMMODATION = "no_secure_accommodation"
+
+
+PACE_BASES = frozenset({LegalBasis.PACE_ARREST, LegalBasis.BAIL_RETURN, LegalBasis.WARRANT})
+PLACE_OF_SAFETY_BASES = frozenset({LegalBasis.MHA_S136, LegalBasis.MHA_S135})
+
+
+@dataclass(frozen=True, slots=True)
+class Detention:
+    custody_ref: str
+    suite: str
+    arrival_time: datetime
+    force: str | None = None
+    person_ref: str | None = None
+    date_of_birth: date | None = None
+    legal_basis: LegalBasis = LegalBasis.PACE_ARREST
+    arrest_time: datetime | None = None
+    relevant_time: datetime | None = None
+    detention_authorised_time: datetime | None = None
+    prior_detention_minutes: int = 0
+    reviews: tuple[datetime, ...] = ()
+    superintendent_extension_time: datetime | None = None
+    superintendent_extension_until: datetime | None = None
+    warrant_time: datetime | None = None
+    warrant_until: datetime | None = None
+    mha_extension_time: datetime | None = None
+    mha_extension_until: datetime | None = None
+    police_protection_start: datetime | None = None
+    charged_time: datetime | None = None
+    bail_refused_time: datetime | None = None
+    la_accommodation_requested_time: datetime | None = None
+    s38_certificate_time: datetime | None = None
+    s38_certificate_ground: CertificateGround | None = None
+    appropriate_adult_requested_time: datetime | None = None
+    appropriate_adult_arrived_time: datetime | None = None
+    released_time: datetime | None = None
+    release_reason: ReleaseReason | None = None
+    updated_at: datetime | None = None

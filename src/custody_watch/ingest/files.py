@@ -1,0 +1,89 @@
+"""Reading a whole feed (a file or its text) into a ``ReadResult``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import tzinfo
+from pathlib import Path
+from typing import Literal
+
+from custody_watch.errors import InputError
+from custody_watch.ingest.parse import RowError, parse_row
+from custody_watch.ingest.result import ReadResult, Rejection
+from custody_watch.ingest.rows import SourceRow, csv_rows, jsonl_rows
+from custody_watch.ingest.versions import latest_versions
+from custody_watch.times import LONDON
+
+FeedFormat = Literal["csv", "jsonl"]
+
+
+def feed_format(path: Path) -> FeedFormat:
+    """The format is chosen by the file's extension, in any letter case."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix == ".jsonl":
+        return "jsonl"
+    raise InputError(f"{path}: unknown file type {path.suffix!r} (expected .csv or .jsonl)")
+
+
+def read_feed_text(path: Path) -> str:
+    """The file's text; raises ``InputError`` naming the file when it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def read_records_file(
+    path: Path, *, naive_zone: tzinfo | None = None, local_zone: tzinfo = LONDON
+) -> ReadResult:
+    fmt = feed_format(path)
+    return read_records_text(
+        read_feed_text(path), fmt, naive_zone=naive_zone, local_zone=local_zone
+    )
+
+
+def read_records_text(
+    text: str,
+    fmt: FeedFormat,
+    *,
+    naive_zone: tzinfo | None = None,
+    local_zone: tzinfo = LONDON,
+) -> ReadResult:
+    rows = csv_rows(text) if fmt == "csv" else jsonl_rows(text)
+    result = read_rows(rows, naive_zone=naive_zone, local_zone=local_zone)
+    result.detentions = latest_versions(result.detentions)
+    return result
+
+
+def read_rows(
+    rows: Iterable[SourceRow], *, naive_zone: tzinfo | None, local_zone: tzinfo
+) -> ReadResult:
+    """Every row, read or rejected; versions are not yet chosen."""
+    result = ReadResult()
+    for row in rows:
+        result.rows += 1
+        if row.problem is not None:
+            result.rejected.append(Rejection(row.number, None, row.problem, row.raw))
+            continue
+        try:
+            result.detentions.append(
+                parse_row(row.values, naive_zone=naive_zone, local_zone=local_zone)
+            )
+        except RowError as exc:
+            result.rejected.append(Rejection(row.number, _ref(row), str(exc), row.raw))
+    return result
+
+
+def _ref(row: SourceRow) -> str | None:
+    value = row.values.get("custody_ref")
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return str(value).strip() or None
+    return None

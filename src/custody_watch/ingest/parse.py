@@ -1,0 +1,184 @@
+"""One row of named values -> a ``Detention``, or the first reason it cannot be one.
+
+The checks are exactly the rejection reasons of the interchange format; every other odd
+ordering of times is read as given, because the rules must see what the custody system
+recorded, not what we think it should have recorded."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, tzinfo
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from custody_watch.domain import CertificateGround, Detention, LegalBasis, ReleaseReason
+from custody_watch.times import LONDON, TimeValueError, parse_instant
+
+REQUIRED = ("custody_ref", "suite", "arrival_time")
+TEXT_FIELDS = ("force", "person_ref")
+TIME_FIELDS = (
+    "arrest_time",
+    "relevant_time",
+    "detention_authorised_time",
+    "superintendent_extension_time",
+    "superintendent_extension_until",
+    "warrant_time",
+    "warrant_until",
+    "mha_extension_time",
+    "mha_extension_until",
+    "police_protection_start",
+    "charged_time",
+    "bail_refused_time",
+    "la_accommodation_requested_time",
+    "s38_certificate_time",
+    "appropriate_adult_requested_time",
+    "appropriate_adult_arrived_time",
+    "released_time",
+    "updated_at",
+)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_WHOLE = re.compile(r"[+-]?\d+(?:\.0*)?")
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class RowError(Exception):
+    """Why a row was rejected. ``str()`` gives the contract form ``field: reason``."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def parse_row(
+    values: Mapping[str, object],
+    *,
+    naive_zone: tzinfo | None = None,
+    local_zone: tzinfo = LONDON,
+) -> Detention:
+    """Build a ``Detention`` from named values; raise ``RowError`` naming the field."""
+    for name in REQUIRED:
+        if _text(values, name) is None:
+            raise RowError(name, "required field missing")
+    times = {name: _time(values, name, naive_zone) for name in ("arrival_time", *TIME_FIELDS)}
+    arrival = times["arrival_time"]
+    assert arrival is not None  # required, checked above
+    released = times["released_time"]
+    if released is not None and released < arrival:
+        raise RowError("released_time", "before arrival_time")
+    fields: dict[str, Any] = {name: _text(values, name) for name in TEXT_FIELDS}
+    fields.update(times)
+    return Detention(
+        custody_ref=_required_text(values, "custody_ref"),
+        suite=_required_text(values, "suite"),
+        date_of_birth=_date_of_birth(values, arrival, local_zone),
+        legal_basis=_choice(values, "legal_basis", LegalBasis) or LegalBasis.PACE_ARREST,
+        prior_detention_minutes=_minutes(values, "prior_detention_minutes"),
+        reviews=_reviews(values, naive_zone),
+        s38_certificate_ground=_choice(values, "s38_certificate_ground", CertificateGround),
+        release_reason=_choice(values, "release_reason", ReleaseReason),
+        **fields,
+    )
+
+
+def _text(values: Mapping[str, object], name: str) -> str | None:
+    value = values.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise RowError(name, f"expected text, got {_json_kind(value)}")
+    text = str(value).strip()
+    return text or None
+
+
+def _required_text(values: Mapping[str, object], name: str) -> str:
+    text = _text(values, name)
+    assert text is not None
+    return text
+
+
+def _time(values: Mapping[str, object], name: str, naive_zone: tzinfo | None) -> datetime | None:
+    text = _text(values, name)
+    if text is None:
+        return None
+    try:
+        return parse_instant(text, naive_zone)
+    except TimeValueError as exc:
+        raise RowError(name, str(exc)) from None
+
+
+def _date_of_birth(values: Mapping[str, object], arrival: datetime, zone: tzinfo) -> date | None:
+    text = _text(values, "date_of_birth")
+    if text is None:
+        return None
+    try:
+        if not _DATE.fullmatch(text):
+            raise ValueError
+        born = date.fromisoformat(text)
+    except ValueError:
+        raise RowError("date_of_birth", f"not a date in the form YYYY-MM-DD: {text!r}") from None
+    arrival_day = arrival.astimezone(zone).date()
+    if born > arrival_day:
+        raise RowError("date_of_birth", f"{text} is after the date of arrival ({arrival_day})")
+    return born
+
+
+def _choice(values: Mapping[str, object], name: str, kind: type[E]) -> E | None:
+    text = _text(values, name)
+    if text is None:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise RowError(name, f"unknown value {text!r} (expected one of: {allowed})") from None
+
+
+def _minutes(values: Mapping[str, object], name: str) -> int:
+    value = values.get(name)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, float) and not value.is_integer():
+            raise RowError(name, f"not a whole number of minutes: {value!r}")
+        minutes = int(value)
+    else:
+        text = _text(values, name)
+        if text is None:
+            return 0
+        if not _WHOLE.fullmatch(text):
+            raise RowError(name, f"not a whole number of minutes: {text!r}")
+        minutes = int(text.split(".", 1)[0])
+    if minutes < 0:
+        raise RowError(name, f"negative: {minutes}")
+    return minutes
+
+
+def _reviews(values: Mapping[str, object], naive_zone: tzinfo | None) -> tuple[datetime, ...]:
+    value = values.get("reviews")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        parts: list[object] = list(value.split(";"))
+    elif isinstance(value, list):
+        parts = value
+    else:
+        raise RowError("reviews", f"expected a list of times, got {_json_kind(value)}")
+    reviews = []
+    for part in parts:
+        if part is None:
+            continue
+        if not isinstance(part, str):
+            raise RowError("reviews", f"expected a time, got {_json_kind(part)}")
+        if not part.strip():
+            continue
+        try:
+            reviews.append(parse_instant(part, naive_zone))
+        except TimeValueError as exc:
+            raise RowError("reviews", str(exc)) from None
+    return tuple(sorted(reviews))
+
+
+def _json_kind(value: object) -> str:
+    names = {bool: "true/false", list: "a list", dict: "an object", int: "a number"}
+    return names.get(type(value), type(value).__name__)

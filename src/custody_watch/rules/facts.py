@@ -1,0 +1,82 @@
+"""Facts about one detention as of one instant, worked out once and shared by every rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from custody_watch.domain import Detention
+from custody_watch.rules.policy import Policy
+
+DAY = timedelta(hours=24)
+
+
+def age_on(born: date, day: date) -> int:
+    """Whole years on ``day``. A 29 February birthday falls on 1 March in other years, which
+    plain (month, day) comparison gives: (2, 28) < (2, 29) < (3, 1)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def age_of(detention: Detention, policy: Policy) -> int | None:
+    """Age on the local calendar date of arrest, else of arrival; None without a DOB."""
+    if detention.date_of_birth is None:
+        return None
+    start = detention.arrest_time or detention.arrival_time
+    return age_on(detention.date_of_birth, start.astimezone(policy.zone).date())
+
+
+def relevant_time(detention: Detention) -> datetime:
+    """PACE s.41(2): as recorded, else the earlier of arrival and arrest + 24h."""
+    if detention.relevant_time is not None:
+        return detention.relevant_time
+    if detention.arrest_time is not None:
+        return min(detention.arrival_time, detention.arrest_time + DAY)
+    return detention.arrival_time
+
+
+def authorised_time(detention: Detention) -> datetime:
+    return detention.detention_authorised_time or detention.arrival_time
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """A detention seen as of ``now``: later event times have not happened yet."""
+
+    detention: Detention
+    now: datetime
+    age: int | None
+
+    @classmethod
+    def of(cls, detention: Detention, policy: Policy, now: datetime) -> Facts:
+        return cls(detention, now, age_of(detention, policy))
+
+    def reached(self, at: datetime | None) -> bool:
+        return at is not None and at <= self.now
+
+    @property
+    def in_custody(self) -> bool:
+        return self.reached(self.detention.arrival_time) and not self.reached(
+            self.detention.released_time
+        )
+
+    @property
+    def is_child(self) -> bool:
+        """Under 18, or of unknown age (PACE Code C 1.5)."""
+        return self.age is None or self.age < 18
+
+    def known_age_below(self, years: int) -> bool:
+        """Without a DOB the person is treated as a child, but never as under 10 or 12."""
+        return self.age is not None and self.age < years
+
+    @property
+    def charged(self) -> bool:
+        return self.reached(self.detention.charged_time)
+
+    def latest_review(self) -> datetime | None:
+        done = [review for review in self.detention.reviews if review <= self.now]
+        return max(done) if done else None
+
+    def counts(self, authority_time: datetime | None, until: datetime | None) -> bool:
+        """An extension, warrant or MHA extension counts once recorded with an expiry and its
+        ``..._time`` is reached (or absent)."""
+        return until is not None and (authority_time is None or authority_time <= self.now)

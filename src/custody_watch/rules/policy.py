@@ -1,0 +1,104 @@
+"""Rule thresholds. The defaults are exactly those of ``shared/domain/RULES.md``; the config
+file may change any of them (``[rules.<rule id>]``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time, timedelta, tzinfo
+from enum import StrEnum
+
+from custody_watch.times import LONDON
+
+H = timedelta(hours=1)
+M = timedelta(minutes=1)
+
+
+class People(StrEnum):
+    CHILDREN = "children"
+    ALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class PaceLimitPolicy:
+    basic_limit: timedelta = 24 * H
+    extension_cap: timedelta = 36 * H
+    warrant_cap: timedelta = 96 * H
+    warning_before: timedelta = 3 * H
+    high_before: timedelta = 1 * H
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPolicy:
+    first_review_after: timedelta = 6 * H
+    review_interval: timedelta = 9 * H
+    warning_before: timedelta = 30 * M
+    critical_after: timedelta = 2 * H
+
+
+@dataclass(frozen=True, slots=True)
+class ChildDurationPolicy:
+    warning_after: timedelta = 8 * H
+    high_after: timedelta = 16 * H
+    critical_after: timedelta = 24 * H
+
+
+@dataclass(frozen=True, slots=True)
+class PostChargeTransferPolicy:
+    high_after: timedelta = 1 * H
+    critical_after: timedelta = 4 * H
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOfSafetyLimitPolicy:
+    limit: timedelta = 24 * H
+    extension_cap: timedelta = 36 * H
+    warning_before: timedelta = 4 * H
+
+
+@dataclass(frozen=True, slots=True)
+class PoliceProtectionAtStationPolicy:
+    critical_after: timedelta = 2 * H
+
+
+@dataclass(frozen=True, slots=True)
+class PoliceProtectionLimitPolicy:
+    warning_after: timedelta = 48 * H
+    high_after: timedelta = 66 * H
+    critical_after: timedelta = 72 * H
+
+
+@dataclass(frozen=True, slots=True)
+class AppropriateAdultPolicy:
+    warning_after: timedelta = 1 * H
+    high_after: timedelta = 3 * H
+
+
+@dataclass(frozen=True, slots=True)
+class OvernightPolicy:
+    window_start: time = time(22, 0)
+    window_end: time = time(7, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Everything the rules need besides the record and the instant."""
+
+    people: People = People.CHILDREN
+    zone: tzinfo = LONDON
+    pace_limit: PaceLimitPolicy = field(default_factory=PaceLimitPolicy)
+    review_overdue: ReviewPolicy = field(default_factory=ReviewPolicy)
+    child_detention_duration: ChildDurationPolicy = field(default_factory=ChildDurationPolicy)
+    post_charge_transfer: PostChargeTransferPolicy = field(
+        default_factory=PostChargeTransferPolicy
+    )
+    place_of_safety_limit: PlaceOfSafetyLimitPolicy = field(
+        default_factory=PlaceOfSafetyLimitPolicy
+    )
+    police_protection_at_station: PoliceProtectionAtStationPolicy = field(
+        default_factory=PoliceProtectionAtStationPolicy
+    )
+    police_protection_limit: PoliceProtectionLimitPolicy = field(
+        default_factory=PoliceProtectionLimitPolicy
+    )
+    appropriate_adult: AppropriateAdultPolicy = field(default_factory=AppropriateAdultPolicy)
+    child_overnight: OvernightPolicy = field(default_factory=OvernightPolicy)

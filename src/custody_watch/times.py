@@ -1,0 +1,119 @@
+"""Reading and writing instants and durations.
+
+Instants are stored and compared as aware UTC datetimes. Two traps this module exists to
+avoid: Python subtracts two aware datetimes that share a tzinfo as *wall* times (so a
+duration across a clock change comes out an hour wrong), and a naive wall-clock time in
+Europe/London may not exist (March) or may exist twice (October)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+LONDON = ZoneInfo("Europe/London")
+
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+class TimeValueError(ValueError):
+    """A time that cannot be read; the message is for people and names no field."""
+
+
+def parse_instant(text: str, naive_zone: tzinfo | None = None) -> datetime:
+    """Read an ISO 8601 / RFC 3339 time and return it as aware UTC.
+
+    A time without an offset is an error unless ``naive_zone`` is given; then a wall-clock
+    time that the zone skips or repeats is an error that says so."""
+    raw = text.strip()
+    # RFC 3339 allows lower-case separators; fromisoformat does not.
+    candidate = raw.upper() if "t" in raw or "z" in raw else raw
+    try:
+        parsed = datetime.fromisoformat(candidate)
+    except ValueError:
+        raise TimeValueError(f"not a valid time: {raw!r}") from None
+    if parsed.tzinfo is not None:
+        return parsed.astimezone(UTC)
+    if naive_zone is None:
+        raise TimeValueError(f"no UTC offset in {raw!r}")
+    return localize(parsed, naive_zone)
+
+
+def localize(wall: datetime, zone: tzinfo) -> datetime:
+    """Attach ``zone`` to a naive wall-clock time, refusing skipped and repeated times."""
+    early = wall.replace(tzinfo=zone, fold=0)
+    late = wall.replace(tzinfo=zone, fold=1)
+    if early.utcoffset() != late.utcoffset():
+        raise TimeValueError(
+            f"{wall.isoformat()} is ambiguous in {zone} (the clocks went back and it "
+            "happened twice); give a UTC offset"
+        )
+    as_utc = early.astimezone(UTC)
+    if as_utc.astimezone(zone).replace(tzinfo=None) != wall:
+        raise TimeValueError(
+            f"{wall.isoformat()} does not exist in {zone} (the clocks went forward); "
+            "give a UTC offset"
+        )
+    return as_utc
+
+
+def parse_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TimeValueError(f"unknown time zone {name!r}") from None
+
+
+def parse_duration(text: str) -> timedelta:
+    """Read durations written like ``90s``, ``15m``, ``2h``, ``1d`` or ``1h30m``."""
+    match = _DURATION.match(text.strip())
+    if not text.strip() or match is None:
+        raise TimeValueError(f"not a duration: {text!r} (write it like 90s, 15m, 2h or 1d)")
+    days, hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def format_duration_spec(value: timedelta) -> str:
+    """The inverse of ``parse_duration`` (for showing config)."""
+    total = int(value.total_seconds())
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, total = divmod(total, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
+
+
+def parse_time_of_day(text: str) -> time:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        raise TimeValueError(f"not a time of day: {text!r} (write it like 07:00)")
+    return time(int(match[1]), int(match[2]))
+
+
+def utc_z(at: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ``, the contract's output form."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local_date(at: datetime, zone: tzinfo = LONDON) -> date:
+    return at.astimezone(zone).date()
+
+
+def local_label(at: datetime, zone: tzinfo = LONDON, *, with_date: bool = True) -> str:
+    """A local time for people: ``09:00 BST, 24 Oct``."""
+    local = at.astimezone(zone)
+    label = f"{local:%H:%M} {local.tzname()}"
+    return f"{label}, {local.day} {local:%b}" if with_date else label
+
+
+def human_duration(value: timedelta) -> str:
+    """``23h 10m``, ``2d 4h``, ``45m``, ``0m``: how long, for people."""
+    minutes = int(abs(value).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {mins}m" if mins else f"{hours}h"
+    return f"{mins}m"
