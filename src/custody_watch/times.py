@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 LONDON = ZoneInfo("Europe/London")
 
+FIRST_YEAR, LAST_YEAR = 1800, 9000
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -32,6 +33,10 @@ def parse_instant(text: str, naive_zone: tzinfo | None = None) -> datetime:
         parsed = datetime.fromisoformat(candidate)
     except ValueError:
         raise TimeValueError(f"not a valid time: {raw!r}") from None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        # Far outside any custody record, and near enough to datetime's limits that adding a
+        # 96-hour PACE limit would overflow.
+        raise TimeValueError(f"{raw!r} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
     if parsed.tzinfo is not None:
         return parsed.astimezone(UTC)
     if naive_zone is None:
@@ -43,16 +48,18 @@ def localize(wall: datetime, zone: tzinfo) -> datetime:
     """Attach ``zone`` to a naive wall-clock time, refusing skipped and repeated times."""
     early = wall.replace(tzinfo=zone, fold=0)
     late = wall.replace(tzinfo=zone, fold=1)
-    if early.utcoffset() != late.utcoffset():
-        raise TimeValueError(
-            f"{wall.isoformat()} is ambiguous in {zone} (the clocks went back and it "
-            "happened twice); give a UTC offset"
-        )
     as_utc = early.astimezone(UTC)
+    # In a gap fold=0 and fold=1 differ too, so existence is checked first: a skipped time
+    # does not come back unchanged from UTC.
     if as_utc.astimezone(zone).replace(tzinfo=None) != wall:
         raise TimeValueError(
             f"{wall.isoformat()} does not exist in {zone} (the clocks went forward); "
             "give a UTC offset"
+        )
+    if early.utcoffset() != late.utcoffset():
+        raise TimeValueError(
+            f"{wall.isoformat()} is ambiguous in {zone} (the clocks went back and it "
+            "happened twice); give a UTC offset"
         )
     return as_utc
 
@@ -70,7 +77,10 @@ def parse_duration(text: str) -> timedelta:
     if not text.strip() or match is None:
         raise TimeValueError(f"not a duration: {text!r} (write it like 90s, 15m, 2h or 1d)")
     days, hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except OverflowError:
+        raise TimeValueError(f"duration too long: {text!r}") from None
 
 
 def format_duration_spec(value: timedelta) -> str:
@@ -94,6 +104,12 @@ def parse_time_of_day(text: str) -> time:
 def utc_z(at: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SSZ``, the contract's output form."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_iso(at: datetime) -> str:
+    """Full-precision UTC ISO form for storage (keeps microseconds, unlike ``utc_z``)."""
+    text = at.astimezone(UTC).isoformat()
+    return text.replace("+00:00", "Z")
 
 
 def local_date(at: datetime, zone: tzinfo = LONDON) -> date:

@@ -13,17 +13,25 @@ from custody_watch.cli.app import app
 from custody_watch.errors import CustodyWatchError
 
 # Importing the command modules registers their commands on ``app``.
-from custody_watch.cli import check_config, evaluate  # noqa: E402, F401, I001
+from custody_watch.cli import alerts, check_config, db, evaluate, records, run  # noqa: E402, F401, I001
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     try:
-        app(prog_name="custody-watch")
+        # standalone_mode=False lets us print click's usage errors as one line, as the CLI
+        # contract asks, instead of click's multi-line box.
+        result = app(args=argv, prog_name="custody-watch", standalone_mode=False)
     except CustodyWatchError as exc:
         print(f"custody-watch: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    except typer.Exit as exc:  # pragma: no cover - typer raises this only outside standalone
-        raise SystemExit(exc.exit_code) from None
+    except typer.TyperException as exc:  # usage errors (typer carries its own click)
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        print(f"custody-watch: {' '.join(message.split())}", file=sys.stderr)
+        raise SystemExit(getattr(exc, "exit_code", 2)) from None
+    except typer.Abort:
+        print("custody-watch: aborted", file=sys.stderr)
+        raise SystemExit(1) from None
+    raise SystemExit(result if isinstance(result, int) else 0)
 
 
 __all__ = ["app", "main"]

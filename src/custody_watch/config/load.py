@@ -13,6 +13,9 @@ from custody_watch.config.model import Settings
 from custody_watch.errors import ConfigError
 
 ENV_VAR = "CUSTODY_WATCH_CONFIG"
+# Roles every force has. Naming one with nobody in the rota is not a typo but a gap, which
+# the daemon reports at run time ("nobody on call") rather than refusing to start.
+STANDARD_ROLES = frozenset({"duty_inspector", "superintendent", "operations"})
 DEFAULT_PATH = Path("config/custody-watch.toml")
 
 
@@ -71,7 +74,7 @@ def reference_problems(settings: Settings) -> Iterator[str]:
         for j, level in enumerate(policy.levels):
             key = f"escalation.{severity}.levels[{j}]"
             for role in level.notify:
-                if role not in roles and role not in people:
+                if role not in roles | STANDARD_ROLES and role not in people:
                     yield f"{key}.notify: {role!r} is neither a rota role nor a person"
             for channel in level.channels:
                 if channel not in settings.channels:

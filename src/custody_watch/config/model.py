@@ -58,6 +58,8 @@ class SqlSource(_SourceBase):
     schema_name: str | None = Field(default=None, alias="schema")
     columns: dict[str, str] = Field(default_factory=dict)
     updated_at_column: str = "updated_at"
+    # Rows read per poll at most; a larger backlog streams over the following polls.
+    page_size: int = Field(default=5000, ge=1, le=1_000_000)
 
 
 class HttpJsonSource(_SourceBase):
@@ -156,7 +158,8 @@ class EscalationPolicy(Strict):
 class DigestSettings(Strict):
     at: TimeOfDay = time(7, 0)
     recipients: list[Name] = Field(default_factory=list)
-    channels: list[Name] = Field(default_factory=lambda: ["email"])
+    # Empty: every channel that can reach the recipient (email first).
+    channels: list[Name] = Field(default_factory=list)
 
 
 def _default_escalation() -> dict[str, EscalationPolicy]:
@@ -174,7 +177,9 @@ class Settings(Strict):
     web: WebSettings = Field(default_factory=WebSettings)
     scope: ScopeSettings = Field(default_factory=ScopeSettings)
     sources: list[Source] = Field(default_factory=list)
-    channels: dict[Name, Channel] = Field(default_factory=lambda: {"console": ConsoleChannel(kind="console")})
+    channels: dict[Name, Channel] = Field(
+        default_factory=lambda: {"console": ConsoleChannel(kind="console")}
+    )
     people: list[Person] = Field(default_factory=list)
     rota: list[RotaEntry] = Field(default_factory=list)
     escalation: dict[Literal["warning", "high", "critical"], EscalationPolicy] = Field(

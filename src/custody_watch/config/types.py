@@ -30,7 +30,7 @@ def _duration(value: object) -> object:
             raise ValueError(str(exc)) from None
     if isinstance(value, timedelta):
         return value
-    raise ValueError(f"not a duration: {value!r} (write it as a string like \"15m\")")
+    raise ValueError(f'not a duration: {value!r} (write it as a string like "15m")')
 
 
 def _time_of_day(value: object) -> object:
@@ -41,7 +41,7 @@ def _time_of_day(value: object) -> object:
             raise ValueError(str(exc)) from None
     if isinstance(value, time):
         return value
-    raise ValueError(f"not a time of day: {value!r} (write it as a string like \"07:00\")")
+    raise ValueError(f'not a time of day: {value!r} (write it as a string like "07:00")')
 
 
 def _zone_name(value: str) -> str:
@@ -73,10 +73,14 @@ def _name(value: str) -> str:
 
 
 Duration = Annotated[
-    timedelta, BeforeValidator(_duration), PlainSerializer(format_duration_spec, return_type=str, when_used="json")
+    timedelta,
+    BeforeValidator(_duration),
+    PlainSerializer(format_duration_spec, return_type=str, when_used="json"),
 ]
 TimeOfDay = Annotated[
-    time, BeforeValidator(_time_of_day), PlainSerializer(lambda t: t.strftime("%H:%M"), when_used="json")
+    time,
+    BeforeValidator(_time_of_day),
+    PlainSerializer(lambda t: t.strftime("%H:%M"), when_used="json"),
 ]
 ZoneName = Annotated[str, AfterValidator(_zone_name)]
 Phone = Annotated[str, AfterValidator(_phone)]

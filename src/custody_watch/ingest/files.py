@@ -77,6 +77,7 @@ def read_rows(
             result.detentions.append(
                 parse_row(row.values, naive_zone=naive_zone, local_zone=local_zone)
             )
+            result.row_numbers.append(row.number)
         except RowError as exc:
             result.rejected.append(Rejection(row.number, _ref(row), str(exc), row.raw))
     return result

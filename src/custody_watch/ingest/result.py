@@ -22,3 +22,5 @@ class ReadResult:
     detentions: list[Detention] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     rows: int = 0
+    # The feed row number of each entry of ``detentions`` (before versions are chosen).
+    row_numbers: list[int] = field(default_factory=list)

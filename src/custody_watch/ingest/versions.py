@@ -29,9 +29,7 @@ def latest_versions(detentions: Iterable[Detention]) -> list[Detention]:
     return [detention for _, detention in best.values()]
 
 
-def _newer(
-    key: tuple[bool, datetime | None, int], than: tuple[bool, datetime | None, int]
-) -> bool:
+def _newer(key: tuple[bool, datetime | None, int], than: tuple[bool, datetime | None, int]) -> bool:
     if key[0] != than[0]:
         return key[0]
     if key[1] is not None and than[1] is not None and key[1] != than[1]:

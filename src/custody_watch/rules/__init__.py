@@ -5,4 +5,13 @@ Nothing in this package reads a clock, a database or the network."""
 from custody_watch.rules.engine import RULE_IDS, RULES, Evaluation, assess, evaluate, evaluate_all
 from custody_watch.rules.policy import People, Policy
 
-__all__ = ["RULES", "RULE_IDS", "Evaluation", "People", "Policy", "assess", "evaluate", "evaluate_all"]
+__all__ = [
+    "RULES",
+    "RULE_IDS",
+    "Evaluation",
+    "People",
+    "Policy",
+    "assess",
+    "evaluate",
+    "evaluate_all",
+]

@@ -88,9 +88,7 @@ class Policy:
     pace_limit: PaceLimitPolicy = field(default_factory=PaceLimitPolicy)
     review_overdue: ReviewPolicy = field(default_factory=ReviewPolicy)
     child_detention_duration: ChildDurationPolicy = field(default_factory=ChildDurationPolicy)
-    post_charge_transfer: PostChargeTransferPolicy = field(
-        default_factory=PostChargeTransferPolicy
-    )
+    post_charge_transfer: PostChargeTransferPolicy = field(default_factory=PostChargeTransferPolicy)
     place_of_safety_limit: PlaceOfSafetyLimitPolicy = field(
         default_factory=PlaceOfSafetyLimitPolicy
     )

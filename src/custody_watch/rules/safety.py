@@ -58,7 +58,10 @@ def police_protection_at_station(facts: Facts, policy: Policy) -> Assessment | N
     return Assessment(
         (
             (Severity.HIGH, d.arrival_time),
-            (Severity.CRITICAL, d.arrival_time + policy.police_protection_at_station.critical_after),
+            (
+                Severity.CRITICAL,
+                d.arrival_time + policy.police_protection_at_station.critical_after,
+            ),
         ),
         detail,
     )

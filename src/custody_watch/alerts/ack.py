@@ -1,0 +1,104 @@
+"""Acknowledging an alert: the first acknowledgement wins, pending pages are cancelled, and
+everyone who was notified hears who owns it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from custody_watch.alerts import lifecycle, notify
+from custody_watch.alerts.context import AlertContext
+from custody_watch.domain import Severity
+from custody_watch.escalation.policy import DEFAULT_ACK_TIMEOUT, from_json
+from custody_watch.messages.render import Renderer
+from custody_watch.store import audit
+from custody_watch.store.schema import AlertRow
+
+
+@dataclass(frozen=True, slots=True)
+class AckResult:
+    ok: bool
+    message: str
+    alert_id: int | None = None
+
+
+def acknowledge(
+    session: Session,
+    code: str,
+    by: str,
+    ctx: AlertContext,
+    renderer: Renderer,
+    now: datetime,
+    *,
+    via: str = "cli",
+) -> AckResult:
+    alert = session.scalar(select(AlertRow).where(AlertRow.live_ack_code == code.strip()))
+    if alert is None:
+        audit.record(
+            session,
+            now,
+            "ack_refused",
+            actor=by,
+            detail=f"no live alert with code {code!r} (via {via})",
+        )
+        return AckResult(False, f"no live alert has the code {code}")
+    return acknowledge_alert(session, alert, by, ctx, renderer, now, via=via)
+
+
+def acknowledge_alert(
+    session: Session,
+    alert: AlertRow,
+    by: str,
+    ctx: AlertContext,
+    renderer: Renderer,
+    now: datetime,
+    *,
+    via: str = "cli",
+) -> AckResult:
+    if alert.state == "acknowledged":
+        return AckResult(
+            True,
+            f"alert {alert.ack_code} was already acknowledged by {alert.acknowledged_by}",
+            alert.id,
+        )
+    if alert.state != "open":
+        return AckResult(False, f"alert {alert.ack_code} is {alert.state}", alert.id)
+    ladder = from_json(alert.escalation).get(Severity(alert.severity))
+    expires = now + (ladder.ack_timeout if ladder else DEFAULT_ACK_TIMEOUT)
+    # Conditional update: if another daemon or request moved the alert since we read it,
+    # nothing changes here and the caller is told to look again.
+    claimed = session.execute(
+        update(AlertRow)
+        .where(AlertRow.id == alert.id, AlertRow.state == "open", AlertRow.version == alert.version)
+        .values(
+            state="acknowledged",
+            acknowledged_at=now,
+            acknowledged_by=by,
+            first_acknowledged_at=alert.first_acknowledged_at or now,
+            ack_expires_at=expires,
+            next_action_at=expires,
+            version=alert.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return AckResult(False, f"alert {alert.ack_code} changed meanwhile; try again", alert.id)
+    session.refresh(alert)
+    lifecycle._cancel_pending(session, alert.id)
+    audit.record(
+        session,
+        now,
+        "acknowledged",
+        actor=by,
+        detail=f"code {alert.ack_code} via {via}; re-escalates at {expires.isoformat()} if still live",
+        alert_id=alert.id,
+        custody_ref=alert.custody_ref,
+    )
+    told = [(p, c) for p, c in notify.notified_so_far(session, alert.id)]
+    notify.notify_people(
+        session, alert, "acknowledged", told, ctx, renderer, now, reason=f"acknowledged by {by}"
+    )
+    return AckResult(True, f"alert {alert.ack_code} acknowledged by {by}", alert.id)

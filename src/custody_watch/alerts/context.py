@@ -1,0 +1,83 @@
+"""What alert transitions need from the configuration, built once by the daemon."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+from custody_watch.domain import Severity
+from custody_watch.escalation.policy import Ladder, Ladders, Level
+from custody_watch.escalation.rota import Rota
+from custody_watch.notify.base import AddressKind
+from custody_watch.times import LONDON
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: str
+    name: str
+    phone: str | None = None
+    email: str | None = None
+
+    def address(self, kind: AddressKind) -> str | None:
+        if kind == "phone":
+            return self.phone
+        if kind == "email":
+            return self.email
+        return self.email or self.phone or self.id
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """People, the rota, and which kind of address each channel needs."""
+
+    people: dict[str, Person]
+    rota: Rota
+    channel_kinds: dict[str, AddressKind]
+
+    def holders(
+        self, role_or_person: str, at: datetime, suite: str | None, force: str | None
+    ) -> list[Person]:
+        """Who a level's ``notify`` entry means now: a role's holders, or a named person."""
+        if role_or_person in self.rota.roles():
+            ids = self.rota.on_call(role_or_person, at, suite=suite, force=force)
+        elif role_or_person in self.people:
+            ids = [role_or_person]
+        else:
+            ids = []
+        return [self.people[i] for i in ids if i in self.people]
+
+
+OPERATIONS = "operations"
+DUTY_INSPECTOR = "duty_inspector"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertContext:
+    ladders: Ladders
+    directory: Directory
+    zone: tzinfo = LONDON
+    public_base_url: str = ""
+    # Retries per message before it counts as failed on that channel.
+    max_attempts: int = 5
+    # Makes an ack link for (alert id, person id); None when links are off.
+    ack_link: Callable[[int, str], str] | None = field(default=None)
+
+    def system_ladders(self) -> Ladders:
+        """System alerts (feed_stale, delivery_failed, nobody on call) go to operations and
+        the duty inspector at level 1, then climb the ordinary ladder."""
+        out: Ladders = {}
+        for severity, ladder in self.ladders.items():
+            first = ladder.levels[0]
+            notify = tuple(dict.fromkeys((OPERATIONS, DUTY_INSPECTOR, *first.notify)))
+            head = Level(notify=notify, channels=first.channels, wait=first.wait)
+            out[severity] = Ladder(
+                levels=(head, *ladder.levels[1:]),
+                repeat_every=ladder.repeat_every,
+                ack_timeout=ladder.ack_timeout,
+            )
+        return out
+
+    def ladder_for(self, severity: Severity) -> Ladder | None:
+        return self.ladders.get(severity)

@@ -1,0 +1,208 @@
+"""Turning a decision to notify into outbox rows: who (rota), where (channels), what
+(rendered now, so the row is exactly what will be sent)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from custody_watch.alerts.context import AlertContext, Person
+from custody_watch.domain import Severity
+from custody_watch.escalation.policy import Level
+from custody_watch.messages.render import (
+    AlertView,
+    Renderer,
+    finding_lines,
+    held_for,
+)
+from custody_watch.rules.facts import age_of
+from custody_watch.rules.policy import Policy
+from custody_watch.store import audit, detentions
+from custody_watch.store.schema import AlertRow, DetentionRow, FindingRow, OutboxRow
+
+
+def view_of(
+    session: Session,
+    alert: AlertRow,
+    purpose: str,
+    ctx: AlertContext,
+    now: datetime,
+    *,
+    reason: str = "",
+    person: Person | None = None,
+) -> AlertView:
+    findings = session.scalars(
+        select(FindingRow).where(FindingRow.alert_id == alert.id, FindingRow.cleared_at.is_(None))
+    ).all()
+    age: int | None = None
+    arrival: datetime | None = None
+    if alert.detention_id is not None:
+        row = session.get(DetentionRow, alert.detention_id)
+        if row is not None:
+            age = age_of(detentions.load(row), Policy(zone=ctx.zone))
+            arrival = row.arrival_time if row.released_time is None else None
+    link = ctx.ack_link(alert.id, person.id) if ctx.ack_link and person else None
+    return AlertView(
+        alert_id=alert.id,
+        purpose=purpose,
+        severity=alert.severity,
+        state=alert.state,
+        ack_code=alert.ack_code,
+        custody_ref=alert.custody_ref,
+        suite=alert.suite,
+        age=age,
+        held_for=held_for(arrival, now),
+        opened_at=_local(alert.opened_at, ctx),
+        findings=finding_lines(
+            [(f.rule, f.severity, f.since, f.detail) for f in findings], ctx.zone
+        ),
+        summary=alert.summary,
+        acknowledged_by=alert.acknowledged_by,
+        ack_url=link,
+        level=max(alert.level, 0),
+        reason=reason,
+    )
+
+
+def notify_level(
+    session: Session,
+    alert: AlertRow,
+    level: Level,
+    level_index: int,
+    ctx: AlertContext,
+    renderer: Renderer,
+    now: datetime,
+    reason: str,
+) -> list[str]:
+    """Queue messages for everyone a level names; returns roles with nobody on call."""
+    alert.step += 1
+    empty_roles: list[str] = []
+    people: list[Person] = []
+    for entry in level.notify:
+        holders = ctx.directory.holders(entry, now, alert.suite, alert.force)
+        if not holders:
+            empty_roles.append(entry)
+        people.extend(p for p in holders if p not in people)
+    for person in people:
+        _queue_person(
+            session, alert, person, level.channels, level_index, ctx, renderer, now, reason
+        )
+    if alert.first_notified_at is None and people:
+        alert.first_notified_at = now
+    audit.record(
+        session,
+        now,
+        "escalation_step",
+        detail=f"level {level_index + 1}: {', '.join(p.id for p in people) or 'nobody'}; {reason}",
+        alert_id=alert.id,
+        custody_ref=alert.custody_ref,
+    )
+    return empty_roles
+
+
+def notify_people(
+    session: Session,
+    alert: AlertRow,
+    purpose: str,
+    person_channels: Iterable[tuple[str, str]],
+    ctx: AlertContext,
+    renderer: Renderer,
+    now: datetime,
+    reason: str = "",
+) -> None:
+    """Queue a notice (acknowledged, resolved) to the given (person, channel) pairs."""
+    alert.step += 1
+    for person_id, channel in dict.fromkeys(person_channels):
+        person = ctx.directory.people.get(person_id)
+        if person is not None:
+            _queue_one(session, alert, person, channel, None, purpose, ctx, renderer, now, reason)
+
+
+def notified_so_far(session: Session, alert_id: int) -> list[tuple[str, str]]:
+    """Everyone told about an alert (by any channel that took the message)."""
+    rows = session.execute(
+        select(OutboxRow.person_id, OutboxRow.channel)
+        .where(OutboxRow.alert_id == alert_id, OutboxRow.purpose == "notify")
+        .where(OutboxRow.state.in_(("sent", "sending", "pending")))
+        .order_by(OutboxRow.id)
+    ).all()
+    return [(person, channel) for person, channel in rows]
+
+
+def _queue_person(
+    session: Session,
+    alert: AlertRow,
+    person: Person,
+    channels: Iterable[str],
+    level_index: int,
+    ctx: AlertContext,
+    renderer: Renderer,
+    now: datetime,
+    reason: str,
+) -> None:
+    for channel in channels:
+        _queue_one(
+            session, alert, person, channel, level_index, "notify", ctx, renderer, now, reason
+        )
+
+
+def _queue_one(
+    session: Session,
+    alert: AlertRow,
+    person: Person,
+    channel: str,
+    level_index: int | None,
+    purpose: str,
+    ctx: AlertContext,
+    renderer: Renderer,
+    now: datetime,
+    reason: str,
+) -> None:
+    kind = ctx.directory.channel_kinds.get(channel)
+    address = person.address(kind) if kind else None
+    if kind is None or address is None:
+        audit.record(
+            session,
+            now,
+            "no_address",
+            detail=f"{person.id} has no address for channel {channel!r}",
+            alert_id=alert.id,
+            custody_ref=alert.custody_ref,
+        )
+        return
+    view = view_of(session, alert, purpose, ctx, now, reason=reason, person=person)
+    message = renderer.for_kind(kind, view)
+    session.add(
+        OutboxRow(
+            dedupe_key=f"alert:{alert.id}:{alert.step}:{person.id}:{channel}",
+            alert_id=alert.id,
+            purpose=purpose,
+            person_id=person.id,
+            channel=channel,
+            address=address,
+            level=level_index,
+            subject=message.subject,
+            body_text=message.text,
+            body_html=message.html,
+            state="pending",
+            due_at=now,
+            created_at=now,
+            attempts=0,
+            max_attempts=ctx.max_attempts,
+            token=secrets.token_urlsafe(24),
+        )
+    )
+
+
+def _local(at: datetime, ctx: AlertContext) -> str:
+    from custody_watch.times import local_label
+
+    return local_label(at, ctx.zone)
+
+
+def severity_of(value: str) -> Severity:
+    return Severity(value)

@@ -1,0 +1,196 @@
+"""``quarantine``, ``audit``, ``sources`` and ``import``: what the store holds and where it
+came from."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
+from custody_watch.cli.common import clock_for, open_store, print_json, z
+from custody_watch.cli.tables import stdout
+from custody_watch.config import load_settings, rules_policy
+from custody_watch.daemon.poll import store_rows
+from custody_watch.ingest.files import feed_format, read_feed_text
+from custody_watch.ingest.rows import csv_rows, jsonl_rows
+from custody_watch.store import audit as audit_store
+from custody_watch.store import quarantine as quarantine_store
+from custody_watch.store import sources as source_store
+from custody_watch.times import human_duration, local_label, parse_zone
+
+
+@app.command()
+def quarantine(config: ConfigOption = None, output: FormatOption = OutputFormat.TABLE) -> None:
+    """Rows that were rejected, with source, row, custody ref and reason."""
+    settings = load_settings(config)
+    with open_store(settings)() as session:
+        rows = quarantine_store.listing(session)
+    data = [
+        {
+            "source": r.source,
+            "file": r.file,
+            "row": r.row,
+            "custody_ref": r.custody_ref,
+            "error": r.error,
+            "received_at": z(r.received_at),
+        }
+        for r in rows
+    ]
+    if output is OutputFormat.JSON:
+        print_json({"rejected": data})
+        return
+    zone = parse_zone(settings.timezone)
+    table = Table(title=f"{len(data)} rejected rows", title_justify="left")
+    for column in ("received", "source", "file", "row", "custody ref", "error"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            local_label(r.received_at, zone),
+            r.source,
+            r.file,
+            str(r.row),
+            r.custody_ref or "-",
+            r.error,
+        )
+    stdout().print(table)
+
+
+@app.command()
+def audit(
+    config: ConfigOption = None,
+    ref: Annotated[str | None, typer.Option("--ref", help="Only this custody ref.")] = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """The audit log, oldest first."""
+    settings = load_settings(config)
+    with open_store(settings)() as session:
+        events = audit_store.events(session, custody_ref=ref)
+    data = [
+        {
+            "at": z(e.at),
+            "alert_id": e.alert_id,
+            "custody_ref": e.custody_ref,
+            "event": e.event,
+            "actor": e.actor,
+            "detail": e.detail,
+        }
+        for e in events
+    ]
+    if output is OutputFormat.JSON:
+        print_json({"events": data})
+        return
+    zone = parse_zone(settings.timezone)
+    table = Table(title=f"{len(data)} events", title_justify="left")
+    for column in ("at", "alert", "custody ref", "event", "actor", "detail"):
+        table.add_column(column, overflow="fold")
+    for e in events:
+        table.add_row(
+            local_label(e.at, zone),
+            str(e.alert_id or "-"),
+            e.custody_ref or "-",
+            e.event,
+            e.actor,
+            e.detail,
+        )
+    stdout().print(table)
+
+
+@app.command()
+def sources(
+    config: ConfigOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+    now: Annotated[str | None, typer.Option("--now", help="Judge freshness as of TIME.")] = None,
+) -> None:
+    """The health of each source: last poll, last success, last data, last error."""
+    settings = load_settings(config)
+    at = clock_for(now).now()
+    with open_store(settings)() as session:
+        states = {s.name: s for s in source_store.all_states(session)}
+    data = []
+    for configured in settings.sources:
+        s = states.get(configured.name)
+        heard = [t for t in ((s.last_success_at, s.last_data_at) if s else ()) if t is not None]
+        last = max(heard) if heard else None
+        data.append(
+            {
+                "name": configured.name,
+                "kind": configured.kind,
+                "status": _status(last, at, configured.stale_after.total_seconds(), s is not None),
+                "last_poll_at": z(s.last_poll_at) if s else None,
+                "last_success_at": z(s.last_success_at) if s else None,
+                "last_data_at": z(s.last_data_at) if s else None,
+                "last_error": s.last_error if s else None,
+                "last_error_at": z(s.last_error_at) if s else None,
+                "failures": s.failures if s else 0,
+                "rows_read": s.rows_read if s else 0,
+                "rows_rejected": s.rows_rejected if s else 0,
+                "lag_seconds": None if last is None else int((at - last).total_seconds()),
+            }
+        )
+    if output is OutputFormat.JSON:
+        print_json({"sources": data})
+        return
+    table = Table(title="Sources", title_justify="left")
+    for column in ("name", "kind", "status", "last heard", "rows", "rejected", "last error"):
+        table.add_column(column, overflow="fold")
+    for item in data:
+        lag = item["lag_seconds"]
+        table.add_row(
+            str(item["name"]),
+            str(item["kind"]),
+            str(item["status"]),
+            "never" if lag is None else f"{human_duration(timedelta(seconds=lag))} ago",
+            str(item["rows_read"]),
+            str(item["rows_rejected"]),
+            str(item["last_error"] or "-"),
+        )
+    stdout().print(table)
+
+
+def _status(last: datetime | None, at: datetime, stale_after: float, known: bool) -> str:
+    if not known:
+        return "never polled"
+    if last is None or (at - last).total_seconds() >= stale_after:
+        return "stale"
+    return "ok"
+
+
+@app.command("import")
+def import_history(
+    records: Annotated[Path, typer.Argument(help="A .csv or .jsonl file of past custody records.")],
+    config: ConfigOption = None,
+    source: Annotated[
+        str, typer.Option("--source", help="Source name to file them under.")
+    ] = "import",
+    now: Annotated[
+        str | None, typer.Option("--now", help="Record them as received at TIME.")
+    ] = None,
+    naive_timezone: Annotated[str | None, typer.Option("--naive-timezone")] = None,
+) -> None:
+    """Backfill history so trends have data from the first day."""
+    settings = load_settings(config)
+    policy = rules_policy(settings)
+    at = clock_for(now).now()
+    fmt = feed_format(records)
+    text = read_feed_text(records)
+    rows = list(csv_rows(text) if fmt == "csv" else jsonl_rows(text))
+    sessions = open_store(settings)
+    zone = parse_zone(naive_timezone) if naive_timezone else None
+    changed = rejected = 0
+    chunk = 2000
+    with Progress(transient=True) as progress:
+        task = progress.add_task(f"importing {records.name}", total=len(rows))
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            c, r = store_rows(sessions, source, records.name, part, zone, policy, at)
+            changed += c
+            rejected += r
+            progress.advance(task, len(part))
+    typer.echo(
+        f"imported {records.name}: {len(rows)} rows, {changed} detentions stored or updated, {rejected} rejected"
+    )

@@ -1,0 +1,45 @@
+"""``custody-watch run``: the daemon (``--once`` for one full cycle)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from custody_watch.cli.app import ConfigOption, app
+from custody_watch.cli.common import clock_for
+from custody_watch.config import load_settings
+from custody_watch.daemon.build import build_context
+from custody_watch.daemon.cycle import run_cycle
+from custody_watch.daemon.scheduler import run_forever
+from custody_watch.errors import InputError
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    once: Annotated[bool, typer.Option("--once", help="One full cycle, then exit.")] = False,
+    now: Annotated[
+        str | None, typer.Option("--now", help="The clock reads TIME at start and runs on.")
+    ] = None,
+    speed: Annotated[
+        float, typer.Option("--speed", help="Run the clock N times faster (drills, demos).")
+    ] = 1.0,
+) -> None:
+    """Poll the sources, evaluate, escalate and send, until stopped (SIGTERM or Ctrl-C)."""
+    if speed <= 0:
+        raise InputError("--speed: must be more than 0")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = load_settings(config)
+    ctx = build_context(settings, clock_for(now, speed))
+    if once:
+        report = run_cycle(ctx, ctx.clock.now(), poll_all=True)
+        typer.echo(
+            f"cycle done: {report.changed} detentions changed, {report.evaluated} evaluated, "
+            f"{report.escalated} alerts escalated, {report.sent} messages handled",
+            err=True,
+        )
+        ctx.engine.dispose()
+        return
+    run_forever(ctx, speed=speed)

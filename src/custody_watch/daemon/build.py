@@ -1,0 +1,117 @@
+"""The composition root: the only place that reads settings and names concrete classes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from typing import TextIO
+
+from custody_watch.alerts.context import AlertContext, Directory, Person
+from custody_watch.clock import Clock
+from custody_watch.config import Settings, rules_policy
+from custody_watch.daemon.context import Context
+from custody_watch.dispatch.sender import Dispatcher
+from custody_watch.domain import Severity
+from custody_watch.escalation.policy import Ladder, Ladders, Level
+from custody_watch.escalation.rota import Rota, Shift
+from custody_watch.messages.render import Renderer
+from custody_watch.store.db import make_engine, make_sessionmaker
+from custody_watch.store.migrate import upgrade
+from custody_watch.times import parse_zone
+
+
+def build_context(
+    settings: Settings,
+    clock: Clock,
+    *,
+    env: Mapping[str, str] | None = None,
+    stream: TextIO | None = None,
+    migrate: bool = True,
+) -> Context:
+    # Imported here so that commands which only read the store (alerts, ack, audit) do not
+    # load the twilio SDK, httpx and database drivers for sources.
+    from custody_watch.notify.build import build_channels
+    from custody_watch.sources.build import build_source
+
+    env = os.environ if env is None else env
+    engine = make_engine(settings.database.url)
+    if migrate:
+        upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    channels = build_channels(settings, env, stream=stream, allow_console_fallback=True)
+    alert_ctx = alert_context(settings, {name: ch.address_kind for name, ch in channels.items()})
+    renderer = Renderer()
+    worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return Context(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        clock=clock,
+        policy=rules_policy(settings),
+        sources={s.name: build_source(s, env=env) for s in settings.sources},
+        alert_ctx=alert_ctx,
+        renderer=renderer,
+        dispatcher=Dispatcher(
+            sessions=sessions,
+            channels=channels,
+            alert_ctx=alert_ctx,
+            renderer=renderer,
+            worker=worker,
+            status_callback_base=settings.web.public_base_url or None,
+        ),
+        worker=worker,
+    )
+
+
+ADDRESS_KINDS = {"twilio": "phone", "smtp": "email", "console": "any"}
+
+
+def channel_kinds(settings: Settings) -> dict[str, str]:
+    """Which address each configured channel needs, without building any client."""
+    return {name: ADDRESS_KINDS[channel.kind] for name, channel in settings.channels.items()}
+
+
+def alert_context(settings: Settings, channel_kinds: Mapping[str, str]) -> AlertContext:
+    zone = parse_zone(settings.timezone)
+    people = {
+        p.id: Person(id=p.id, name=p.name, phone=p.phone, email=p.email) for p in settings.people
+    }
+    rota = Rota(
+        shifts=tuple(
+            Shift(
+                role=entry.role,
+                person=entry.person,
+                days=tuple(entry.days) if entry.days else None,
+                start=entry.from_time,
+                end=entry.to_time,
+                force=entry.force,
+                suite=entry.suite,
+                override_from=entry.start,
+                override_until=entry.end,
+            )
+            for entry in settings.rota
+        ),
+        zone=zone,
+    )
+    return AlertContext(
+        ladders=ladders(settings),
+        directory=Directory(people=people, rota=rota, channel_kinds=dict(channel_kinds)),  # type: ignore[arg-type]
+        zone=zone,
+        public_base_url=settings.web.public_base_url,
+    )
+
+
+def ladders(settings: Settings) -> Ladders:
+    return {
+        Severity(severity): Ladder(
+            levels=tuple(
+                Level(notify=tuple(level.notify), channels=tuple(level.channels), wait=level.wait)
+                for level in policy.levels
+            ),
+            repeat_every=policy.repeat_every,
+            ack_timeout=policy.ack_timeout,
+        )
+        for severity, policy in settings.escalation.items()
+    }

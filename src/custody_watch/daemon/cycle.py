@@ -1,0 +1,111 @@
+"""One cycle of the daemon, as plain functions the scheduler calls.
+
+1. Poll the sources that are due (all of them for ``--once``).
+2. Evaluate detentions that changed or reached a threshold.
+3. Watch the feeds (``feed_stale``).
+4. Move alerts along their ladders.
+5. Send what is due from the outbox."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from custody_watch.alerts import escalate, system
+from custody_watch.daemon.context import Context
+from custody_watch.daemon.evaluate import evaluate_due
+from custody_watch.daemon.poll import poll_source
+from custody_watch.store import sources as source_store
+from custody_watch.store.schema import AlertRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleReport:
+    changed: int
+    evaluated: int
+    escalated: int
+    sent: int
+
+
+def run_cycle(ctx: Context, now: datetime, *, poll_all: bool = False) -> CycleReport:
+    changed = poll_sources(ctx, now, poll_all=poll_all)
+    evaluated = evaluate_due(ctx, now)
+    watch_feeds(ctx, now)
+    escalated = escalate_due(ctx, now)
+    sent = ctx.dispatcher.run(now)
+    return CycleReport(changed, evaluated, escalated, sent)
+
+
+def tick(ctx: Context, now: datetime) -> CycleReport:
+    """Everything but polling: run every few seconds so a threshold is acted on promptly."""
+    evaluated = evaluate_due(ctx, now)
+    watch_feeds(ctx, now)
+    escalated = escalate_due(ctx, now)
+    sent = ctx.dispatcher.run(now)
+    return CycleReport(0, evaluated, escalated, sent)
+
+
+def poll_sources(ctx: Context, now: datetime, *, poll_all: bool = False) -> int:
+    changed = 0
+    for settings in ctx.settings.sources:
+        last = ctx.last_polled.get(settings.name)
+        if not poll_all and isinstance(last, datetime) and now - last < settings.poll_every:
+            continue
+        ctx.last_polled[settings.name] = now
+        changed += poll_source(
+            ctx.sessions,
+            ctx.sources[settings.name],
+            settings.kind,
+            settings.naive_timezone,
+            ctx.policy,
+            now,
+        )
+    return changed
+
+
+def watch_feeds(ctx: Context, now: datetime) -> None:
+    """``feed_stale``: nothing new and no successful poll for ``stale_after``."""
+    for settings in ctx.settings.sources:
+        with ctx.sessions.begin() as session:
+            state = source_store.state(session, settings.name, settings.kind)
+            heard = [t for t in (state.last_success_at, state.last_data_at) if t is not None]
+            silent_since = max(heard) if heard else state.first_poll_at
+            if silent_since is None:
+                continue  # never polled yet: nothing to judge
+            stale = now - silent_since >= settings.stale_after
+            system.feed_stale(
+                session, settings.name, silent_since, stale, ctx.alert_ctx, ctx.renderer, now
+            )
+
+
+def escalate_due(ctx: Context, now: datetime) -> int:
+    with ctx.sessions() as session:
+        ids = [alert.id for alert in escalate.due_alerts(session, now)]
+    for alert_id in ids:
+        with ctx.sessions.begin() as session:
+            alert = session.get(AlertRow, alert_id)  # re-read: an ack may have just landed
+            if alert is not None:
+                escalate.escalate(session, alert, ctx.alert_ctx, ctx.renderer, now)
+    return len(ids)
+
+
+def next_wake(ctx: Context, now: datetime, ceiling: timedelta) -> datetime:
+    """When something is next due, at most ``ceiling`` from now."""
+    from sqlalchemy import func, select
+
+    from custody_watch.store import detentions
+    from custody_watch.store.schema import OutboxRow
+
+    with ctx.sessions() as session:
+        candidates = [
+            detentions.next_wake(session),
+            session.scalar(
+                select(func.min(AlertRow.next_action_at)).where(AlertRow.live_key.is_not(None))
+            ),
+            session.scalar(select(func.min(OutboxRow.due_at)).where(OutboxRow.state == "pending")),
+        ]
+    due = [c for c in candidates if c is not None]
+    return min([now + ceiling, *due])

@@ -1,0 +1,135 @@
+"""What happens when a message finally fails.
+
+1. Other channels of the same person in the same step still pending or sent: the person may
+   yet be reached; nothing more now.
+2. One of them was sent: the person was reached, but a wrong number in the rota must be
+   fixed, so operations gets a notice naming the person, the channel and the error.
+3. Otherwise try the person's channels not used in this step (SMS failed -> email).
+4. No channel left: ``delivery_failed``, critical, to operations and the duty inspector, and
+   the alert's own ladder moves to its next level now instead of after the wait."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from custody_watch.alerts.context import OPERATIONS, AlertContext
+from custody_watch.alerts.system import raise_system
+from custody_watch.domain import Severity
+from custody_watch.messages.render import Renderer
+from custody_watch.store import audit
+from custody_watch.store.schema import AlertRow, OutboxRow
+
+
+def after_failure(
+    session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
+) -> None:
+    if row.purpose != "notify":
+        return  # a failed ack/resolve notice is logged; nobody is paged about a notice
+    step_key = row.dedupe_key.rsplit(":", 1)[0]  # alert:<id>:<step>:<person>
+    siblings = session.scalars(
+        select(OutboxRow).where(OutboxRow.dedupe_key.like(f"{step_key}:%"), OutboxRow.id != row.id)
+    ).all()
+    states = {sibling.state for sibling in siblings}
+    if states & {"pending", "sending"}:
+        return
+    if "sent" in states:
+        _operations_notice(session, row, ctx, renderer, now)
+        return
+    used = {row.channel, *(sibling.channel for sibling in siblings)}
+    person = ctx.directory.people.get(row.person_id)
+    if person is not None:
+        for channel, kind in ctx.directory.channel_kinds.items():
+            address = person.address(kind)
+            if channel in used or kind == "any" or address is None:
+                continue
+            session.add(
+                OutboxRow(
+                    dedupe_key=f"{step_key}:{channel}:fallback",
+                    alert_id=row.alert_id,
+                    purpose=row.purpose,
+                    person_id=row.person_id,
+                    channel=channel,
+                    address=address,
+                    level=row.level,
+                    subject=row.subject or row.body_text[:80],
+                    body_text=row.body_text,
+                    body_html=None,
+                    state="pending",
+                    due_at=now,
+                    created_at=now,
+                    attempts=0,
+                    max_attempts=row.max_attempts,
+                    token=secrets.token_urlsafe(24),
+                )
+            )
+            audit.record(
+                session,
+                now,
+                "fallback",
+                detail=f"{row.person_id}: {row.channel} failed, trying {channel}",
+                alert_id=row.alert_id,
+            )
+            return
+    _unreachable(session, row, ctx, renderer, now)
+
+
+def _unreachable(
+    session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
+) -> None:
+    alert = session.get(AlertRow, row.alert_id) if row.alert_id is not None else None
+    what = f"alert {alert.ack_code}" if alert else "an alert"
+    raise_system(
+        session,
+        key=f"delivery_failed:{row.person_id}",
+        rule="delivery_failed",
+        severity=Severity.CRITICAL,
+        since=now,
+        summary=f"{row.person_id} could not be reached on any channel for {what} ({row.last_error})",
+        ctx=ctx,
+        renderer=renderer,
+        now=now,
+    )
+    if alert is not None and alert.state == "open" and alert.live_key is not None:
+        # Escalate early: the next level must not wait for someone who never got the page.
+        alert.next_action_at = now
+        alert.version += 1
+
+
+def _operations_notice(
+    session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
+) -> None:
+    """A plain notice (not an alert: nobody must acknowledge a typo) to operations."""
+    text = (
+        f"custody-watch: {row.person_id} was reached, but not by {row.channel}: "
+        f"{row.last_error} (code {row.error_code or '-'}). Please check the rota's contact details."
+    )
+    for person in ctx.directory.holders(OPERATIONS, now, None, None):
+        for channel, kind in ctx.directory.channel_kinds.items():
+            address = person.address(kind)
+            if address is None or (kind == "any" and len(ctx.directory.channel_kinds) > 1):
+                continue
+            session.add(
+                OutboxRow(
+                    dedupe_key=f"{row.dedupe_key}:ops:{person.id}:{channel}",
+                    alert_id=None,
+                    purpose="ops_notice",
+                    person_id=person.id,
+                    channel=channel,
+                    address=address,
+                    level=None,
+                    subject=f"custody-watch: {row.channel} to {row.person_id} failed",
+                    body_text=text,
+                    body_html=None,
+                    state="pending",
+                    due_at=now,
+                    created_at=now,
+                    attempts=0,
+                    max_attempts=row.max_attempts,
+                    token=secrets.token_urlsafe(24),
+                )
+            )
+    audit.record(session, now, "ops_notice", detail=text, alert_id=row.alert_id)

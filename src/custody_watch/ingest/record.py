@@ -1,0 +1,45 @@
+"""A detention in the interchange form (field name -> text), for storage and audit.
+
+Stored records are read back through ``parse_row``, the same checks as any feed, so a record
+in the store can never be something a feed could not have said."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from custody_watch.domain import Detention
+from custody_watch.ingest.parse import parse_row
+from custody_watch.times import utc_iso
+
+_FIELDS = tuple(f.name for f in fields(Detention))
+
+
+def to_record(detention: Detention) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for name in _FIELDS:
+        value = getattr(detention, name)
+        if value is None or value == ():
+            continue
+        if name == "prior_detention_minutes" and value == 0:
+            continue
+        record[name] = _text(value)
+    return record
+
+
+def from_record(record: dict[str, Any]) -> Detention:
+    return parse_row(record)
+
+
+def _text(value: object) -> Any:
+    if isinstance(value, datetime):
+        return utc_iso(value)
+    if isinstance(value, tuple):
+        return [_text(item) for item in value]
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

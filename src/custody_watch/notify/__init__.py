@@ -1,0 +1,1 @@
+"""Notification channels: one small protocol, one module per kind. Rendering is separate."""

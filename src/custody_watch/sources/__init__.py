@@ -1,0 +1,1 @@
+"""Where custody records come from. Each kind is one module behind ``base.Source``."""

@@ -1,0 +1,206 @@
+"""The tables. State changes are rows; "live" uniqueness is enforced by the database.
+
+Two columns do the work that locks would otherwise do:
+
+- ``alerts.live_key`` holds the alert's subject (``detention:C-1``, ``feed_stale:suite-a``)
+  while the alert is open or acknowledged and NULL once resolved. It is UNIQUE, so two
+  daemons can never open two live alerts for one detention; a resolved alert frees it.
+- ``alerts.live_ack_code`` does the same for ack codes: unique among live alerts only.
+
+``detentions.next_check_at`` is when the rules must next look at a detention: now when it
+changed, the next threshold otherwise, NULL when nothing can change without new data. A
+cycle reads only rows that are due, so its cost follows changes, not history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from custody_watch.store.types import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        dict[str, Any]: JSON,
+        str: String(255),
+    }
+
+
+class DetentionRow(Base):
+    __tablename__ = "detentions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    custody_ref: Mapped[str] = mapped_column(String(128), unique=True)
+    source: Mapped[str] = mapped_column(String(64))
+    suite: Mapped[str] = mapped_column(String(64), index=True)
+    force: Mapped[str | None] = mapped_column(String(64))
+    arrival_time: Mapped[datetime]
+    released_time: Mapped[datetime | None]
+    is_child: Mapped[bool]
+    record: Mapped[dict[str, Any]]
+    record_updated_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime]
+    last_changed_at: Mapped[datetime]
+    next_check_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class DetentionVersionRow(Base):
+    """Every version seen, for audit: what the source said, when we received it."""
+
+    __tablename__ = "detention_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    detention_id: Mapped[int] = mapped_column(ForeignKey("detentions.id"), index=True)
+    source: Mapped[str] = mapped_column(String(64))
+    batch: Mapped[str] = mapped_column(String(512))
+    row: Mapped[int]
+    received_at: Mapped[datetime]
+    record_updated_at: Mapped[datetime | None]
+    record: Mapped[dict[str, Any]]
+    became_current: Mapped[bool]
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200), index=True)
+    live_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    detention_id: Mapped[int | None] = mapped_column(ForeignKey("detentions.id"), index=True)
+    custody_ref: Mapped[str | None] = mapped_column(String(128), index=True)
+    suite: Mapped[str | None] = mapped_column(String(64))
+    force: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    opened_severity: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    ack_code: Mapped[str] = mapped_column(String(8))
+    live_ack_code: Mapped[str | None] = mapped_column(String(8), unique=True)
+    opened_at: Mapped[datetime] = mapped_column(index=True)
+    first_notified_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    first_acknowledged_at: Mapped[datetime | None]
+    ack_expires_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    # The escalation policies copied when the alert opened (a reload cannot change them).
+    escalation: Mapped[dict[str, Any]]
+    level: Mapped[int] = mapped_column(Integer, default=-1)
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    next_action_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Bumped by every conditional update, so two daemons cannot both move one alert.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FindingRow(Base):
+    """An alert's findings: one row per rule, kept after it clears (``cleared_at``)."""
+
+    __tablename__ = "findings"
+    __table_args__ = (UniqueConstraint("alert_id", "rule"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    since: Mapped[datetime]
+    detail: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]
+
+
+class AuditRow(Base):
+    """Append-only: every transition, step, send, acknowledgement and refusal."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    alert_id: Mapped[int | None] = mapped_column(index=True)
+    custody_ref: Mapped[str | None] = mapped_column(String(128), index=True)
+    event: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(128))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class QuarantineRow(Base):
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    file: Mapped[str] = mapped_column(String(512))
+    row: Mapped[int]
+    custody_ref: Mapped[str | None] = mapped_column(String(128))
+    error: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SourceStateRow(Base):
+    __tablename__ = "source_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    watermark: Mapped[str | None] = mapped_column(String(128))
+    first_poll_at: Mapped[datetime | None]
+    last_poll_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_data_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SourceFileRow(Base):
+    """Files (name plus content hash) already read, so each is read once."""
+
+    __tablename__ = "source_files"
+    __table_args__ = (UniqueConstraint("source", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(600))
+    label: Mapped[str] = mapped_column(String(512))
+    received_at: Mapped[datetime]
+    rows: Mapped[int]
+    rejected: Mapped[int]
+
+
+class OutboxRow(Base):
+    """One message to one person on one channel. Written in the same transaction as the
+    alert transition that caused it; a dispatcher claims it (``state`` + ``lease_until``)
+    before sending, so two daemons never send it twice."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(255))
+    level: Mapped[int | None]
+    subject: Mapped[str] = mapped_column(Text, default="")
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    provider_status: Mapped[str | None] = mapped_column(String(32))
+    sent_at: Mapped[datetime | None]
+    # Unguessable id for status-callback URLs (never the sequential id).
+    token: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,52 @@
+"""What we know of each source: watermark, last success, last error, files already read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from custody_watch.store.schema import SourceFileRow, SourceStateRow
+
+
+def state(session: Session, name: str, kind: str) -> SourceStateRow:
+    row = session.get(SourceStateRow, name)
+    if row is None:
+        row = SourceStateRow(name=name, kind=kind, failures=0, rows_read=0, rows_rejected=0)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def all_states(session: Session) -> Sequence[SourceStateRow]:
+    return session.scalars(select(SourceStateRow).order_by(SourceStateRow.name)).all()
+
+
+class SeenFiles:
+    """``sources.base.SeenKeys`` backed by the ``source_files`` table."""
+
+    def __init__(self, session: Session, source: str) -> None:
+        self._session = session
+        self._source = source
+
+    def seen(self, key: str) -> bool:
+        return (
+            self._session.scalar(
+                select(SourceFileRow.id).where(
+                    SourceFileRow.source == self._source, SourceFileRow.key == key
+                )
+            )
+            is not None
+        )
+
+
+def mark_read(
+    session: Session, source: str, key: str, label: str, rows: int, rejected: int, now: datetime
+) -> None:
+    session.add(
+        SourceFileRow(
+            source=source, key=key, label=label, received_at=now, rows=rows, rejected=rejected
+        )
+    )
