@@ -1,0 +1,261 @@
+"""Property tests: no feed text makes the reader raise, and row numbers stay in range."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from custody_watch.domain import Detention
+from custody_watch.ingest import RowError, parse_row, read_records_text
+from custody_watch.times import LONDON
+
+from .feeds import as_csv, as_jsonl
+
+FAST = settings(
+    max_examples=250, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+FIELDS = [
+    "custody_ref",
+    "suite",
+    "arrival_time",
+    "force",
+    "person_ref",
+    "date_of_birth",
+    "legal_basis",
+    "arrest_time",
+    "relevant_time",
+    "detention_authorised_time",
+    "prior_detention_minutes",
+    "reviews",
+    "superintendent_extension_time",
+    "superintendent_extension_until",
+    "warrant_time",
+    "warrant_until",
+    "mha_extension_time",
+    "mha_extension_until",
+    "police_protection_start",
+    "charged_time",
+    "bail_refused_time",
+    "la_accommodation_requested_time",
+    "s38_certificate_time",
+    "s38_certificate_ground",
+    "appropriate_adult_requested_time",
+    "appropriate_adult_arrived_time",
+    "released_time",
+    "release_reason",
+    "updated_at",
+]
+HEADER = ",".join(FIELDS)
+
+
+def check_result(text: str, fmt: str, naive: bool = False) -> None:
+    result = read_records_text(text, fmt, naive_zone=LONDON if naive else None)  # type: ignore[arg-type]
+    assert result.rows >= 0
+    numbers = [r.row for r in result.rejected]
+    assert all(1 <= n <= result.rows for n in numbers), (numbers, result.rows)
+    assert numbers == sorted(numbers)
+    assert len(set(numbers)) == len(numbers)
+    for rejection in result.rejected:
+        field, colon, reason = rejection.error.partition(": ")
+        assert colon and field and reason, rejection.error
+        assert field == "row" or field in FIELDS, rejection.error
+    refs = [d.custody_ref for d in result.detentions]
+    assert len(refs) == len(set(refs))
+    assert len(result.detentions) + len(result.rejected) <= result.rows
+
+
+# --- arbitrary text ---------------------------------------------------------------------------
+
+# Text that looks a little like a feed, so the interesting paths are reached.
+feedish = st.text(
+    alphabet=st.sampled_from(list(',;"\n\r \t{}[]:\\0123456789-TZ+.abcnul\ufeff\x00\u2028é')),
+    max_size=300,
+)
+
+
+@FAST
+@given(text=st.text(max_size=400))
+@example(text="")
+@example(text="\ufeff")
+@example(text='"unterminated\n')
+@example(text="a\x00b\nc")
+def test_arbitrary_text_never_makes_the_csv_reader_raise(text: str) -> None:
+    check_result(text, "csv")
+
+
+@FAST
+@given(text=st.text(max_size=400))
+@example(text="[" * 100_000)
+@example(text="1e999999\nNaN\n-Infinity\n")
+@example(text='{"custody_ref": {"a": 1}, "suite": [], "arrival_time": 3}')
+def test_arbitrary_text_never_makes_the_jsonl_reader_raise(text: str) -> None:
+    check_result(text, "jsonl")
+
+
+@FAST
+@given(body=feedish, naive=st.booleans())
+def test_feed_like_csv_text_never_makes_the_reader_raise(body: str, naive: bool) -> None:
+    check_result(HEADER + "\n" + body, "csv", naive)
+
+
+@FAST
+@given(data=st.binary(max_size=400))
+def test_arbitrary_bytes_decoded_with_replacement_never_make_the_reader_raise(
+    data: bytes,
+) -> None:
+    text = data.decode("utf-8", errors="replace")
+    check_result(text, "csv")
+    check_result(HEADER + "\n" + text, "csv")
+    check_result(text, "jsonl")
+
+
+# --- arbitrary rows ---------------------------------------------------------------------------
+
+offsets = st.sampled_from(["Z", "z", "+00:00", "+01:00", "-05:00", "+14:00", "-12:00", ""])
+plausible_time = st.builds(
+    lambda dt, off, sep: dt.strftime(f"%Y-%m-%d{sep}%H:%M:%S") + off,
+    st.datetimes(min_value=datetime(1000, 1, 2), max_value=datetime(3000, 12, 30)),
+    offsets,
+    st.sampled_from(["T", "t", " "]),
+)
+near_time = st.builds(
+    lambda minutes, off: (
+        (datetime(2026, 3, 28) + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S") + off
+    ),
+    st.integers(0, 60 * 24 * 220),
+    offsets,
+)
+junk = st.one_of(
+    st.none(),
+    st.text(max_size=20),
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.lists(st.text(max_size=5), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+values = st.one_of(
+    plausible_time,
+    near_time,
+    junk,
+    st.sampled_from(
+        [
+            "pace_arrest",
+            "PACE_ARREST",
+            "bailed",
+            "impracticable",
+            "30",
+            "-5",
+            "1.5",
+            "2010-06-01",
+            "2026-06-12",
+            "2010-6-1",
+            " ",
+            "",
+            "C-1",
+        ]
+    ),
+    st.dates(min_value=datetime(1000, 1, 1).date()).map(str),
+    st.lists(st.one_of(plausible_time, junk), max_size=3),
+)
+rows = st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=8)), values, max_size=12)
+
+
+@FAST
+@given(row=rows, naive=st.booleans())
+def test_parse_row_returns_a_detention_or_raises_row_error(
+    row: dict[str, object], naive: bool
+) -> None:
+    try:
+        detention = parse_row(row, naive_zone=LONDON if naive else None)
+    except RowError as exc:
+        assert str(exc).startswith(f"{exc.field}: ")
+        assert exc.field in FIELDS
+        return
+    assert isinstance(detention, Detention)
+    assert detention.arrival_time.utcoffset() == timedelta(0)
+    assert detention.custody_ref == detention.custody_ref.strip() != ""
+    assert detention.prior_detention_minutes >= 0
+    if detention.released_time is not None:
+        assert detention.released_time >= detention.arrival_time
+
+
+complete_rows = st.fixed_dictionaries(
+    {
+        "custody_ref": st.sampled_from(["C-1", "C-2", " C-3 "]),
+        "suite": st.just("S"),
+        "arrival_time": st.one_of(plausible_time, near_time),
+    },
+    optional={name: values for name in FIELDS[3:]},
+)
+
+
+@FAST
+@given(batch=st.lists(complete_rows, max_size=6))
+def test_feeds_of_arbitrary_rows_never_raise(batch: list[dict[str, object]]) -> None:
+    jsonable = [{k: v for k, v in row.items() if _json_safe(v)} for row in batch]
+    check_result(as_jsonl(jsonable), "jsonl")
+    check_result(as_csv(batch), "csv")
+
+
+def _json_safe(value: object) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        return False
+    return True
+
+
+# --- order independence of versions -----------------------------------------------------------
+
+
+BASE = datetime(2026, 6, 10, tzinfo=UTC)
+
+
+@st.composite
+def versioned_feeds(draw: st.DrawFn) -> list[dict[str, object]]:
+    count = draw(st.integers(1, 12))
+    minutes = draw(st.lists(st.integers(0, 100_000), min_size=count, max_size=count, unique=True))
+    feed: list[dict[str, object]] = []
+    for i, minute in enumerate(minutes):
+        zone = timezone(timedelta(hours=draw(st.sampled_from([0, 1, -3]))))
+        updated = (BASE + timedelta(minutes=minute)).astimezone(zone).isoformat()
+        feed.append(
+            {
+                "custody_ref": draw(st.sampled_from(["C-1", "C-2", "C-3"])),
+                "suite": "S",
+                "arrival_time": "2026-06-10T12:00:00Z",
+                "force": f"v{i}",
+                "updated_at": updated,
+                "legal_basis": draw(st.sampled_from(["pace_arrest", "pace_arrest", "bogus"])),
+            }
+        )
+    return feed
+
+
+@FAST
+@given(feed=versioned_feeds(), seed=st.integers(0, 2**32), fmt=st.sampled_from(["csv", "jsonl"]))
+def test_with_distinct_updated_at_the_chosen_versions_do_not_depend_on_row_order(
+    feed: list[dict[str, object]], seed: int, fmt: str
+) -> None:
+    shuffled = list(feed)
+    random.Random(seed).shuffle(shuffled)
+    text = as_csv if fmt == "csv" else as_jsonl
+    first = read_records_text(text(feed), fmt)  # type: ignore[arg-type]
+    second = read_records_text(text(shuffled), fmt)  # type: ignore[arg-type]
+    chosen = {d.custody_ref: d for d in first.detentions}
+    assert chosen == {d.custody_ref: d for d in second.detentions}
+    # And the winner is the accepted row with the latest updated_at.
+    for ref, detention in chosen.items():
+        candidates = [
+            row for row in feed if row["custody_ref"] == ref and row["legal_basis"] != "bogus"
+        ]
+        latest = max(candidates, key=lambda row: datetime.fromisoformat(str(row["updated_at"])))
+        assert detention.force == latest["force"]
+    accepted_refs = {row["custody_ref"] for row in feed if row["legal_basis"] != "bogus"}
+    assert set(chosen) == accepted_refs

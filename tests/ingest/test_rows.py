@@ -1,0 +1,259 @@
+"""rows.py: splitting CSV and JSON Lines text into numbered rows of named values."""
+
+from __future__ import annotations
+
+import json
+
+from custody_watch.ingest import csv_rows, jsonl_rows, read_records_text
+
+HEADER = "custody_ref,suite,arrival_time"
+T = "2026-06-10T12:00:00Z"
+
+
+def csv_of(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def test_csv_rows_are_named_by_the_header_and_numbered_from_one() -> None:
+    rows = list(csv_rows(csv_of(HEADER, f"C-1,S1,{T}", f"C-2,S2,{T}")))
+    assert [row.number for row in rows] == [1, 2]
+    assert rows[0].values == {"custody_ref": "C-1", "suite": "S1", "arrival_time": T}
+    assert rows[1].values["custody_ref"] == "C-2"
+    assert all(row.problem is None for row in rows)
+
+
+def test_a_csv_byte_order_mark_is_accepted() -> None:
+    rows = list(csv_rows("\ufeff" + csv_of(HEADER, f"C-1,S1,{T}")))
+    assert rows[0].values["custody_ref"] == "C-1"
+    result = read_records_text("\ufeff" + csv_of(HEADER, f"C-1,S1,{T}"), "csv")
+    assert [d.custody_ref for d in result.detentions] == ["C-1"]
+    assert result.rejected == []
+
+
+def test_csv_columns_may_come_in_any_order() -> None:
+    result = read_records_text(csv_of("arrival_time,custody_ref,suite", f"{T},C-1,S1"), "csv")
+    [detention] = result.detentions
+    assert (detention.custody_ref, detention.suite) == ("C-1", "S1")
+    assert detention.arrival_time.isoformat() == "2026-06-10T12:00:00+00:00"
+
+
+def test_unknown_csv_columns_are_ignored() -> None:
+    text = csv_of("officer_name,custody_ref,notes,suite,arrival_time", f"PC X,C-1,n,S1,{T}")
+    result = read_records_text(text, "csv")
+    assert [d.custody_ref for d in result.detentions] == ["C-1"]
+    assert result.rejected == []
+
+
+def test_an_empty_csv_cell_is_absent() -> None:
+    text = csv_of(HEADER + ",date_of_birth,legal_basis,released_time", f"C-1,S1,{T},,,")
+    [detention] = read_records_text(text, "csv").detentions
+    assert detention.date_of_birth is None
+    assert detention.legal_basis == "pace_arrest"
+    assert detention.released_time is None
+
+
+def test_a_blank_csv_cell_is_absent() -> None:
+    text = csv_of(HEADER + ",date_of_birth,released_time", f"C-1,S1,{T},   ,  ")
+    result = read_records_text(text, "csv")
+    [detention] = result.detentions
+    assert detention.date_of_birth is None
+    assert detention.released_time is None
+
+
+def test_csv_values_and_header_names_are_trimmed() -> None:
+    text = csv_of(" custody_ref , suite ,arrival_time ", f"  C-1 ,\tS1 ,  {T}  ")
+    [detention] = read_records_text(text, "csv").detentions
+    assert detention.custody_ref == "C-1"
+    assert detention.suite == "S1"
+
+
+def test_csv_reviews_are_semicolon_separated() -> None:
+    text = csv_of(
+        HEADER + ",reviews",
+        f"C-1,S1,{T},2026-06-10T18:00:00Z; 2026-06-11T03:00:00+01:00 ;",
+    )
+    [detention] = read_records_text(text, "csv").detentions
+    assert [r.isoformat() for r in detention.reviews] == [
+        "2026-06-10T18:00:00+00:00",
+        "2026-06-11T02:00:00+00:00",
+    ]
+
+
+def test_blank_csv_lines_are_skipped_and_not_counted_as_rows() -> None:
+    text = f"\n{HEADER}\n\n   \nC-1,S1,{T}\n\n\nC-2,S1,{T}\n\n"
+    rows = list(csv_rows(text))
+    assert [row.number for row in rows] == [1, 2]
+    result = read_records_text(text + "C-3,S1,\n", "csv")
+    assert result.rows == 3
+    assert [(r.row, r.custody_ref) for r in result.rejected] == [(3, "C-3")]
+
+
+def test_a_quoted_csv_field_with_embedded_newlines_is_one_row() -> None:
+    text = csv_of(
+        HEADER + ",person_ref", f'C-1,S1,{T},"line one\nline two\n\nline four"', "C-2,S1,"
+    )
+    rows = list(csv_rows(text))
+    assert [row.number for row in rows] == [1, 2]
+    assert rows[0].values["person_ref"] == "line one\nline two\n\nline four"
+    result = read_records_text(text, "csv")
+    assert result.rows == 2
+    assert [(r.row, r.custody_ref) for r in result.rejected] == [(2, "C-2")]
+
+
+def test_windows_line_endings_are_read() -> None:
+    text = f"{HEADER}\r\nC-1,S1,{T}\r\n\r\nC-2,S1,{T}\r\n"
+    result = read_records_text(text, "csv")
+    assert [d.custody_ref for d in result.detentions] == ["C-1", "C-2"]
+    assert result.rows == 2
+
+
+def test_a_csv_with_only_a_header_has_no_rows() -> None:
+    result = read_records_text(HEADER + "\n", "csv")
+    assert (result.rows, result.detentions, result.rejected) == (0, [], [])
+
+
+def test_an_empty_csv_has_no_rows() -> None:
+    for text in ("", "\n\n", "\ufeff"):
+        result = read_records_text(text, "csv")
+        assert (result.rows, result.detentions, result.rejected) == (0, [], [])
+
+
+def test_a_short_csv_row_leaves_the_missing_cells_absent() -> None:
+    result = read_records_text(csv_of(HEADER + ",date_of_birth", f"C-1,S1,{T}"), "csv")
+    [detention] = result.detentions
+    assert detention.date_of_birth is None
+
+
+def test_a_repeated_csv_column_does_not_blank_the_first_one() -> None:
+    rows = list(csv_rows(csv_of("custody_ref,suite,arrival_time,suite", f"C-1,S1,{T},")))
+    assert rows[0].values["suite"] == "S1"
+
+
+def test_a_csv_row_keeps_its_raw_text_for_quarantine() -> None:
+    [row] = csv_rows(csv_of(HEADER, f'C-1,"S,1",{T}'))
+    assert row.raw == f'C-1,"S,1",{T}'
+
+
+# --- JSON Lines -------------------------------------------------------------------------------
+
+
+def jl(*objects: object) -> str:
+    return "\n".join(o if isinstance(o, str) else json.dumps(o) for o in objects) + "\n"
+
+
+BASE = {"custody_ref": "C-1", "suite": "S1", "arrival_time": T}
+
+
+def test_jsonl_rows_are_objects_numbered_from_one() -> None:
+    rows = list(jsonl_rows(jl(BASE, {**BASE, "custody_ref": "C-2"})))
+    assert [row.number for row in rows] == [1, 2]
+    assert rows[0].values == BASE
+    assert rows[0].problem is None
+
+
+def test_a_jsonl_null_is_absent() -> None:
+    row = {
+        **BASE,
+        "date_of_birth": None,
+        "legal_basis": None,
+        "released_time": None,
+        "reviews": None,
+        "prior_detention_minutes": None,
+    }
+    result = read_records_text(jl(row), "jsonl")
+    [detention] = result.detentions
+    assert detention.date_of_birth is None
+    assert detention.legal_basis == "pace_arrest"
+    assert detention.reviews == ()
+    assert detention.prior_detention_minutes == 0
+
+
+def test_a_required_jsonl_field_that_is_null_is_missing() -> None:
+    result = read_records_text(jl({**BASE, "suite": None}), "jsonl")
+    [rejection] = result.rejected
+    assert rejection.error.startswith("suite: ")
+    assert rejection.custody_ref == "C-1"
+
+
+def test_unknown_jsonl_keys_are_ignored() -> None:
+    row = {**BASE, "officer": {"name": "PC X"}, "tags": [1, 2], "flag": True}
+    result = read_records_text(jl(row), "jsonl")
+    assert [d.custody_ref for d in result.detentions] == ["C-1"]
+    assert result.rejected == []
+
+
+def test_jsonl_reviews_are_a_list_of_strings() -> None:
+    row = {**BASE, "reviews": ["2026-06-11T03:00:00Z", "2026-06-10T18:00:00+01:00"]}
+    [detention] = read_records_text(jl(row), "jsonl").detentions
+    assert [r.isoformat() for r in detention.reviews] == [
+        "2026-06-10T17:00:00+00:00",
+        "2026-06-11T03:00:00+00:00",
+    ]
+
+
+def test_jsonl_values_are_trimmed_and_blank_is_absent() -> None:
+    row = {**BASE, "custody_ref": "  C-1 ", "date_of_birth": "   ", "force": " F1 "}
+    [detention] = read_records_text(jl(row), "jsonl").detentions
+    assert detention.custody_ref == "C-1"
+    assert detention.date_of_birth is None
+    assert detention.force == "F1"
+
+
+def test_blank_jsonl_lines_are_skipped_and_not_counted() -> None:
+    text = "\n  \n" + jl(BASE) + "\n\t\n" + jl({**BASE, "custody_ref": "C-2"}) + "\n" + "[]\n"
+    rows = list(jsonl_rows(text))
+    assert [row.number for row in rows] == [1, 2, 3]
+    result = read_records_text(text, "jsonl")
+    assert result.rows == 3
+    assert [(r.row, r.custody_ref) for r in result.rejected] == [(3, None)]
+
+
+def test_a_jsonl_line_that_is_not_an_object_is_rejected() -> None:
+    text = jl(BASE, "[1, 2]", '"text"', "42", "null", "true", {**BASE, "custody_ref": "C-7"})
+    result = read_records_text(text, "jsonl")
+    assert [d.custody_ref for d in result.detentions] == ["C-1", "C-7"]
+    assert [r.row for r in result.rejected] == [2, 3, 4, 5, 6]
+    for rejection in result.rejected:
+        assert rejection.custody_ref is None
+        assert rejection.error.startswith("row: ")
+        assert "not a JSON object" in rejection.error
+
+
+def test_an_invalid_json_line_is_rejected_and_the_rest_are_read() -> None:
+    text = jl(BASE, '{"custody_ref": "C-2", "suite": ', {**BASE, "custody_ref": "C-3"})
+    result = read_records_text(text, "jsonl")
+    assert [d.custody_ref for d in result.detentions] == ["C-1", "C-3"]
+    [rejection] = result.rejected
+    assert (rejection.row, rejection.custody_ref) == (2, None)
+    assert rejection.error.startswith("row: ")
+    assert "not valid JSON" in rejection.error
+    assert rejection.raw == '{"custody_ref": "C-2", "suite": '
+
+
+def test_jsonl_with_windows_line_endings_is_read() -> None:
+    text = json.dumps(BASE) + "\r\n\r\n" + json.dumps({**BASE, "custody_ref": "C-2"}) + "\r\n"
+    result = read_records_text(text, "jsonl")
+    assert [d.custody_ref for d in result.detentions] == ["C-1", "C-2"]
+    assert result.rows == 2
+
+
+def test_a_jsonl_string_may_hold_a_line_separator_character() -> None:
+    row = {**BASE, "person_ref": "a\u2028b"}
+    text = json.dumps(row, ensure_ascii=False) + "\n"
+    result = read_records_text(text, "jsonl")
+    assert result.rows == 1
+    assert result.detentions[0].person_ref == "a\u2028b"
+
+
+def test_a_numeric_jsonl_custody_ref_is_read_as_text() -> None:
+    [detention] = read_records_text(jl({**BASE, "custody_ref": 1234}), "jsonl").detentions
+    assert detention.custody_ref == "1234"
+
+
+def test_an_empty_jsonl_has_no_rows() -> None:
+    for text in ("", "\n", "\ufeff\n  \n"):
+        result = read_records_text(text, "jsonl")
+        assert (result.rows, result.detentions, result.rejected) == (0, [], [])
