@@ -3,7 +3,7 @@ a cell, and records that cannot tell us a child's age."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from custody_watch.domain import CertificateGround, LegalBasis, Severity
 from custody_watch.rules import describe
@@ -120,11 +120,33 @@ def first_overnight_instant(arrival: datetime, window: OvernightPolicy, policy: 
         return arrival
     day = local.date()
     for _ in range(3):
-        start = datetime.combine(day, window.window_start, tzinfo=policy.zone).astimezone(UTC)
+        start = first_instant_at(day, window.window_start, policy.zone)
         if start > arrival:
             return start
         day += timedelta(days=1)
     raise AssertionError("a window start always falls within two days")
+
+
+def first_instant_at(day: date, wall: time, zone: tzinfo) -> datetime:
+    """The first instant at which the local clock on ``day`` reads ``wall`` or later.
+
+    Usually that is ``wall`` itself (the first of two when the clocks go back). When the
+    clocks skip over ``wall`` (spring forward), it is the instant of the jump."""
+    target = datetime.combine(day, wall)
+    early = target.replace(tzinfo=zone).astimezone(UTC)
+    if early.astimezone(zone).replace(tzinfo=None) == target:
+        return early
+    # In the gap: fold=1 reads the wall time with the offset after the jump, which lands
+    # before the jump; bisect to the second at which the local clock passes ``wall``.
+    low = int(target.replace(tzinfo=zone, fold=1).timestamp())
+    high = int(early.timestamp())
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, zone).replace(tzinfo=None) >= target:
+            high = middle
+        else:
+            low = middle
+    return datetime.fromtimestamp(high, UTC)
 
 
 def in_window(wall: time, window: OvernightPolicy) -> bool:
