@@ -44,7 +44,8 @@ def view_of(
         row = session.get(DetentionRow, alert.detention_id)
         if row is not None:
             age = age_of(detentions.load(row), Policy(zone=ctx.zone))
-            arrival = row.arrival_time if row.released_time is None else None
+            in_custody = row.released_time is None or row.released_time > now
+            arrival = row.arrival_time if in_custody else None
     link = ctx.ack_link(alert.id, person.id) if ctx.ack_link and person else None
     return AlertView(
         alert_id=alert.id,
