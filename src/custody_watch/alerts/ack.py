@@ -93,7 +93,9 @@ def acknowledge_alert(
         now,
         "acknowledged",
         actor=by,
-        detail=f"code {alert.ack_code} via {via}; re-escalates at {expires.isoformat()} if still live",
+        detail=(
+            f"code {alert.ack_code} via {via}; re-escalates at {expires.isoformat()} if still live"
+        ),
         alert_id=alert.id,
         custody_ref=alert.custody_ref,
     )

@@ -240,7 +240,10 @@ def _sync_findings(
             session,
             now,
             event,
-            detail=f"{rule} {finding.severity.value} since {finding.since.isoformat()}: {finding.detail}",
+            detail=(
+                f"{rule} {finding.severity.value} since {finding.since.isoformat()}: "
+                f"{finding.detail}"
+            ),
             alert_id=alert.id,
             custody_ref=alert.custody_ref,
         )

@@ -140,6 +140,7 @@ def sources(
         table.add_column(column, overflow="fold")
     for item in data:
         lag = item["lag_seconds"]
+        assert lag is None or isinstance(lag, int)
         table.add_row(
             str(item["name"]),
             str(item["kind"]),
@@ -192,5 +193,6 @@ def import_history(
             rejected += r
             progress.advance(task, len(part))
     typer.echo(
-        f"imported {records.name}: {len(rows)} rows, {changed} detentions stored or updated, {rejected} rejected"
+        f"imported {records.name}: {len(rows)} rows, {changed} detentions stored or updated, "
+        f"{rejected} rejected"
     )

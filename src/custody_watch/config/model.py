@@ -162,7 +162,14 @@ class DigestSettings(Strict):
     channels: list[Name] = Field(default_factory=list)
 
 
-def _default_escalation() -> dict[str, EscalationPolicy]:
+SeverityName = Literal["warning", "high", "critical"]
+
+
+def _default_channels() -> dict[str, Channel]:
+    return {"console": ConsoleChannel(kind="console")}
+
+
+def _default_escalation() -> dict[SeverityName, EscalationPolicy]:
     level = EscalationLevel(notify=["duty_inspector"], channels=["console"])
     return {
         "warning": EscalationPolicy(levels=[level]),
@@ -177,12 +184,10 @@ class Settings(Strict):
     web: WebSettings = Field(default_factory=WebSettings)
     scope: ScopeSettings = Field(default_factory=ScopeSettings)
     sources: list[Source] = Field(default_factory=list)
-    channels: dict[Name, Channel] = Field(
-        default_factory=lambda: {"console": ConsoleChannel(kind="console")}
-    )
+    channels: dict[Name, Channel] = Field(default_factory=_default_channels)
     people: list[Person] = Field(default_factory=list)
     rota: list[RotaEntry] = Field(default_factory=list)
-    escalation: dict[Literal["warning", "high", "critical"], EscalationPolicy] = Field(
+    escalation: dict[SeverityName, EscalationPolicy] = Field(
         default_factory=_default_escalation
     )
     digest: DigestSettings = Field(default_factory=DigestSettings)

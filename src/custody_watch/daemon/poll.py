@@ -13,10 +13,10 @@ from datetime import datetime, tzinfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from custody_watch.ingest.files import read_rows
+from custody_watch.ingest.rows import SourceRow
 from custody_watch.ingest.versions import latest_versions
 from custody_watch.rules.facts import age_of
 from custody_watch.rules.policy import Policy
-from custody_watch.ingest.rows import SourceRow
 from custody_watch.sources.base import Source, SourceError
 from custody_watch.store import audit, detentions, quarantine, sources
 from custody_watch.times import parse_zone

@@ -88,7 +88,9 @@ def _unreachable(
         rule="delivery_failed",
         severity=Severity.CRITICAL,
         since=now,
-        summary=f"{row.person_id} could not be reached on any channel for {what} ({row.last_error})",
+        summary=(
+            f"{row.person_id} could not be reached on any channel for {what} ({row.last_error})"
+        ),
         ctx=ctx,
         renderer=renderer,
         now=now,

@@ -140,7 +140,10 @@ class Dispatcher:
                     session,
                     now,
                     "send_retry",
-                    detail=f"to {row.person_id} by {row.channel}: {kind} error {exc}; retry at {row.due_at.isoformat()}",
+                    detail=(
+                        f"to {row.person_id} by {row.channel}: {kind} error {exc}; "
+                        f"retry at {row.due_at.isoformat()}"
+                    ),
                     alert_id=row.alert_id,
                     custody_ref=_ref(session, row),
                 )
@@ -150,7 +153,10 @@ class Dispatcher:
                 session,
                 now,
                 "send_failed",
-                detail=f"to {row.person_id} by {row.channel} after {row.attempts} tries: {kind} error {exc}",
+                detail=(
+                    f"to {row.person_id} by {row.channel} after {row.attempts} tries: "
+                    f"{kind} error {exc}"
+                ),
                 alert_id=row.alert_id,
                 custody_ref=_ref(session, row),
             )

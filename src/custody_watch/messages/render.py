@@ -10,10 +10,13 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from custody_watch.messages.labels import rule_label
-from custody_watch.notify.gsm import fit_sms
+from custody_watch.notify.gsm import measure, to_gsm7
 from custody_watch.times import human_duration, local_label
 
 TEMPLATES_ENV = "CUSTODY_WATCH_TEMPLATES"
+# Two GSM-7 segments (306 characters): long enough to say what is wrong, short enough that
+# it arrives as one message on every handset.
+SMS_SEGMENTS = 2
 
 
 def templates_dir() -> Path:
@@ -75,8 +78,10 @@ class Renderer:
         )
 
     def sms(self, view: AlertView) -> Rendered:
-        text = self._env.get_template(f"sms/{view.purpose}.txt").render(a=view)
-        return Rendered("", fit_sms(" ".join(text.split()), max_segments=2))
+        body = " ".join(self._env.get_template(f"sms/{view.purpose}.txt").render(a=view).split())
+        # The way to acknowledge must survive any trimming: only the body is cut.
+        tail = f" Reply ACK {view.ack_code}" if view.purpose == "notify" else ""
+        return Rendered("", fit_with_tail(body, tail, SMS_SEGMENTS))
 
     def email(self, view: AlertView) -> Rendered:
         subject = " ".join(
@@ -88,6 +93,22 @@ class Renderer:
 
     def for_kind(self, address_kind: str, view: AlertView) -> Rendered:
         return self.sms(view) if address_kind == "phone" else self.email(view)
+
+
+def fit_with_tail(body: str, tail: str, max_segments: int) -> str:
+    """``body`` cut (with an ellipsis) so that ``body + tail`` fits in ``max_segments``."""
+    whole = to_gsm7(body + tail)
+    if measure(whole).segments <= max_segments:
+        return whole
+    body, tail = to_gsm7(body), to_gsm7(tail)
+    low, high = 0, len(body)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if measure(body[:middle].rstrip() + "..." + tail).segments <= max_segments:
+            low = middle
+        else:
+            high = middle - 1
+    return body[:low].rstrip() + "..." + tail
 
 
 def finding_lines(
