@@ -13,10 +13,10 @@ cycle reads only rows that are due, so its cost follows changes, not history."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from custody_watch.store.types import UtcDateTime
@@ -204,3 +204,62 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None]
     # Unguessable id for status-callback URLs (never the sequential id).
     token: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class DigestRow(Base):
+    """One daily digest. The UNIQUE date plus a conditional claim make it go out exactly
+    once per day however many daemons share the database, and across restarts."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))  # claimed | sent | failed
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    late: Mapped[bool] = mapped_column(default=False)
+    figures: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class UserRow(Base):
+    """People who may log in to the web side. Passwords are stored only as argon2 hashes."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))  # viewer | inspector | admin
+    person_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    disabled: Mapped[bool] = mapped_column(default=False)
+
+
+class WebhookEventRow(Base):
+    """Twilio webhooks seen, keyed by MessageSid, so Twilio's retries are handled once."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (UniqueConstraint("kind", "message_sid", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # inbound | status
+    message_sid: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32), default="")
+    received_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]
+
+
+class InstanceSecretRow(Base):
+    """A signing key generated on first start when none is given in the environment, so
+    acknowledgement links and sessions survive restarts."""
+
+    __tablename__ = "instance_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
