@@ -17,11 +17,14 @@ from custody_watch.ingest.rows import SourceRow
 from custody_watch.ingest.versions import latest_versions
 from custody_watch.rules.facts import age_of
 from custody_watch.rules.policy import Policy
-from custody_watch.sources.base import Source, SourceError
+from custody_watch.sources.base import PollResult, Source, SourceError
 from custody_watch.store import audit, detentions, quarantine, sources
 from custody_watch.times import parse_zone
 
 log = logging.getLogger(__name__)
+
+
+MAX_PAGES_PER_POLL = 200
 
 
 def poll_source(
@@ -32,40 +35,50 @@ def poll_source(
     policy: Policy,
     now: datetime,
 ) -> int:
-    """Poll once; returns how many detentions changed. Never raises for bad data."""
-    with sessions.begin() as session:
-        state = sources.state(session, source.name, kind)
-        state.last_poll_at = now
-        state.first_poll_at = state.first_poll_at or now
-        watermark = state.watermark
+    """Poll once (following ``more`` while a backlog streams in); returns how many detentions
+    changed. Never raises for bad data or a failing source."""
     naive_zone = parse_zone(naive_timezone) if naive_timezone else None
-    try:
-        with sessions.begin() as session:
-            result = source.poll(watermark, sources.SeenFiles(session, source.name), now)
-    except SourceError as exc:
-        _record_failure(sessions, source.name, kind, str(exc), now)
-        return 0
-    except Exception as exc:  # a bug or an unexpected library error must not stop the daemon
-        log.exception("source %s failed", source.name)
-        _record_failure(sessions, source.name, kind, f"unexpected error: {exc!r}", now)
-        return 0
     changed = 0
-    for batch in result.batches:
-        changed += store_rows(
-            sessions, source.name, batch.label, batch.rows, naive_zone, policy, now, batch.key
-        )[0]
+    for _ in range(MAX_PAGES_PER_POLL):
+        with sessions.begin() as session:
+            state = sources.state(session, source.name, kind)
+            state.last_poll_at = now
+            state.first_poll_at = state.first_poll_at or now
+            watermark = state.watermark
+        try:
+            with sessions.begin() as session:
+                result = source.poll(watermark, sources.SeenFiles(session, source.name), now)
+        except SourceError as exc:
+            _record_failure(sessions, source.name, kind, str(exc), now)
+            return changed
+        except Exception as exc:  # a bug or library surprise must not stop the daemon
+            log.exception("source %s failed", source.name)
+            _record_failure(sessions, source.name, kind, f"unexpected error: {exc!r}", now)
+            return changed
+        for batch in result.batches:
+            changed += store_rows(
+                sessions, source.name, batch.label, batch.rows, naive_zone, policy, now, batch.key
+            )[0]
+        _record_success(sessions, source.name, kind, result, now)
+        if not result.more:
+            break
+    return changed
+
+
+def _record_success(
+    sessions: sessionmaker[Session], name: str, kind: str, result: PollResult, now: datetime
+) -> None:
     with sessions.begin() as session:
         for problem in result.problems:
-            label = problem.split(": ", 1)[0]
-            quarantine.add_problem(session, source.name, label, problem, now)
-            audit.record(session, now, "source_problem", detail=f"{source.name}: {problem}")
-        state = sources.state(session, source.name, kind)
-        state.watermark = result.watermark if result.watermark is not None else state.watermark
+            quarantine.add_problem(session, name, problem.split(": ", 1)[0], problem, now)
+            audit.record(session, now, "source_problem", detail=f"{name}: {problem}")
+        state = sources.state(session, name, kind)
+        if result.watermark is not None:
+            state.watermark = result.watermark
         state.last_success_at = now
         if any(batch.rows for batch in result.batches):
             state.last_data_at = now
         state.failures = 0
-    return changed
 
 
 def store_rows(

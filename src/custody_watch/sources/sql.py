@@ -24,7 +24,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Row, Select, Table, create_engine, select
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Row,
+    Select,
+    Table,
+    create_engine,
+    select,
+)
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
 
@@ -156,17 +167,14 @@ class SqlTable:
         return rows, watermark, False
 
     def _bound(self, column: Column[Any], watermark: str) -> object:
-        """The stored watermark as a value of the column's Python type, to bind."""
+        """The stored watermark as a value of the column's type, to bind."""
+        kind = column.type
         try:
-            python_type: type = column.type.python_type
-        except NotImplementedError:
-            return watermark
-        try:
-            if issubclass(python_type, datetime):
+            if isinstance(kind, DateTime):
                 return datetime.fromisoformat(watermark)
-            if issubclass(python_type, date):
+            if isinstance(kind, Date):
                 return date.fromisoformat(watermark)
-            if issubclass(python_type, int):
+            if isinstance(kind, Integer):
                 return int(watermark)
         except ValueError:
             raise SourceError(

@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from custody_watch.domain import Detention
+from custody_watch.ingest import latest_versions, parse_row
+from custody_watch.rules import RULE_IDS, Policy, evaluate_all
+from custody_watch.rules.facts import age_of
+from custody_watch.sources.simulator import Simulator
+from custody_watch.times import parse_instant
+
+from .conftest import SeenSet
+
+NOW = datetime(2026, 6, 10, 7, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+TIME_FIELDS = ("arrival_time", "released_time", "charged_time", "bail_refused_time")
+
+
+def every(start: datetime, end: datetime, step: timedelta) -> Iterator[datetime]:
+    at = start
+    while at <= end:
+        yield at
+        at += step
+
+
+def values_of(result: object) -> list[dict[str, object]]:
+    return [dict(row.values) for b in result.batches for row in b.rows]  # type: ignore[attr-defined]
+
+
+def fortnight(sim: Simulator, end: datetime) -> list[Detention]:
+    """Final versions of every detention in the two weeks before ``end``, polled as a daemon
+    would (every 6h, watermark carried), each row read by ingest (which must accept all)."""
+    read: list[Detention] = []
+    watermark: str | None = None
+    for at in every(end - 14 * 24 * H, end, 6 * H):
+        result = sim.poll(watermark, SeenSet(), at)
+        read += [parse_row(values) for values in values_of(result)]
+        watermark = result.watermark
+    return latest_versions(read)
+
+
+def test_the_same_seed_gives_the_same_records_and_another_seed_does_not() -> None:
+    one = Simulator("sim", seed=5).poll(None, SeenSet(), NOW)
+    two = Simulator("sim", seed=5).poll(None, SeenSet(), NOW)
+    other = Simulator("sim", seed=6).poll(None, SeenSet(), NOW)
+
+    assert values_of(one) == values_of(two)
+    assert values_of(one) != values_of(other)
+
+
+def test_a_poll_is_one_labelled_batch_and_moves_the_watermark_to_now() -> None:
+    result = Simulator("sim").poll(None, SeenSet(), NOW)
+
+    assert [b.label for b in result.batches] == ["sim@2026-06-10T07:00:00Z"]
+    assert all(b.key is None for b in result.batches)
+    assert result.watermark == "2026-06-10T07:00:00Z"
+
+
+def test_the_first_poll_holds_everyone_in_custody_or_released_in_the_last_48h() -> None:
+    records = values_of(Simulator("sim", seed=2).poll(None, SeenSet(), NOW))
+
+    assert len(records) > 40
+    for values in records:
+        released = values.get("released_time")
+        assert released is None or parse_instant(str(released)) > NOW - 48 * H
+    assert any("released_time" not in values for values in records)
+
+
+def test_a_record_shows_only_events_up_to_now_and_is_dated_by_the_latest() -> None:
+    for values in values_of(Simulator("sim", seed=3).poll(None, SeenSet(), NOW)):
+        updated = parse_instant(str(values["updated_at"]))
+        times = [parse_instant(str(values[f])) for f in TIME_FIELDS if f in values]
+        times += [parse_instant(str(r)) for r in values.get("reviews", [])]  # type: ignore[attr-defined]
+        assert max(times) <= updated <= NOW
+
+
+def test_a_later_poll_returns_only_what_changed_since_the_watermark() -> None:
+    sim = Simulator("sim", seed=4)
+    first = sim.poll(None, SeenSet(), NOW)
+
+    later = values_of(sim.poll(first.watermark, SeenSet(), NOW + 2 * H))
+
+    assert later
+    assert all(parse_instant(str(v["updated_at"])) > NOW for v in later)
+
+
+def test_a_watermark_from_the_future_starts_over_as_a_first_poll() -> None:
+    sim = Simulator("sim", seed=4)
+
+    rerun = sim.poll("2026-06-12T00:00:00Z", SeenSet(), NOW)
+
+    assert values_of(rerun) == values_of(sim.poll(None, SeenSet(), NOW))
+
+
+def test_two_polls_give_the_same_final_versions_as_one_poll_after_a_restart() -> None:
+    span_end = NOW + 9 * H
+    steady = Simulator("sim", seed=8)
+    first = steady.poll(None, SeenSet(), NOW)
+    second = steady.poll(first.watermark, SeenSet(), span_end)
+    stream = [parse_row(v) for v in values_of(first) + values_of(second)]
+    by_ref = {d.custody_ref: d for d in latest_versions(stream)}
+
+    restarted = [
+        parse_row(v) for v in values_of(Simulator("sim", seed=8).poll(None, SeenSet(), span_end))
+    ]
+
+    assert restarted
+    for detention in restarted:
+        assert by_ref[detention.custody_ref] == detention
+
+
+def test_children_are_about_one_detention_in_twelve_and_every_record_is_accepted() -> None:
+    detentions = fortnight(Simulator("sim", seed=11), NOW)
+    policy = Policy()
+    children = [d for d in detentions if (age := age_of(d, policy)) is None or age < 18]
+
+    assert len(detentions) > 14 * 30
+    assert 0.04 <= len(children) / len(detentions) <= 0.12
+
+
+def test_time_held_and_arrivals_follow_the_research_shapes() -> None:
+    sim = Simulator("sim", seed=12, child_share=0.5, failure_rate=0.0)
+    detentions = fortnight(sim, NOW)
+    policy = Policy()
+
+    def hours(d: Detention) -> float:
+        assert d.released_time is not None
+        return (d.released_time - d.arrival_time) / H
+
+    released = [d for d in detentions if d.released_time is not None]
+    children = [hours(d) for d in released if (age_of(d, policy) or 0) < 18]
+    adults = [hours(d) for d in released if (age_of(d, policy) or 0) >= 18]
+    assert 7 <= statistics.median(children) <= 11
+    assert 10 <= statistics.median(adults) <= 14
+    assert sum(h > 24 for h in children) / len(children) < 0.05
+    early = sum(4 <= d.arrival_time.hour < 7 for d in detentions)  # 05:00-08:00 BST
+    evening = sum(16 <= d.arrival_time.hour < 19 for d in detentions)
+    assert evening > 3 * early
+
+
+def test_people_are_pseudonyms_and_references_are_unique() -> None:
+    records = values_of(Simulator("sim", suites=["A1", "B2"]).poll(None, SeenSet(), NOW))
+
+    assert all(re.fullmatch(r"P[0-9A-F]{10}", str(v["person_ref"])) for v in records)
+    refs = [v["custody_ref"] for v in records]
+    assert len(refs) == len(set(refs))
+    assert {v["suite"] for v in records} == {"A1", "B2"}
+
+
+def test_over_a_month_the_simulator_commits_every_failure_the_rules_catch() -> None:
+    sim = Simulator("sim", seed=21, detentions_per_day=30, child_share=0.3, failure_rate=0.9)
+    start = datetime(2026, 3, 1, tzinfo=UTC)  # spans the March clock change
+    fired: set[str] = set()
+
+    for at in every(start, start + 30 * 24 * H, 3 * H):
+        detentions = [parse_row(values) for values, _ in sim.records(at)]
+        fired |= {finding.rule for finding in evaluate_all(detentions, Policy(), at)}
+
+    assert fired == set(RULE_IDS)
+
+
+def test_with_no_failures_injected_no_pace_rule_fires_for_anyone() -> None:
+    sim = Simulator("sim", seed=22, child_share=0.5, failure_rate=0.0)
+    start = datetime(2026, 4, 1, tzinfo=UTC)
+    fired: set[str] = set()
+
+    for at in every(start, start + 10 * 24 * H, 1 * H):
+        detentions = [parse_row(values) for values, _ in sim.records(at)]
+        fired |= {f.rule for f in evaluate_all(detentions, Policy(), at)}
+
+    assert "pace_limit" not in fired and "review_overdue" not in fired
+    assert "post_charge_transfer" not in fired and "invalid_s38_certificate" not in fired
+
+
+def test_a_poll_over_a_48_hour_window_takes_milliseconds() -> None:
+    started = time.perf_counter()
+    Simulator("sim", seed=9).poll(None, SeenSet(), NOW)
+    cold = time.perf_counter() - started
+
+    sim = Simulator("sim", seed=9, detentions_per_day=400)
+    sim.poll(None, SeenSet(), NOW)
+    started = time.perf_counter()
+    sim.poll("2026-06-10T07:00:00Z", SeenSet(), NOW + timedelta(minutes=1))
+    warm = time.perf_counter() - started
+
+    assert cold < 0.25
+    assert warm < 0.25
