@@ -61,8 +61,8 @@ class AlertContext:
     public_base_url: str = ""
     # Retries per message before it counts as failed on that channel.
     max_attempts: int = 5
-    # Makes an ack link for (alert id, person id); None when links are off.
-    ack_link: Callable[[int, str], str] | None = field(default=None)
+    # Makes a signed ack link for (alert id, person id, now); None when links are off.
+    ack_link: Callable[[int, str, datetime], str] | None = field(default=None)
 
     def system_ladders(self) -> Ladders:
         """System alerts (feed_stale, delivery_failed, nobody on call) go to operations and

@@ -46,7 +46,7 @@ def view_of(
             age = age_of(detentions.load(row), Policy(zone=ctx.zone))
             in_custody = row.released_time is None or row.released_time > now
             arrival = row.arrival_time if in_custody else None
-    link = ctx.ack_link(alert.id, person.id) if ctx.ack_link and person else None
+    link = ctx.ack_link(alert.id, person.id, now) if ctx.ack_link and person else None
     return AlertView(
         alert_id=alert.id,
         purpose=purpose,

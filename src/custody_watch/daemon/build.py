@@ -6,11 +6,16 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TextIO
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from custody_watch.alerts.context import AlertContext, Directory, Person
+from custody_watch.alerts.links import AckLinks
 from custody_watch.clock import Clock
 from custody_watch.config import Settings, rules_policy
+from custody_watch.config.secrets import secret
 from custody_watch.daemon.context import Context
 from custody_watch.dispatch.sender import Dispatcher
 from custody_watch.domain import Severity
@@ -19,6 +24,7 @@ from custody_watch.escalation.rota import Rota, Shift
 from custody_watch.messages.render import Renderer
 from custody_watch.store.db import make_engine, make_sessionmaker
 from custody_watch.store.migrate import upgrade
+from custody_watch.store.secrets import instance_secret
 from custody_watch.times import parse_zone
 
 
@@ -41,7 +47,10 @@ def build_context(
         upgrade(engine)
     sessions = make_sessionmaker(engine)
     channels = build_channels(settings, env, stream=stream, allow_console_fallback=True)
-    alert_ctx = alert_context(settings, {name: ch.address_kind for name, ch in channels.items()})
+    links = ack_links(settings, sessions, env, clock.now())
+    alert_ctx = alert_context(
+        settings, {name: ch.address_kind for name, ch in channels.items()}, links=links
+    )
     renderer = Renderer()
     worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     return Context(
@@ -73,7 +82,32 @@ def channel_kinds(settings: Settings) -> dict[str, str]:
     return {name: ADDRESS_KINDS[channel.kind] for name, channel in settings.channels.items()}
 
 
-def alert_context(settings: Settings, channel_kinds: Mapping[str, str]) -> AlertContext:
+SECRET_KEY_ENV = "CUSTODY_WATCH_SECRET_KEY"
+
+
+def signing_key(sessions: sessionmaker[Session], env: Mapping[str, str], now: datetime) -> str:
+    """From the environment when given (several daemons must share it); else a key this
+    instance made and keeps in its database, so links survive restarts."""
+    given = secret(SECRET_KEY_ENV, env)
+    if given:
+        return given
+    with sessions.begin() as session:
+        return instance_secret(session, "signing-key", now)
+
+
+def ack_links(
+    settings: Settings, sessions: sessionmaker[Session], env: Mapping[str, str], now: datetime
+) -> AckLinks | None:
+    if not settings.web.public_base_url:
+        return None
+    return AckLinks(
+        signing_key(sessions, env, now), settings.web.public_base_url, settings.web.ack_link_ttl
+    )
+
+
+def alert_context(
+    settings: Settings, channel_kinds: Mapping[str, str], *, links: AckLinks | None = None
+) -> AlertContext:
     zone = parse_zone(settings.timezone)
     people = {
         p.id: Person(id=p.id, name=p.name, phone=p.phone, email=p.email) for p in settings.people
@@ -100,6 +134,7 @@ def alert_context(settings: Settings, channel_kinds: Mapping[str, str]) -> Alert
         directory=Directory(people=people, rota=rota, channel_kinds=dict(channel_kinds)),  # type: ignore[arg-type]
         zone=zone,
         public_base_url=settings.web.public_base_url,
+        ack_link=links.url if links else None,
     )
 
 

@@ -1,0 +1,132 @@
+"""An SMS from a phone: ``ACK 4821`` acknowledges; STOP and friends raise an operations
+alert (an inspector who cannot be texted is a hole in the rota); anything else gets help.
+
+Called by the Twilio webhook once its signature is checked. Twilio retries webhooks, so each
+``MessageSid`` is handled once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from custody_watch.alerts import system
+from custody_watch.alerts.ack import acknowledge
+from custody_watch.alerts.context import AlertContext, Person
+from custody_watch.domain import Severity
+from custody_watch.messages.render import Renderer
+from custody_watch.store import audit
+from custody_watch.store.schema import WebhookEventRow
+
+# Words Twilio itself acts on for long codes (advanced opt-out). Ack codes are digits, so a
+# reply can never be both an ack and an opt-out.
+OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "REVOKE", "OPTOUT", "CANCEL"})
+OPT_IN = frozenset({"START", "UNSTOP", "YES"})
+_ACK = re.compile(r"^\s*(?:ACK|ACKNOWLEDGE|OK)?\s*#?\s*(\d{4,6})\s*[.!]?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundResult:
+    reply: str | None  # text to answer with (TwiML <Message>), None for an empty response
+    outcome: (
+        str  # acknowledged | refused | unknown_sender | opted_out | opted_in | help | duplicate
+    )
+
+
+def handle_inbound_sms(
+    session: Session,
+    *,
+    message_sid: str,
+    from_number: str,
+    body: str,
+    ctx: AlertContext,
+    renderer: Renderer,
+    now: datetime,
+) -> InboundResult:
+    if not _first_time(session, message_sid, from_number, body, now):
+        return InboundResult(None, "duplicate")
+    person = _person_with_phone(ctx, from_number)
+    if person is None:
+        audit.record(
+            session,
+            now,
+            "inbound_unknown_sender",
+            actor=from_number,
+            detail=f"SMS {message_sid} ignored: the number is not in the rota",
+        )
+        return InboundResult(None, "unknown_sender")
+    word = body.strip().upper()
+    if word in OPT_OUT:
+        _opted_out(session, person, ctx, renderer, now)
+        return InboundResult(None, "opted_out")
+    if word in OPT_IN:
+        system.clear_system(
+            session, f"opted_out:{person.id}", ctx, renderer, now, f"{person.id} texted {word}"
+        )
+        return InboundResult(None, "opted_in")
+    match = _ACK.match(body)
+    if match is None:
+        audit.record(session, now, "inbound_unrecognised", actor=person.id, detail=body[:160])
+        return InboundResult(
+            "custody-watch: reply ACK and the alert's code, e.g. ACK 4821.", "help"
+        )
+    result = acknowledge(session, match[1], person.id, ctx, renderer, now, via="sms")
+    return InboundResult(
+        f"custody-watch: {result.message}.", "acknowledged" if result.ok else "refused"
+    )
+
+
+def _first_time(session: Session, sid: str, sender: str, body: str, now: datetime) -> bool:
+    exists = session.scalar(
+        select(WebhookEventRow.id).where(
+            WebhookEventRow.kind == "inbound", WebhookEventRow.message_sid == sid
+        )
+    )
+    if exists is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(
+                WebhookEventRow(
+                    kind="inbound",
+                    message_sid=sid,
+                    status="",
+                    received_at=now,
+                    payload={"from": sender, "body": body[:1600]},
+                )
+            )
+    except IntegrityError:
+        return False  # the same retry arrived twice at once
+    return True
+
+
+def _person_with_phone(ctx: AlertContext, number: str) -> Person | None:
+    wanted = re.sub(r"[^\d+]", "", number)
+    for person in ctx.directory.people.values():
+        if person.phone and re.sub(r"[^\d+]", "", person.phone) == wanted:
+            return person
+    return None
+
+
+def _opted_out(
+    session: Session, person: Person, ctx: AlertContext, renderer: Renderer, now: datetime
+) -> None:
+    audit.record(session, now, "inbound_opt_out", actor=person.id, detail="texted an opt-out word")
+    system.raise_system(
+        session,
+        key=f"opted_out:{person.id}",
+        rule="opted_out",
+        severity=Severity.HIGH,
+        since=now,
+        summary=(
+            f"{person.id} ({person.name}) opted out of SMS from custody-watch: they will get no "
+            "SMS alerts until they text START"
+        ),
+        ctx=ctx,
+        renderer=renderer,
+        now=now,
+    )
