@@ -10,7 +10,7 @@ import sys
 import typer
 
 # Importing the command modules registers their commands on ``app``.
-from custody_watch.cli import alerts, check_config, db, evaluate, records, run  # noqa: F401
+from custody_watch.cli import alerts, check_config, db, evaluate, oncall, records, run  # noqa: F401
 from custody_watch.cli.app import app
 from custody_watch.errors import CustodyWatchError
 

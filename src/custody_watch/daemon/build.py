@@ -138,6 +138,18 @@ def alert_context(
     )
 
 
+def escalation_roles(settings: Settings) -> set[str]:
+    """Every rota role an escalation level names (people named directly are not roles)."""
+    people = {p.id for p in settings.people}
+    return {
+        entry
+        for policy in settings.escalation.values()
+        for level in policy.levels
+        for entry in level.notify
+        if entry not in people
+    }
+
+
 def ladders(settings: Settings) -> Ladders:
     return {
         Severity(severity): Ladder(

@@ -12,10 +12,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from custody_watch.alerts import escalate, system
+from custody_watch.alerts import escalate, lifecycle, system
+from custody_watch.alerts.context import OPERATIONS
+from custody_watch.daemon.build import escalation_roles
 from custody_watch.daemon.context import Context
 from custody_watch.daemon.evaluate import evaluate_due
 from custody_watch.daemon.poll import poll_source
+from custody_watch.domain import Severity
 from custody_watch.store import sources as source_store
 from custody_watch.store.schema import AlertRow
 
@@ -34,6 +37,7 @@ def run_cycle(ctx: Context, now: datetime, *, poll_all: bool = False) -> CycleRe
     changed = poll_sources(ctx, now, poll_all=poll_all)
     evaluated = evaluate_due(ctx, now)
     watch_feeds(ctx, now)
+    watch_rota(ctx, now)
     escalated = escalate_due(ctx, now)
     sent = ctx.dispatcher.run(now)
     return CycleReport(changed, evaluated, escalated, sent)
@@ -78,6 +82,32 @@ def watch_feeds(ctx: Context, now: datetime) -> None:
             stale = now - silent_since >= settings.stale_after
             system.feed_stale(
                 session, settings.name, silent_since, stale, ctx.alert_ctx, ctx.renderer, now
+            )
+
+
+def watch_rota(ctx: Context, now: datetime) -> None:
+    """A role that an escalation needs, held by nobody now, is an alert to operations before
+    any child needs it, and clears when the rota is filled."""
+    rota = ctx.alert_ctx.directory.rota
+    for role in sorted(escalation_roles(ctx.settings) | {OPERATIONS}):
+        key = f"nobody_on_call:{role}"
+        with ctx.sessions.begin() as session:
+            if rota.on_call(role, now):
+                if lifecycle.live_alert(session, key) is not None:
+                    system.clear_system(
+                        session, key, ctx.alert_ctx, ctx.renderer, now, f"{role} is covered again"
+                    )
+                continue
+            system.raise_system(
+                session,
+                key=key,
+                rule="nobody_on_call",
+                severity=Severity.HIGH,
+                since=now,
+                summary=f"nobody is on call as {role}",
+                ctx=ctx.alert_ctx,
+                renderer=ctx.renderer,
+                now=now,
             )
 
 
