@@ -64,13 +64,16 @@ class AlertContext:
     # Makes a signed ack link for (alert id, person id, now); None when links are off.
     ack_link: Callable[[int, str, datetime], str] | None = field(default=None)
 
-    def system_ladders(self) -> Ladders:
-        """System alerts (feed_stale, delivery_failed, nobody on call) go to operations and
-        the duty inspector at level 1, then climb the ordinary ladder."""
+    def system_ladders(self, *, with_inspector: bool = True) -> Ladders:
+        """System alerts (feed_stale, nobody on call) go to operations and the duty
+        inspector at level 1, then climb the ordinary ladder. ``delivery_failed`` leaves the
+        inspector out of level 1: it is about someone who cannot be reached, and the
+        original alert's own ladder moves on to the next level at once."""
         out: Ladders = {}
         for severity, ladder in self.ladders.items():
             first = ladder.levels[0]
-            notify = tuple(dict.fromkeys((OPERATIONS, DUTY_INSPECTOR, *first.notify)))
+            lead = (OPERATIONS, DUTY_INSPECTOR, *first.notify) if with_inspector else (OPERATIONS,)
+            notify = tuple(dict.fromkeys(lead))
             head = Level(notify=notify, channels=first.channels, wait=first.wait)
             out[severity] = Ladder(
                 levels=(head, *ladder.levels[1:]),

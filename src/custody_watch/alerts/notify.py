@@ -87,6 +87,8 @@ def notify_level(
         holders = ctx.directory.holders(entry, now, alert.suite, alert.force)
         if not holders:
             empty_roles.append(entry)
+        else:
+            _role_filled(session, entry, ctx, renderer, now)
         people.extend(p for p in holders if p not in people)
     for person in people:
         _queue_person(
@@ -103,6 +105,17 @@ def notify_level(
         custody_ref=alert.custody_ref,
     )
     return empty_roles
+
+
+def _role_filled(
+    session: Session, role: str, ctx: AlertContext, renderer: Renderer, now: datetime
+) -> None:
+    """Someone holds ``role`` again: an alert that nobody did is over."""
+    from custody_watch.alerts import lifecycle, system  # they import this module
+
+    key = f"nobody_on_call:{role}"
+    if lifecycle.live_alert(session, key) is not None:
+        system.clear_system(session, key, ctx, renderer, now, f"{role} is covered again")
 
 
 def notify_people(

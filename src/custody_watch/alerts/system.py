@@ -27,6 +27,7 @@ def raise_system(
     ctx: AlertContext,
     renderer: Renderer,
     now: datetime,
+    with_inspector: bool = True,
 ) -> AlertRow | None:
     finding = Finding(custody_ref="", rule=rule, severity=severity, since=since, detail=summary)
     return lifecycle.sync(
@@ -37,7 +38,7 @@ def raise_system(
         renderer=renderer,
         now=now,
         summary=summary,
-        ladders=ctx.system_ladders(),
+        ladders=ctx.system_ladders(with_inspector=with_inspector),
     )
 
 

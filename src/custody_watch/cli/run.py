@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from custody_watch.cli.app import ConfigOption, app
-from custody_watch.cli.common import clock_for
+from custody_watch.cli.common import clock_for, instant
 from custody_watch.config import load_settings
 from custody_watch.daemon.build import build_context
 from custody_watch.daemon.cycle import run_cycle
@@ -33,8 +33,13 @@ def run(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = load_settings(config)
     ctx = build_context(settings, clock_for(now, speed))
+    # --now means the clock reads TIME when the work starts, not after start-up (migrations,
+    # imports) has taken its fraction of a second: a step due at TIME must be due then.
+    ctx.clock = clock_for(now, speed)
     if once:
-        report = run_cycle(ctx, ctx.clock.now(), poll_all=True)
+        # One cycle is one instant: exactly TIME with --now, so replays are repeatable.
+        at = instant("--now", now) if now is not None else ctx.clock.now()
+        report = run_cycle(ctx, at, poll_all=True)
         typer.echo(
             f"cycle done: {report.changed} detentions changed, {report.evaluated} evaluated, "
             f"{report.escalated} alerts escalated, {report.sent} messages handled",

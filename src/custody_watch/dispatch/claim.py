@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from custody_watch.store.schema import OutboxRow
@@ -19,7 +19,7 @@ from custody_watch.store.schema import OutboxRow
 LEASE = timedelta(minutes=2)
 
 
-def _claimable(now: datetime):  # type: ignore[no-untyped-def]
+def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(OutboxRow.state == "pending", OutboxRow.due_at <= now),
         and_(OutboxRow.state == "sending", OutboxRow.lease_until < now),
@@ -31,6 +31,22 @@ def claim_due(
 ) -> Sequence[OutboxRow]:
     """Claim up to ``limit`` due rows for ``worker``; the caller commits at once, before any
     network call, so no row lock is held while talking to Twilio."""
+    for _ in range(5):
+        claimed, contested = _claim_once(session, worker, now, limit, lease)
+        # On SQLite another dispatcher may take every candidate between our look and our
+        # claim; that is not "nothing due", so look again rather than give up the run.
+        if claimed or not contested:
+            break
+    if not claimed:
+        return []
+    return session.scalars(
+        select(OutboxRow).where(OutboxRow.id.in_(claimed)).order_by(OutboxRow.id)
+    ).all()
+
+
+def _claim_once(
+    session: Session, worker: str, now: datetime, limit: int, lease: timedelta
+) -> tuple[list[int], bool]:
     candidates = (
         select(OutboxRow.id, OutboxRow.state, OutboxRow.attempts)
         .where(_claimable(now))
@@ -40,6 +56,7 @@ def claim_due(
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     claimed: list[int] = []
+    contested = False
     for row_id, state, attempts in session.execute(candidates).all():
         result = session.execute(
             update(OutboxRow)
@@ -52,8 +69,6 @@ def claim_due(
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
             claimed.append(row_id)
-    if not claimed:
-        return []
-    return session.scalars(
-        select(OutboxRow).where(OutboxRow.id.in_(claimed)).order_by(OutboxRow.id)
-    ).all()
+        else:
+            contested = True
+    return claimed, contested

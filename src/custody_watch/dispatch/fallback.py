@@ -29,7 +29,7 @@ def after_failure(
 ) -> None:
     if row.purpose != "notify":
         return  # a failed ack/resolve notice is logged; nobody is paged about a notice
-    step_key = row.dedupe_key.rsplit(":", 1)[0]  # alert:<id>:<step>:<person>
+    step_key = _step_key(row)
     siblings = session.scalars(
         select(OutboxRow).where(OutboxRow.dedupe_key.like(f"{step_key}:%"), OutboxRow.id != row.id)
     ).all()
@@ -48,7 +48,7 @@ def after_failure(
                 continue
             session.add(
                 OutboxRow(
-                    dedupe_key=f"{step_key}:{channel}:fallback",
+                    dedupe_key=f"{step_key}:{channel}",
                     alert_id=row.alert_id,
                     purpose=row.purpose,
                     person_id=row.person_id,
@@ -77,6 +77,31 @@ def after_failure(
     _unreachable(session, row, ctx, renderer, now)
 
 
+def _step_key(row: OutboxRow) -> str:
+    """``alert:<id>:<step>:<person>``: every channel tried for one person in one step shares
+    it (person ids and channel names cannot contain a colon)."""
+    return ":".join(row.dedupe_key.split(":")[:4])
+
+
+def after_success(
+    session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
+) -> None:
+    """The person was reached: any channel of the same step that failed before this one got
+    through is a contact detail to fix, so operations hears of it now."""
+    if row.purpose != "notify":
+        return
+    step_key = _step_key(row)
+    failed = session.scalars(
+        select(OutboxRow).where(
+            OutboxRow.dedupe_key.like(f"{step_key}:%"),
+            OutboxRow.id != row.id,
+            OutboxRow.state == "failed",
+        )
+    ).all()
+    for sibling in failed:
+        _operations_notice(session, sibling, ctx, renderer, now)
+
+
 def _unreachable(
     session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
 ) -> None:
@@ -94,6 +119,7 @@ def _unreachable(
         ctx=ctx,
         renderer=renderer,
         now=now,
+        with_inspector=False,
     )
     if alert is not None and alert.state == "open" and alert.live_key is not None:
         # Escalate early: the next level must not wait for someone who never got the page.
@@ -114,9 +140,12 @@ def _operations_notice(
             address = person.address(kind)
             if address is None or (kind == "any" and len(ctx.directory.channel_kinds) > 1):
                 continue
+            key = f"{row.dedupe_key}:ops:{person.id}:{channel}"
+            if session.scalar(select(OutboxRow.id).where(OutboxRow.dedupe_key == key)):
+                continue  # already told about this failure
             session.add(
                 OutboxRow(
-                    dedupe_key=f"{row.dedupe_key}:ops:{person.id}:{channel}",
+                    dedupe_key=key,
                     alert_id=None,
                     purpose="ops_notice",
                     person_id=person.id,

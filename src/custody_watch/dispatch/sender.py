@@ -96,6 +96,7 @@ class Dispatcher:
                 custody_ref=_ref(session, row),
             )
             if row.purpose == "notify":
+                fallback.after_success(session, row, self.alert_ctx, self.renderer, now)
                 # Reached again: a delivery_failed alert about this person is over.
                 clear_system(
                     session,
