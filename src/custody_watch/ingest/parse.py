@@ -87,6 +87,8 @@ def _text(values: Mapping[str, object], name: str) -> str | None:
     value = values.get(name)
     if value is None:
         return None
+    if type(value) is str:  # the common case, kept fast: 100,000 rows x 30 fields
+        return value.strip() or None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise RowError(name, f"expected text, got {_json_kind(value)}")
     text = str(value).strip()
