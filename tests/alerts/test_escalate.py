@@ -222,3 +222,37 @@ def test_a_level_whose_role_is_filled_by_day_is_paged_normally(session, renderer
     assert alert is not None
     assert system_alerts(session) == []
     assert sent_to(outbox(session)) == [("insp-a", SMS), ("insp-a", EMAIL)]
+
+
+def test_a_whole_timeline_across_the_october_clock_change_runs_on_elapsed_time(
+    session, ctx, renderer
+):
+    """Opened at 00:50 BST on 25 October 2026; the clocks go back at 02:00 BST (01:00Z).
+    Every wait is elapsed time: the 01:xx local hour happens twice and nothing is skipped
+    or doubled."""
+    from custody_watch.alerts.ack import acknowledge
+    from custody_watch.times import utc_z
+
+    opened = datetime.fromisoformat("2026-10-24T23:50:00+00:00")  # 00:50 BST
+    alert = open_alert(session, ctx, renderer, at=opened)
+    pages = {}
+    for minutes in (15, 45, 75):  # 01:05 BST, 01:35 BST, 01:05 GMT (the second 01:05)
+        pages[utc_z(opened + minutes * M)] = run_escalation(
+            session, ctx, renderer, opened + minutes * M
+        )
+    level_two = [("supt-b", SMS, 1), ("supt-b", EMAIL, 1)]
+    assert pages == {
+        "2026-10-25T00:05:00Z": level_two,
+        "2026-10-25T00:35:00Z": level_two,
+        "2026-10-25T01:05:00Z": level_two,
+    }
+    acked = acknowledge(session, alert.ack_code, "supt-b", ctx, renderer, opened + 80 * M)
+    session.commit()
+    assert acked.ok
+    # The acknowledgement times out two elapsed hours later (03:10Z = 03:10 GMT), not at
+    # 03:10 BST on the wall clock of the moment it was given.
+    assert alert.ack_expires_at == opened + 80 * M + 2 * H
+    assert run_escalation(session, ctx, renderer, opened + 80 * M + 2 * H - M) == []
+    restarted = run_escalation(session, ctx, renderer, opened + 80 * M + 2 * H)
+    assert restarted == [("insp-a", SMS, 0), ("insp-a", EMAIL, 0)]
+    assert alert.state == "open"
