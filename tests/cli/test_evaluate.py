@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from custody_watch.cli import app
+from custody_watch.cli import app, load_commands
 
 EXAMPLE = Path(__file__).parents[3] / "shared/spec/config-example.toml"
 UTC_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -54,6 +54,7 @@ def cli(
 
 
 def invoke(*args: str) -> Any:
+    load_commands(list(args))  # main() does this; CliRunner calls the app directly
     result = CliRunner().invoke(app, list(args))
     assert result.exit_code == 0, (result.output, result.exception)
     return result

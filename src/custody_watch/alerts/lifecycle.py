@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from custody_watch.alerts import notify
@@ -58,7 +59,7 @@ def sync(
         return None
     severity = max((f.severity for f in findings), key=lambda s: s.rank)
     if alert is None:
-        alert = _open(
+        opened = _open(
             session,
             subject=subject,
             severity=severity,
@@ -70,9 +71,14 @@ def sync(
             ladders=ladders if ladders is not None else ctx.ladders,
             now=now,
         )
-        _sync_findings(session, alert, findings, now)
-        _start_ladder(session, alert, ctx, renderer, now, "alert opened")
-        return alert
+        if opened is not None:
+            _sync_findings(session, opened, findings, now)
+            _start_ladder(session, opened, ctx, renderer, now, "alert opened")
+            return opened
+        # Another daemon opened it a moment ago (and paged level 1): bring theirs up to date.
+        alert = live_alert(session, subject)
+        if alert is None:
+            return None
     _sync_findings(session, alert, findings, now)
     if summary:
         alert.summary = summary
@@ -144,7 +150,8 @@ def _open(
     summary: str,
     ladders: Ladders,
     now: datetime,
-) -> AlertRow:
+) -> AlertRow | None:
+    """A new live alert, or None when another daemon holds the subject's live alert."""
     alert = AlertRow(
         subject=subject,
         live_key=subject,
@@ -166,8 +173,13 @@ def _open(
     code = new_ack_code(session)
     alert.ack_code = code
     alert.live_ack_code = code
-    session.add(alert)
-    session.flush()
+    try:
+        # A savepoint: losing the race for live_key (or the ack code) to another daemon must
+        # not spoil the rest of this transaction.
+        with session.begin_nested():
+            session.add(alert)
+    except IntegrityError:
+        return None
     audit.record(
         session,
         now,

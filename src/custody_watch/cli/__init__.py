@@ -5,21 +5,47 @@ file, key, row or field, never a traceback."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
 
-# Importing the command modules registers their commands on ``app``.
-from custody_watch.cli import alerts, check_config, db, evaluate, oncall, records, run  # noqa: F401
 from custody_watch.cli.app import app
 from custody_watch.errors import CustodyWatchError
 
+# Which module registers each command. Only the named command's module is imported, so
+# `evaluate` (run thousands of times by scripts and tests) does not pay for SQLAlchemy,
+# Alembic, the twilio SDK and the web stack; `--help` imports them all.
+COMMANDS = {
+    "evaluate": "evaluate",
+    "check-config": "check_config",
+    "run": "run",
+    "alerts": "alerts",
+    "ack": "alerts",
+    "quarantine": "records",
+    "audit": "records",
+    "sources": "records",
+    "import": "records",
+    "db": "db",
+    "oncall": "oncall",
+    "digest": "digest",
+}
+
+
+def load_commands(argv: list[str]) -> None:
+    named = next((arg for arg in argv if not arg.startswith("-")), None)
+    modules = {COMMANDS[named]} if named in COMMANDS else set(COMMANDS.values())
+    for module in sorted(modules):
+        importlib.import_module(f"custody_watch.cli.{module}")
+
 
 def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
     try:
+        load_commands(args)
         # standalone_mode=False lets us print click's usage errors as one line, as the CLI
         # contract asks, instead of click's multi-line box.
-        result = app(args=argv, prog_name="custody-watch", standalone_mode=False)
+        result = app(args=args, prog_name="custody-watch", standalone_mode=False)
     except CustodyWatchError as exc:
         print(f"custody-watch: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -33,3 +33,10 @@ ConfigOption = Annotated[
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", help="json for programs, table for people.")
 ]
+
+
+@app.callback()
+def _root() -> None:
+    """Watches custody records so that no child is held too long or in the wrong place."""
+    # A callback keeps typer in "group" mode even when only one command's module is
+    # loaded (see cli.main), so `custody-watch evaluate ...` always names its command.

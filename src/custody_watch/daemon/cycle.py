@@ -18,6 +18,7 @@ from custody_watch.daemon.build import escalation_roles
 from custody_watch.daemon.context import Context
 from custody_watch.daemon.evaluate import evaluate_due
 from custody_watch.daemon.poll import poll_source
+from custody_watch.digest.send import send_due_digest
 from custody_watch.domain import Severity
 from custody_watch.store import sources as source_store
 from custody_watch.store.schema import AlertRow
@@ -40,7 +41,18 @@ def run_cycle(ctx: Context, now: datetime, *, poll_all: bool = False) -> CycleRe
     watch_rota(ctx, now)
     escalated = escalate_due(ctx, now)
     sent = ctx.dispatcher.run(now)
+    send_digest(ctx, now)
     return CycleReport(changed, evaluated, escalated, sent)
+
+
+def send_digest(ctx: Context, now: datetime) -> None:
+    """The daily digest: once a day across every daemon (claimed in the digests table)."""
+    try:
+        send_due_digest(
+            ctx.sessions, ctx.settings, ctx.dispatcher.channels, ctx.worker, now, policy=ctx.policy
+        )
+    except Exception:  # a digest problem must never stop alerting
+        log.exception("daily digest failed; the next cycle will try again")
 
 
 def tick(ctx: Context, now: datetime) -> CycleReport:

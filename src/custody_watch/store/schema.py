@@ -38,8 +38,8 @@ class DetentionRow(Base):
     source: Mapped[str] = mapped_column(String(64))
     suite: Mapped[str] = mapped_column(String(64), index=True)
     force: Mapped[str | None] = mapped_column(String(64))
-    arrival_time: Mapped[datetime]
-    released_time: Mapped[datetime | None]
+    arrival_time: Mapped[datetime] = mapped_column(index=True)
+    released_time: Mapped[datetime | None] = mapped_column(index=True)
     is_child: Mapped[bool]
     record: Mapped[dict[str, Any]]
     record_updated_at: Mapped[datetime | None]
@@ -216,7 +216,8 @@ class DigestRow(Base):
     day: Mapped[date] = mapped_column(Date, unique=True)
     window_start: Mapped[datetime]
     window_end: Mapped[datetime]
-    state: Mapped[str] = mapped_column(String(16))  # claimed | sent | failed
+    # claimed | sent | failed | skipped (a fresh install's first, already-late day)
+    state: Mapped[str] = mapped_column(String(16))
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     claimed_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]

@@ -1,0 +1,124 @@
+"""``custody-watch digest --date D``: build any day's digest again; print it or send it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session, sessionmaker
+
+from custody_watch.cli.app import ConfigOption, app
+from custody_watch.cli.common import clock_for, open_store, print_json
+from custody_watch.config import Settings, load_settings, rules_policy
+from custody_watch.errors import InputError
+
+
+class DigestFormat(StrEnum):
+    TEXT = "text"
+    HTML = "html"
+    JSON = "json"
+
+
+@app.command()
+def digest(
+    day: Annotated[
+        str, typer.Option("--date", help="The digest's date, YYYY-MM-DD (its window ends then).")
+    ],
+    config: ConfigOption = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="Send it now to the digest recipients in the config.")
+    ] = False,
+    show: Annotated[bool, typer.Option("--print", help="Print it (the default).")] = False,
+    output: Annotated[
+        DigestFormat,
+        typer.Option("--format", help="json: the figures; text or html: the digest itself."),
+    ] = DigestFormat.TEXT,
+    now: Annotated[
+        str | None, typer.Option("--now", help="The time to build it at (default: now).")
+    ] = None,
+) -> None:
+    """Build the daily digest for a date, from what the store holds; print it or send it."""
+    if send and show:
+        raise InputError("--send and --print: give one or the other")
+    digest_day = _date(day)
+    settings = load_settings(config)
+    at = clock_for(now).now()
+    policy = rules_policy(settings)
+    sessions = open_store(settings)
+    if send:
+        _send(settings, sessions, digest_day, at, output)
+        return
+    # Imported here: charts load matplotlib, which other commands never need.
+    from custody_watch.digest.send import build_digest
+
+    with sessions() as session:
+        built = build_digest(
+            session,
+            settings,
+            digest_day,
+            at,
+            policy=policy,
+            with_charts=output is DigestFormat.HTML,
+        )
+    if output is DigestFormat.JSON:
+        print_json(built.figures)
+    elif output is DigestFormat.HTML:
+        typer.echo(built.rendered.html, nl=False)
+    else:
+        typer.echo(f"Subject: {built.rendered.subject}\n")
+        typer.echo(built.rendered.text, nl=False)
+
+
+def _send(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    day: date,
+    at: datetime,
+    output: DigestFormat,
+) -> None:
+    from custody_watch.digest.send import recipients_problem, resend
+    from custody_watch.notify.build import build_channels
+
+    channels = build_channels(settings, os.environ, allow_console_fallback=True)
+    problem = recipients_problem(settings, list(channels))
+    if problem:
+        raise InputError(problem)
+    delivery = resend(sessions, settings, channels, day, at)
+    result = {
+        "date": day.isoformat(),
+        "sent": [
+            {"person": a.person_id, "channel": a.channel, "address": a.address}
+            for a in delivery.reached
+        ],
+        "failed": [
+            {"person": a.person_id, "channel": a.channel, "error": a.error} for a in delivery.failed
+        ],
+        "not_reached": list(delivery.unreachable),
+    }
+    if output is DigestFormat.JSON:
+        print_json(result)
+    else:
+        for a in delivery.reached:
+            typer.echo(f"digest {day} sent to {a.person_id} by {a.channel} ({a.address})")
+        for a in delivery.failed:
+            typer.echo(f"digest {day} to {a.person_id} by {a.channel} failed: {a.error}")
+        for person in delivery.unreachable:
+            typer.echo(f"digest {day}: {person} was not reached")
+    if delivery.unreachable:
+        raise typer.Exit(1)
+
+
+def _date(text: str) -> date:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            raise ValueError(text)
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(
+            f"--date: not a date: {json.dumps(text)} (write it like 2026-06-11)"
+        ) from None

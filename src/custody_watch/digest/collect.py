@@ -1,0 +1,243 @@
+"""Store queries -> the plain inputs that ``figures`` counts.
+
+Only rows that can matter are read: detentions whose custody could meet the window
+(``arrival_time < end`` and no release before ``start``), children's detentions for the
+history days too, alerts opened or first acknowledged in the period, rejected rows received
+in it, failed sends, failed polls and silent feeds.
+
+A rejected row has no trusted suite (it was rejected). It is traced to a suite when the row
+itself names one that the store knows (a JSON object's ``suite``, or exactly one CSV cell
+equal to a known suite's name), else when its custody ref belongs to a stored detention;
+otherwise it counts in ``totals`` only."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from custody_watch.domain import Detention
+from custody_watch.ingest.parse import RowError
+from custody_watch.rules.policy import Policy
+from custody_watch.store import detentions as detention_store
+from custody_watch.store.schema import (
+    AlertRow,
+    AuditRow,
+    DetentionRow,
+    FindingRow,
+    OutboxRow,
+    QuarantineRow,
+    SourceStateRow,
+)
+
+from .figures import (
+    HISTORY_DAYS,
+    AlertFact,
+    DeliveryFailure,
+    DigestInputs,
+    FailedPoll,
+    RejectedRow,
+    SilentPeriod,
+    SourceInfo,
+)
+from .window import Window, digest_window
+
+log = logging.getLogger(__name__)
+
+SOURCE_FAILED = "source_failed"
+
+
+def collect_for_day(
+    session: Session, day: date, at: time, policy: Policy, *, history_days: int | None = None
+) -> DigestInputs:
+    """Everything the digest dated ``day`` (and its history) needs."""
+    window = digest_window(day, at, policy.zone)
+    days = max(HISTORY_DAYS) if history_days is None else history_days
+    first = digest_window(day - timedelta(days=days), at, policy.zone) if days else window
+    return collect(session, window, first.start)
+
+
+def collect(session: Session, window: Window, history_start: datetime) -> DigestInputs:
+    start, end = window.start, window.end
+    rows = _detention_rows(session, start, end, history_start)
+    loaded: list[Detention] = []
+    unreadable = 0
+    for row in rows:
+        try:
+            loaded.append(detention_store.load(row))
+        except (RowError, ValueError, TypeError, KeyError):
+            log.exception("stored record %s cannot be read back", row.custody_ref)
+            unreadable += 1
+    return DigestInputs(
+        detentions=tuple(loaded),
+        alerts=tuple(_alerts(session, history_start, end)),
+        delivery_failures=tuple(_delivery_failures(session, history_start, end)),
+        rejected=tuple(_rejected(session, history_start, end)),
+        failed_polls=tuple(_failed_polls(session, start, end)),
+        silent_periods=tuple(_silent_periods(session, start, end)),
+        sources=tuple(
+            SourceInfo(name=s.name, first_poll_at=s.first_poll_at)
+            for s in session.scalars(select(SourceStateRow).order_by(SourceStateRow.name))
+        ),
+        unreadable_records=unreadable,
+    )
+
+
+def _detention_rows(
+    session: Session, start: datetime, end: datetime, history_start: datetime
+) -> list[DetentionRow]:
+    """Every detention that may meet the window, and children's that may meet the history.
+
+    ``released_time >= start`` (not ``>``): a release exactly at the start is not custody
+    in the window but is a release in it."""
+    day = and_(
+        DetentionRow.arrival_time < end,
+        or_(DetentionRow.released_time.is_(None), DetentionRow.released_time >= start),
+    )
+    history = and_(
+        DetentionRow.is_child.is_(True),
+        DetentionRow.arrival_time < end,
+        or_(DetentionRow.released_time.is_(None), DetentionRow.released_time >= history_start),
+    )
+    query = select(DetentionRow).where(or_(day, history)).order_by(DetentionRow.id)
+    return list(session.scalars(query))
+
+
+def _alerts(session: Session, start: datetime, end: datetime) -> Iterable[AlertFact]:
+    query = (
+        select(AlertRow)
+        .where(
+            or_(
+                and_(AlertRow.opened_at >= start, AlertRow.opened_at < end),
+                and_(AlertRow.first_acknowledged_at >= start, AlertRow.first_acknowledged_at < end),
+            )
+        )
+        .order_by(AlertRow.id)
+    )
+    for row in session.scalars(query):
+        yield AlertFact(
+            id=row.id,
+            subject=row.subject,
+            custody_ref=row.custody_ref,
+            suite=row.suite,
+            force=row.force,
+            opened_at=row.opened_at,
+            opened_severity=row.opened_severity,
+            first_notified_at=row.first_notified_at,
+            first_acknowledged_at=row.first_acknowledged_at,
+        )
+
+
+def _delivery_failures(
+    session: Session, start: datetime, end: datetime
+) -> Iterable[DeliveryFailure]:
+    """Messages that failed for good. The outbox keeps no failure time; a final failure
+    happens when its last try was due, so ``due_at`` dates it (to within a cycle)."""
+    query = (
+        select(OutboxRow, AlertRow.suite, AlertRow.force)
+        .outerjoin(AlertRow, AlertRow.id == OutboxRow.alert_id)
+        .where(OutboxRow.state == "failed", OutboxRow.due_at >= start, OutboxRow.due_at < end)
+        .order_by(OutboxRow.id)
+    )
+    for row, suite, force in session.execute(query).all():
+        yield DeliveryFailure(
+            at=row.due_at, person_id=row.person_id, channel=row.channel, suite=suite, force=force
+        )
+
+
+def _rejected(session: Session, start: datetime, end: datetime) -> list[RejectedRow]:
+    rows = list(
+        session.scalars(
+            select(QuarantineRow)
+            .where(QuarantineRow.received_at >= start, QuarantineRow.received_at < end)
+            .order_by(QuarantineRow.id)
+        )
+    )
+    if not rows:
+        return []
+    suites = set(session.scalars(select(DetentionRow.suite).distinct()))
+    refs = {r.custody_ref for r in rows if r.custody_ref}
+    suite_of_ref: dict[str, str] = {}
+    for chunk in _chunks(sorted(refs), 500):
+        for ref, suite in session.execute(
+            select(DetentionRow.custody_ref, DetentionRow.suite).where(
+                DetentionRow.custody_ref.in_(chunk)
+            )
+        ).all():
+            suite_of_ref[ref] = suite
+    return [
+        RejectedRow(
+            received_at=r.received_at,
+            source=r.source,
+            suite=stated_suite(r.raw, suites)
+            or (suite_of_ref.get(r.custody_ref) if r.custody_ref else None),
+        )
+        for r in rows
+    ]
+
+
+def stated_suite(raw: str, known: set[str]) -> str | None:
+    """The suite a rejected row names, when it names one the store knows."""
+    text = raw.strip()
+    if not text:
+        return None
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            suite = value.get("suite")
+            return suite.strip() if isinstance(suite, str) and suite.strip() in known else None
+    try:
+        cells = next(csv.reader([text]))
+    except (csv.Error, StopIteration):
+        return None
+    named = {cell.strip() for cell in cells} & known
+    return named.pop() if len(named) == 1 else None
+
+
+def _failed_polls(session: Session, start: datetime, end: datetime) -> Iterable[FailedPoll]:
+    query = (
+        select(AuditRow)
+        .where(AuditRow.at >= start, AuditRow.at < end, AuditRow.event == SOURCE_FAILED)
+        .order_by(AuditRow.at, AuditRow.id)
+    )
+    for row in session.scalars(query):
+        source, _sep, error = row.detail.partition(": ")
+        yield FailedPoll(source=source, at=row.at, error=error)
+
+
+def _silent_periods(session: Session, start: datetime, end: datetime) -> Iterable[SilentPeriod]:
+    """``feed_stale`` alerts meeting the window: silent from the finding's ``since``."""
+    query = (
+        select(AlertRow)
+        .where(
+            AlertRow.subject.like("feed\\_stale:%", escape="\\"),
+            AlertRow.opened_at < end,
+            or_(AlertRow.resolved_at.is_(None), AlertRow.resolved_at > start),
+        )
+        .order_by(AlertRow.opened_at, AlertRow.id)
+    )
+    for alert in session.scalars(query):
+        since = session.scalar(
+            select(FindingRow.since)
+            .where(FindingRow.alert_id == alert.id, FindingRow.rule == "feed_stale")
+            .order_by(FindingRow.since)
+            .limit(1)
+        )
+        yield SilentPeriod(
+            source=alert.subject.partition(":")[2],
+            start=since or alert.opened_at,
+            end=alert.resolved_at,
+        )
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
