@@ -18,6 +18,7 @@ timezone = "Europe/London"
 url = "{database}"
 
 [web]
+listen = "127.0.0.1:0"
 public_base_url = "http://127.0.0.1:8080"
 
 [[sources]]

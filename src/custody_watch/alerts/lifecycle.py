@@ -35,6 +35,21 @@ def live_alert(session: Session, subject: str) -> AlertRow | None:
     return session.scalar(select(AlertRow).where(AlertRow.live_key == subject))
 
 
+def live_subjects(session: Session, subjects: Sequence[str]) -> set[str]:
+    """Which of ``subjects`` have a live alert (one query a chunk of 500)."""
+    live: set[str] = set()
+    for start in range(0, len(subjects), 500):
+        chunk = subjects[start : start + 500]
+        live.update(
+            key
+            for key in session.scalars(
+                select(AlertRow.live_key).where(AlertRow.live_key.in_(chunk))
+            )
+            if key is not None
+        )
+    return live
+
+
 def sync(
     session: Session,
     *,

@@ -29,6 +29,8 @@ COMMANDS = {
     "db": "db",
     "oncall": "oncall",
     "digest": "digest",
+    "web": "web",
+    "user": "users",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Annotated
 
 import typer
@@ -47,4 +48,20 @@ def run(
         )
         ctx.engine.dispose()
         return
-    run_forever(ctx, speed=speed)
+    # The web side (board, ack links, Twilio webhooks, /healthz, /metrics) in a thread beside
+    # the scheduler, on the same store and clock; stopped when the scheduler stops.
+    from custody_watch.web.context import build_web_context
+    from custody_watch.web.health import Heartbeat
+    from custody_watch.web.server import BackgroundServer
+
+    server: BackgroundServer | None = None
+    heartbeat: Heartbeat | None = None
+    if settings.web.enabled:
+        heartbeat = Heartbeat()
+        web = build_web_context(ctx, os.environ, heartbeat=heartbeat)
+        server = BackgroundServer(web).start()  # a taken port is a config error (exit 2)
+    try:
+        run_forever(ctx, speed=speed, on_cycle=heartbeat.beat if heartbeat else None)
+    finally:
+        if server is not None:
+            server.stop()

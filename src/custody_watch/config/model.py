@@ -187,8 +187,6 @@ class Settings(Strict):
     channels: dict[Name, Channel] = Field(default_factory=_default_channels)
     people: list[Person] = Field(default_factory=list)
     rota: list[RotaEntry] = Field(default_factory=list)
-    escalation: dict[SeverityName, EscalationPolicy] = Field(
-        default_factory=_default_escalation
-    )
+    escalation: dict[SeverityName, EscalationPolicy] = Field(default_factory=_default_escalation)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     rules: RulesSettings = Field(default_factory=RulesSettings)

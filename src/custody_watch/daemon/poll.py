@@ -12,9 +12,9 @@ from datetime import datetime, tzinfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from custody_watch.domain import Detention
 from custody_watch.ingest.files import read_rows
 from custody_watch.ingest.rows import SourceRow
-from custody_watch.ingest.versions import latest_versions
 from custody_watch.rules.facts import age_of
 from custody_watch.rules.policy import Policy
 from custody_watch.sources.base import PollResult, Source, SourceError
@@ -93,22 +93,16 @@ def store_rows(
 ) -> tuple[int, int]:
     """Store one batch of rows in one transaction; returns (detentions changed, rejected)."""
     read = read_rows(rows, naive_zone=naive_zone, local_zone=policy.zone)
-    # Versions within one batch are chosen by the feed's own rule before storing, so row
-    # order inside a file decides ties exactly as it does for `evaluate`.
-    row_of = {id(d): n for d, n in zip(read.detentions, read.row_numbers, strict=True)}
-    changed = 0
+    items = [
+        detentions.Incoming(row, detention, _is_child(detention, policy))
+        for row, detention in zip(read.row_numbers, read.detentions, strict=True)
+    ]
     with sessions.begin() as session:
-        for detention in latest_versions(read.detentions):
-            age = age_of(detention, policy)
-            changed += detentions.record_version(
-                session,
-                source=source_name,
-                batch=label,
-                row=row_of[id(detention)],
-                detention=detention,
-                is_child=age is None or age < 18,
-                now=now,
-            )
+        # Versions within one batch are chosen by the feed's own rule, so row order inside
+        # a file decides ties exactly as it does for `evaluate`.
+        changed = detentions.record_versions(
+            session, source=source_name, batch=label, items=items, now=now
+        )
         quarantine.add(session, source_name, label, read.rejected, now)
         if key is not None:
             sources.mark_read(session, source_name, key, label, read.rows, len(read.rejected), now)
@@ -116,6 +110,11 @@ def store_rows(
         state.rows_read += read.rows
         state.rows_rejected += len(read.rejected)
     return changed, len(read.rejected)
+
+
+def _is_child(detention: Detention, policy: Policy) -> bool:
+    age = age_of(detention, policy)
+    return age is None or age < 18
 
 
 def _record_failure(

@@ -82,11 +82,14 @@ class Dispatcher:
         with self.sessions.begin() as session:
             row = session.get(OutboxRow, row_id)
             assert row is not None
-            row.state = "sent"
-            row.sent_at = now
             row.provider_id = receipt.provider_id
-            row.provider_status = receipt.status
+            row.sent_at = now
             row.lease_until = None
+            if row.state != "sending":
+                # A status callback (failed, undelivered) beat us here: it has the last word.
+                return
+            row.state = "sent"
+            row.provider_status = receipt.status
             audit.record(
                 session,
                 now,

@@ -1,0 +1,779 @@
+"""The benchmark: a synthetic national custody feed through the real store, rules and alerts.
+
+    python bench/run.py            # full run (a few minutes)
+    python bench/run.py --quick    # a few seconds' worth of each figure (CI)
+
+Each figure is one JSON line on stdout (progress goes to stderr), with the baseline measured in
+the same run where there is one:
+
+    {"name": ..., "value": ..., "unit": ..., "baseline": ..., "ratio": ..., "target": ...,
+     "pass": true|false, ...details}
+
+The lines are also written to ``--out`` (default bench/out/, gitignored) as results.jsonl
+(results-quick.jsonl for ``--quick``). A figure that misses its target carries a short cProfile
+of where the time goes (``profile``). See bench/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import cProfile
+import json
+import math
+import os
+import pstats
+import random
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy import func, select
+
+from custody_watch.clock import FixedClock
+from custody_watch.config.load import parse_settings
+from custody_watch.daemon.build import build_context
+from custody_watch.daemon.context import Context
+from custody_watch.daemon.cycle import tick
+from custody_watch.daemon.evaluate import evaluate_due
+from custody_watch.daemon.poll import store_rows
+from custody_watch.daemon.scheduler import TICK_SECONDS
+from custody_watch.ingest.rows import SourceRow
+from custody_watch.store import detentions
+from custody_watch.store.schema import AlertRow, DetentionRow, DetentionVersionRow, FindingRow
+
+# bench/ is on sys.path when this file is run as a script.
+from make_records import SUITES, Generator, text, ts  # isort: skip
+
+NOW = datetime(2026, 7, 1, 11, 0, tzinfo=UTC)  # 12:00 in London: no overnight window opens
+POLL_EVERY = timedelta(minutes=1)
+OPEN = 2_000  # people in custody at once, nationally
+CHANGED = 1_000  # changed records per cycle
+SOURCE = "bench"
+PACE = ("pace_arrest", "bail_return", "warrant")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    ingest_rows: int
+    ingest_budget: float  # seconds of our ingest at most; the rate is over what was stored
+    small: int
+    big: int
+    rounds: int
+    lateness_window: timedelta
+    lateness_probes: int
+
+
+QUICK = Sizes(20_000, 2.0, 10_000, 100_000, 2, timedelta(minutes=2), 100)
+FULL = Sizes(200_000, 60.0, 10_000, 1_000_000, 7, timedelta(minutes=20), 400)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- the product, set up as the daemon sets itself up ------------------------------------------
+
+
+def settings_for(db: Path) -> dict[str, object]:
+    return {
+        "database": {"url": f"sqlite:///{db}"},
+        "channels": {"console": {"kind": "console"}},
+        "people": [
+            {"id": "insp", "name": "Insp. Bench", "email": "insp@example.police.uk"},
+            {"id": "supt", "name": "Supt. Bench", "email": "supt@example.police.uk"},
+        ],
+        "rota": [
+            {"role": "duty_inspector", "person": "insp"},
+            {"role": "superintendent", "person": "supt"},
+            {"role": "operations", "person": "insp"},
+        ],
+    }
+
+
+def context(db: Path, sink: TextIO, now: datetime = NOW) -> Context:
+    """The daemon's context on a SQLite file (WAL, via make_engine); alerts go to ``sink``."""
+    return build_context(parse_settings(settings_for(db)), FixedClock(now), env={}, stream=sink)
+
+
+def discard() -> TextIO:
+    return open(os.devnull, "w", encoding="utf-8")
+
+
+def cycle_work(ctx: Context, rows: Sequence[SourceRow], now: datetime, label: str) -> float:
+    """What ``run_cycle`` does when a poll brings ``rows``: store them, then ``tick`` (evaluate,
+    watch feeds, escalate, dispatch). Returns the seconds spent storing."""
+    ctx.clock.set(now)  # type: ignore[attr-defined]
+    started = time.perf_counter()
+    if rows:
+        store_rows(ctx.sessions, SOURCE, label, rows, None, ctx.policy, now)
+    stored = time.perf_counter() - started
+    tick(ctx, now)
+    return stored
+
+
+# --- synthetic records -------------------------------------------------------------------------
+
+
+def source_rows(records: Sequence[dict[str, Any]], first: int = 1) -> list[SourceRow]:
+    """Records as a JSON Lines feed gives them: one object per line, times as text."""
+    rows = []
+    for number, record in enumerate(records, first):
+        values = {k: text(v) for k, v in record.items() if v != []}
+        rows.append(SourceRow(number, values, json.dumps(values)))
+    return rows
+
+
+def feed_rows(values: Sequence[dict[str, Any]], first: int = 1) -> list[SourceRow]:
+    """Rows whose values are already text (copied: the feed goes on changing its own)."""
+    return [SourceRow(n, dict(v), json.dumps(v)) for n, v in enumerate(values, first)]
+
+
+def _shift(value: object, by: timedelta) -> object:
+    if isinstance(value, datetime):
+        return value + by
+    if isinstance(value, list):
+        return [t + by for t in value]
+    return value
+
+
+class Feed:
+    """The people in custody now, and the changes a poll brings (new, updated, released)."""
+
+    def __init__(self, seed: int, serial: int = 0) -> None:
+        self.gen = Generator(seed, (NOW - timedelta(days=2)).date(), 4_500)
+        self.gen.serial = serial
+        self.rng = random.Random(seed + 1)
+        self.open: dict[str, dict[str, Any]] = {}
+
+    def arrival(self, arrived: datetime, cut: datetime, *, child: bool = False) -> dict[str, Any]:
+        """A generated detention moved to arrive at ``arrived``, as it stood at ``cut``."""
+        while True:
+            r = self.gen.detention()
+            if not child or (r["legal_basis"] == "pace_arrest" and "date_of_birth" in r):
+                break
+        if child:  # 15 years old, no appropriate adult yet: a threshold an hour after arrival
+            r["date_of_birth"] = date(arrived.year - 16, 1, 1).isoformat()
+            for key in ("appropriate_adult_requested_time", "appropriate_adult_arrived_time"):
+                r.pop(key, None)
+        by = arrived - r["arrival_time"]
+        r = {k: _shift(v, by) for k, v in r.items() if k not in ("released_time", "release_reason")}
+        r = self.gen.as_of(r, cut)
+        r["updated_at"] = cut
+        values: dict[str, Any] = {k: text(v) for k, v in r.items() if v != []}
+        self.open[values["custody_ref"]] = values
+        return values
+
+    def fill(self, count: int, now: datetime) -> list[dict[str, Any]]:
+        """``count`` people arrived over the last day or so (stays are mostly hours)."""
+        return [
+            self.arrival(now - timedelta(hours=self.rng.expovariate(1 / 7)), now)
+            for _ in range(count)
+        ]
+
+    def changes(self, count: int, now: datetime) -> list[SourceRow]:
+        """A quarter released, a quarter new arrivals, the rest updated (a review, an
+        appropriate adult asked for, or just a fresh ``updated_at``)."""
+        rng = self.rng
+        picked = rng.sample(sorted(self.open), min(len(self.open), count - count // 4))
+        released, updated = picked[: count // 4], picked[count // 4 :]
+        out: list[dict[str, Any]] = []
+        for ref in released:
+            values = self.open.pop(ref)
+            values["released_time"] = ts(now - timedelta(seconds=rng.uniform(5, 55)))
+            values["release_reason"] = rng.choice(("released", "bailed", "court"))
+            values["updated_at"] = ts(now - timedelta(seconds=rng.uniform(0, 5)))
+            out.append(values)
+        for ref in updated:
+            values = self.open[ref]
+            at = now - timedelta(seconds=rng.uniform(5, 55))
+            if values.get("legal_basis") in PACE and "detention_authorised_time" in values:
+                values["reviews"] = [*values.get("reviews", []), ts(at)]
+            elif "appropriate_adult_requested_time" not in values:
+                values["appropriate_adult_requested_time"] = ts(at)
+            values["updated_at"] = ts(at + timedelta(seconds=3))
+            out.append(values)
+        for _ in range(count - len(out)):
+            arrived = now - timedelta(minutes=rng.uniform(1, 30))
+            out.append(self.arrival(arrived, now - timedelta(seconds=rng.uniform(0, 30))))
+        return feed_rows(out)
+
+    @classmethod
+    def from_store(cls, ctx: Context, seed: int, serial: int) -> Feed:
+        """The open detentions as the store has them (a process that did not build them)."""
+        feed = cls(seed, serial)
+        with ctx.sessions() as session:
+            records = session.scalars(
+                select(DetentionRow.record).where(DetentionRow.released_time.is_(None))
+            ).all()
+        feed.open = {r["custody_ref"]: dict(r) for r in records}
+        return feed
+
+
+DETENTION_COLUMNS = (
+    "id, custody_ref, source, suite, force, arrival_time, released_time, is_child, record,"
+    " record_updated_at, first_seen_at, last_changed_at, next_check_at"
+)
+VERSION_COLUMNS = (
+    "id, detention_id, source, batch, row, received_at, record_updated_at, record, became_current"
+)
+
+
+def history(
+    first_id: int, first_version: int, count: int, seed: int
+) -> Iterator[tuple[list[tuple[object, ...]], list[tuple[object, ...]]]]:
+    """Released detentions of the past year or so, as table rows: (detentions, versions).
+
+    About 900,000 a year from 43 forces. ``next_check_at`` is NULL, as the rules leave it for
+    a released detention whose last threshold has passed. Values are given as the store keeps
+    them on SQLite (naive UTC text, JSON text), checked by ``check_history``."""
+    rng = random.Random(seed)
+    step = timedelta(days=365) / 900_000
+    latest = NOW.replace(tzinfo=None) - timedelta(days=2)
+
+    def stored(at: datetime) -> str:  # SQLAlchemy's SQLite DATETIME text
+        return at.isoformat(" ", "microseconds")
+
+    chunk = 25_000
+    for start in range(0, count, chunk):
+        detentions: list[tuple[object, ...]] = []
+        versions: list[tuple[object, ...]] = []
+        for i in range(start, min(count, start + chunk)):
+            force, suite = SUITES[i % len(SUITES)]
+            arrival = latest - step * i
+            released = arrival + timedelta(hours=rng.lognormvariate(1.8, 0.7))
+            updated = released + timedelta(minutes=3)
+            child = rng.random() < 0.064
+            born = arrival.year - (16 if child else 20 + i % 50)
+            ref = f"{suite}-H{i:08d}"
+            record = json.dumps(
+                {
+                    "custody_ref": ref,
+                    "suite": suite,
+                    "force": force,
+                    "person_ref": f"P-{rng.getrandbits(40):010x}",
+                    "date_of_birth": f"{born}-0{1 + i % 9}-1{i % 9}",
+                    "legal_basis": "pace_arrest",
+                    "arrival_time": arrival.isoformat() + "Z",
+                    "detention_authorised_time": (arrival + timedelta(minutes=12)).isoformat()
+                    + "Z",
+                    "released_time": released.isoformat() + "Z",
+                    "release_reason": "released",
+                    "updated_at": updated.isoformat() + "Z",
+                }
+            )
+            arrived, left, changed = stored(arrival), stored(released), stored(updated)
+            # fmt: off
+            detentions.append((
+                first_id + i, ref, SOURCE, suite, force, arrived, left, child, record, changed,
+                arrived, left, None,
+            ))
+            versions.append((
+                first_version + i, first_id + i, SOURCE, "history", i + 1, left, changed, record,
+                True,
+            ))
+            # fmt: on
+        yield detentions, versions
+
+
+def add_history(db: Path, count: int, seed: int) -> float:
+    """Bulk-load ``count`` past detentions (executemany on the engine); returns seconds."""
+    started = time.perf_counter()
+    with discard() as sink:
+        ctx = context(db, sink)
+        with ctx.engine.begin() as conn:
+            first = (conn.scalar(select(func.max(DetentionRow.id))) or 0) + 1_000
+            first_version = (conn.scalar(select(func.max(DetentionVersionRow.id))) or 0) + 1_000
+        for detentions, versions in history(first, first_version, count, seed):
+            with ctx.engine.begin() as conn:
+                conn.exec_driver_sql(
+                    f"INSERT INTO detentions ({DETENTION_COLUMNS}) VALUES ({_marks(13)})",
+                    detentions,
+                )
+                conn.exec_driver_sql(
+                    f"INSERT INTO detention_versions ({VERSION_COLUMNS}) VALUES ({_marks(9)})",
+                    versions,
+                )
+        check_history(ctx, first)
+        ctx.engine.dispose()
+    return time.perf_counter() - started
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def check_history(ctx: Context, first_id: int) -> None:
+    """The bulk-loaded rows read back through the ORM exactly as the product's own do."""
+    with ctx.sessions() as session:
+        row = session.get(DetentionRow, first_id)
+        assert row is not None and row.released_time is not None
+        detention = detentions.load(row)
+        assert detention.arrival_time == row.arrival_time
+        assert detention.released_time == row.released_time
+        assert row.released_time.tzinfo is not None and row.next_check_at is None
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+
+def figure(
+    name: str,
+    value: float,
+    unit: str,
+    target: str,
+    passed: bool,
+    *,
+    baseline: float | None = None,
+    ratio: float | None = None,
+    **details: Any,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "value": _number(value, 3),
+        "unit": unit,
+        "baseline": _number(baseline, 3),
+        "ratio": _number(ratio, 4),
+        "target": target,
+        "pass": passed,
+        **details,
+    }
+
+
+def _number(value: float | None, digits: int) -> float | None:
+    """Rounded, and null rather than NaN (which is not JSON)."""
+    return None if value is None or not math.isfinite(value) else round(value, digits)
+
+
+def profile(work: Callable[[], object], top: int = 5) -> dict[str, list[str]]:
+    """Where the time goes: own time by package, the top functions by own time, and
+    custody_watch's top functions by total time."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    work()
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = sum(entry[2] for entry in stats.values()) or 1.0
+
+    def where(key: tuple[str, int, str]) -> str:
+        path, line, fn = key
+        short = path.split("site-packages/")[-1].split("/src/")[-1]
+        return f"{short}:{line}({fn})"
+
+    def package(key: tuple[str, int, str]) -> str:
+        path = key[0]
+        if "site-packages/" in path or "/src/" in path:
+            return where(key).split("/")[0]
+        return "sqlite3 (C)" if "sqlite3" in key[2] else "python stdlib and builtins"
+
+    packages: dict[str, float] = {}
+    for key, entry in stats.items():
+        packages[package(key)] = packages.get(package(key), 0.0) + entry[2]
+    by_package = sorted(packages.items(), key=lambda item: -item[1])[:top]
+    own = sorted(stats.items(), key=lambda item: -item[1][2])[:top]
+    ours = [item for item in stats.items() if "custody_watch" in item[0][0]]
+    ours.sort(key=lambda item: -item[1][3])
+    return {
+        "own_time_by_package": [f"{t / total:.0%} {name}" for name, t in by_package],
+        "own_time": [f"{v[2] / total:.0%} {where(k)} x{v[1]}" for k, v in own],
+        "custody_watch_cumulative": [f"{v[3]:.3f}s {where(k)} x{v[1]}" for k, v in ours[:top]],
+    }
+
+
+def profile_cycle(ctx: Context, feed: Feed, now: datetime) -> dict[str, list[str]]:
+    """One more cycle of 1,000 changes, under the profiler (not one of those measured)."""
+    rows = feed.changes(CHANGED, now)
+    return profile(lambda: cycle_work(ctx, rows, now, "profiled"))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    index = min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))
+    return ordered[index]
+
+
+def bench_ingest(work: Path, sizes: Sizes, seed: int) -> dict[str, Any]:
+    log(f"ingest: generating {sizes.ingest_rows} records")
+    rows = source_rows(Generator(seed, date(2026, 6, 1), sizes.ingest_rows).rows(sizes.ingest_rows))
+    chunks = [rows[i : i + 1_000] for i in range(0, len(rows), 1_000)]
+    sink = discard()
+    ctx = context(work / "ingest.db", sink)
+    stored = 0
+    started = time.perf_counter()
+    for n, chunk in enumerate(chunks):
+        store_rows(ctx.sessions, SOURCE, f"feed-{n:04d}.jsonl", chunk, None, ctx.policy, NOW)
+        stored += len(chunk)
+        if time.perf_counter() - started > sizes.ingest_budget:
+            break
+    ours = time.perf_counter() - started
+    log(f"ingest: stored {stored} rows in {ours:.1f}s; now plain sqlite3")
+
+    db = sqlite3.connect(work / "baseline.db")
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(
+        "CREATE TABLE records (id INTEGER PRIMARY KEY, custody_ref TEXT NOT NULL UNIQUE,"
+        " record TEXT NOT NULL)"
+    )
+    started = time.perf_counter()
+    for chunk in chunks[: math.ceil(stored / 1_000)]:
+        with db:
+            db.executemany(
+                "INSERT INTO records (custody_ref, record) VALUES (?, ?) ON CONFLICT (custody_ref)"
+                " DO UPDATE SET record = excluded.record",
+                [(str(r.values.get("custody_ref", "")), json.dumps(r.values)) for r in chunk],
+            )
+    plain = time.perf_counter() - started
+    db.close()
+    rate, base = stored / ours, stored / plain
+    result = figure(
+        "ingest",
+        rate,
+        "records/s",
+        "ratio >= 0.25 (of plain sqlite3 executemany)",
+        rate / base >= 0.25,
+        baseline=base,
+        ratio=rate / base,
+        rows=stored,
+        rows_generated=len(rows),
+        chunk_rows=1_000,
+        seconds=round(ours, 2),
+        baseline_seconds=round(plain, 3),
+    )
+    if not result["pass"]:
+        fresh = source_rows(Generator(seed + 7, date(2026, 9, 1), 500).rows(500), first=1)
+        result["profile"] = profile(
+            lambda: store_rows(ctx.sessions, SOURCE, "profiled", fresh, None, ctx.policy, NOW)
+        )
+    ctx.engine.dispose()
+    sink.close()
+    return result
+
+
+def base_store(work: Path, seed: int) -> tuple[Path, Feed]:
+    """2,000 people in custody, stored and evaluated (alerts open where the rules say)."""
+    db = work / "base.db"
+    feed = Feed(seed)
+    with discard() as sink:
+        ctx = context(db, sink)
+        records = feed.fill(OPEN, NOW - timedelta(minutes=1))
+        rows = feed_rows(records)
+        for i in range(0, len(rows), 1_000):
+            store_rows(
+                ctx.sessions, SOURCE, f"open-{i}", rows[i : i + 1_000], None, ctx.policy, NOW
+            )
+        evaluate_due(ctx, NOW)
+        tick(ctx, NOW)
+        ctx.engine.dispose()  # the last connection closing folds the WAL into the file
+    return db, feed
+
+
+def copy_store(base: Path, to: Path) -> Path:
+    shutil.copyfile(base, to)
+    return to
+
+
+class CycleRun:
+    """One store (the 2,000 open detentions plus ``stored`` history) and its own feed."""
+
+    def __init__(self, work: Path, base: Path, feed: Feed, stored: int, seed: int) -> None:
+        self.stored = stored
+        self.db = copy_store(base, work / f"cycle-{stored}.db")
+        log(f"cycle: loading {stored} stored detentions")
+        self.load_seconds = add_history(self.db, stored, seed)
+        log(f"cycle: loaded in {self.load_seconds:.1f}s")
+        self.sink = discard()
+        self.ctx = context(self.db, self.sink)
+        self.feed = copy.deepcopy(feed)  # the same people in custody as the copied store
+        self.now = NOW
+        self.times_ms: list[float] = []
+        self.store_ms: list[float] = []
+
+    def round(self, measured: bool) -> None:
+        self.now += POLL_EVERY
+        rows = self.feed.changes(CHANGED, self.now)
+        started = time.perf_counter()
+        store_s = cycle_work(self.ctx, rows, self.now, f"poll-{len(self.times_ms)}")
+        elapsed = time.perf_counter() - started
+        if measured:
+            self.times_ms.append(elapsed * 1e3)
+            self.store_ms.append(store_s * 1e3)
+
+    def close(self) -> None:
+        self.ctx.engine.dispose()
+        self.sink.close()
+
+
+def bench_cycle(
+    work: Path, base: Path, feed: Feed, sizes: Sizes, seed: int
+) -> tuple[list[dict[str, Any]], Path, Path]:
+    runs = [CycleRun(work, base, feed, stored, seed) for stored in (sizes.small, sizes.big)]
+    log(f"cycle: {sizes.rounds} cycles of {CHANGED} changes each (+1 warm-up), alternating")
+    for n in range(sizes.rounds + 1):
+        for run in runs:  # alternating, so that a busy machine slows both alike
+            run.round(measured=n > 0)  # the first cycle warms the page cache
+    small, big = runs
+    small_ms, big_ms = statistics.median(small.times_ms), statistics.median(big.times_ms)
+
+    def details(run: CycleRun) -> dict[str, Any]:
+        return {
+            "stored": run.stored,
+            "open": OPEN,
+            "changed": CHANGED,
+            "cycles_ms": [round(t, 1) for t in run.times_ms],
+            # The median cycle split: store_rows (the poll) and tick (evaluate, escalate, send).
+            "store_rows_ms": round(statistics.median(run.store_ms), 1),
+            "tick_ms": round(
+                statistics.median(t - s for t, s in zip(run.times_ms, run.store_ms, strict=True)),
+                1,
+            ),
+            "history_load_seconds": round(run.load_seconds, 1),
+        }
+
+    cycle = figure(
+        "cycle",
+        small_ms,
+        "ms",
+        "median < 300 ms",
+        small_ms < 300,
+        **details(small),
+    )
+    spread = figure(
+        "cycle_history",
+        big_ms,
+        "ms",
+        "ratio < 1.5 (median with big / with small history)",
+        big_ms / small_ms < 1.5,
+        baseline=small_ms,
+        ratio=big_ms / small_ms,
+        baseline_stored=small.stored,
+        **details(big),
+    )
+    for result, run in ((cycle, small), (spread, big)):
+        if not result["pass"]:
+            result["profile"] = profile_cycle(run.ctx, run.feed, run.now + POLL_EVERY)
+    for run in runs:
+        run.close()
+    return [cycle, spread], small.db, big.db
+
+
+def peak_rss_mb() -> tuple[float, str]:
+    """This process's peak resident set size. Linux's VmHWM counts this program only;
+    ru_maxrss would also carry the parent's peak across fork and exec."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024, "VmHWM"
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    return peak / 1024, "ru_maxrss"
+
+
+def probe_memory(db: Path, seed: int, trace: bool = False) -> None:
+    """(In a child process.) Open the store, run one cycle of 1,000 changes, print peak RSS;
+    with ``trace``, also where Python allocated the most (tracemalloc, top 5)."""
+    if trace:
+        tracemalloc.start()
+    with discard() as sink:
+        ctx = context(db, sink)
+        with ctx.sessions() as session:
+            latest = session.scalar(select(func.max(DetentionRow.last_changed_at))) or NOW
+            stored = session.scalar(select(func.count()).select_from(DetentionRow)) or 0
+        feed = Feed.from_store(ctx, seed, serial=5_000_000)
+        now = latest + POLL_EVERY
+        rows = feed.changes(CHANGED, now)
+        started = time.perf_counter()
+        cycle_work(ctx, rows, now, "probe")
+        elapsed = time.perf_counter() - started
+        ctx.engine.dispose()
+    peak, how = peak_rss_mb()
+    result = {"peak_mb": peak, "how": how, "stored": stored, "cycle_ms": elapsed * 1e3}
+    if trace:
+        top = tracemalloc.take_snapshot().statistics("lineno")[:5]
+        result["allocations"] = [f"{s.size / 2**20:.1f} MB {s.traceback[0]}" for s in top]
+    print(json.dumps(result))
+
+
+def run_probe(db: Path, seed: int, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, __file__, "--probe-memory", str(db), "--seed", str(seed), *extra],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def probe_result(probe: subprocess.Popen[str]) -> dict[str, Any]:
+    stdout, _ = probe.communicate()
+    if probe.returncode:
+        raise RuntimeError(f"memory probe failed ({probe.returncode})")
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    return result
+
+
+def bench_memory(small_db: Path, big_db: Path, seed: int) -> dict[str, Any]:
+    log("memory: a fresh process for each store opens it and runs one cycle")
+    probes = [run_probe(db, seed) for db in (small_db, big_db)]  # side by side: 2 cores
+    small, big = (probe_result(probe) for probe in probes)
+    result = figure(
+        "memory",
+        big["peak_mb"],
+        "MB",
+        "peak RSS < 300 MB",
+        big["peak_mb"] < 300,
+        baseline=small["peak_mb"],
+        ratio=big["peak_mb"] / small["peak_mb"],
+        stored=big["stored"],
+        baseline_stored=small["stored"],
+        measured_by=big["how"],
+        db_mb=round(big_db.stat().st_size / 2**20, 1),
+        cycle_ms=round(big["cycle_ms"], 1),
+    )
+    if not result["pass"]:
+        traced = probe_result(run_probe(big_db, seed, "--trace"))
+        result["profile"] = {"allocations": traced["allocations"]}
+    return result
+
+
+def bench_lateness(work: Path, base: Path, feed: Feed, sizes: Sizes, seed: int) -> dict[str, Any]:
+    """The daemon's schedule, simulated: a cycle every TICK_SECONDS, a poll of 1,000 changes
+    every minute, and children whose appropriate-adult threshold falls at random instants.
+    The clock moves by the tick, or by the real time a cycle took when that is longer
+    (APScheduler skips a tick while the cycle is still running)."""
+    log(f"lateness: simulating {sizes.lateness_window} of ticks every {TICK_SECONDS}s")
+    db = copy_store(base, work / "lateness.db")
+    feed = copy.deepcopy(feed)
+    sink = discard()
+    ctx = context(db, sink)
+    rng = random.Random(seed + 3)
+    stored_at: dict[str, datetime] = {}
+    probes = []
+    for _ in range(sizes.lateness_probes):
+        threshold = NOW + rng.uniform(0, sizes.lateness_window.total_seconds()) * timedelta(
+            seconds=1
+        )
+        values = feed.arrival(threshold - timedelta(hours=1), NOW, child=True)
+        probes.append(values)
+        del feed.open[values["custody_ref"]]  # left alone by the background changes
+    cycle_work(ctx, feed_rows(probes), NOW, "probes")
+    seen = current_findings(ctx)
+    lateness: list[float] = []
+    schedule: list[float] = []
+    cycles: list[float] = []
+    poll_cycles: list[float] = []
+    # The daemon starts at no particular instant: its ticks fall at a random phase of the
+    # second, while recorded times (and so thresholds) are whole seconds.
+    now = NOW + timedelta(seconds=rng.uniform(0, TICK_SECONDS))
+    last_poll, n = now, 0
+    end = NOW + sizes.lateness_window + timedelta(seconds=30)
+    while now < end:
+        now += timedelta(seconds=TICK_SECONDS)
+        rows: list[SourceRow] = []
+        if now - last_poll >= POLL_EVERY:
+            rows, last_poll = feed.changes(CHANGED, now), now
+            for row in rows:
+                stored_at[str(row.values["custody_ref"])] = now
+        started = time.perf_counter()
+        cycle_work(ctx, rows, now, f"poll-{n}")
+        took = time.perf_counter() - started
+        n += 1
+        (poll_cycles if rows else cycles).append(took)
+        found = current_findings(ctx)
+        for key, (ref, since) in found.items():
+            if key in seen or since <= stored_at.get(ref, NOW):
+                continue  # already seen, or raised by new data rather than by time passing
+            schedule.append((now - since).total_seconds())
+            lateness.append((now - since).total_seconds() + took)
+        seen = found
+        # The next tick that starts after this cycle has finished.
+        now += timedelta(seconds=TICK_SECONDS * max(0, math.ceil(took / TICK_SECONDS) - 1))
+    p50, p99 = percentile(lateness, 0.5), percentile(lateness, 0.99)
+    result = figure(
+        "lateness",
+        p99,
+        "s",
+        "p99 < 5 s",
+        len(lateness) > 0 and p99 < 5,
+        p50=_number(p50, 3),
+        max=_number(max(lateness, default=math.nan), 3),
+        findings=len(lateness),
+        schedule_p99=_number(percentile(schedule, 0.99), 3),
+        tick_s=TICK_SECONDS,
+        window_minutes=sizes.lateness_window.total_seconds() / 60,
+        changes_per_poll=CHANGED,
+        cycle_p99_ms=_number(percentile(cycles, 0.99) * 1e3, 1),
+        poll_cycle_p50_ms=_number(percentile(poll_cycles, 0.5) * 1e3, 1),
+    )
+    if not result["pass"]:
+        result["profile"] = profile_cycle(ctx, feed, now + POLL_EVERY)
+    ctx.engine.dispose()
+    sink.close()
+    return result
+
+
+def current_findings(ctx: Context) -> dict[tuple[int, str, datetime], tuple[str, datetime]]:
+    """Active findings of live alerts: (finding, severity, since) -> (custody_ref, since)."""
+    with ctx.sessions() as session:
+        found = session.execute(
+            select(FindingRow.id, FindingRow.severity, FindingRow.since, AlertRow.custody_ref)
+            .join(AlertRow, AlertRow.id == FindingRow.alert_id)
+            .where(FindingRow.cleared_at.is_(None), AlertRow.live_key.is_not(None))
+        ).all()
+    return {(i, severity, since): (ref or "", since) for i, severity, since, ref in found}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="custody-watch benchmark (see bench/README.md)")
+    p.add_argument("--quick", action="store_true", help="small sizes, a few seconds (CI)")
+    p.add_argument("--out", type=Path, default=Path(__file__).parent / "out",
+                   help="where results and the working stores go (default bench/out)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--probe-memory", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.probe_memory:
+        probe_memory(args.probe_memory, args.seed, args.trace)
+        return 0
+    sizes = QUICK if args.quick else FULL
+    args.out.mkdir(parents=True, exist_ok=True)
+    results_path = args.out / ("results-quick.jsonl" if args.quick else "results.jsonl")
+    started = time.perf_counter()
+    with (
+        tempfile.TemporaryDirectory(dir=args.out, prefix="work-") as tmp,
+        results_path.open("w", encoding="utf-8") as results,
+    ):
+        work = Path(tmp)
+
+        def emit(result: dict[str, Any]) -> None:
+            line = json.dumps(result)
+            print(line, flush=True)
+            results.write(line + "\n")
+
+        emit(bench_ingest(work, sizes, args.seed))
+        log("storing and evaluating 2,000 open detentions (the base for cycle and lateness)")
+        base, feed = base_store(work, args.seed)
+        cycle_results, small_db, big_db = bench_cycle(work, base, feed, sizes, args.seed)
+        for result in cycle_results:
+            emit(result)
+        emit(bench_memory(small_db, big_db, args.seed))
+        emit(bench_lateness(work, base, feed, sizes, args.seed))
+    log(f"done in {time.perf_counter() - started:.0f}s; results in {results_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

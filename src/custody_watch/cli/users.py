@@ -1,0 +1,148 @@
+"""``custody-watch user``: people who may log in to the web side.
+
+``user add NAME --role ROLE`` asks for the password twice (or reads one line from standard
+input with ``--password-stdin``); only its argon2 hash is stored."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
+from custody_watch.cli.common import open_store, print_json, z
+from custody_watch.clock import SystemClock
+from custody_watch.config import load_settings
+from custody_watch.errors import InputError
+from custody_watch.store import audit
+from custody_watch.store.schema import UserRow
+
+user_app = typer.Typer(help="Web users: add, list, set a password, disable.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    INSPECTOR = "inspector"
+    ADMIN = "admin"
+
+
+PasswordStdin = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="Read the password from one line of standard input."),
+]
+
+
+def _password(from_stdin: bool) -> str:
+    from custody_watch.web.auth import check_password
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = check_password(password)
+    if problem:
+        raise InputError(problem)
+    return password
+
+
+@user_app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="The user name to log in with.")],
+    role: Annotated[Role, typer.Option("--role", help="viewer, inspector or admin.")],
+    person: Annotated[
+        str | None,
+        typer.Option("--person", help="The [[people]] id acknowledgements are recorded as."),
+    ] = None,
+    password_stdin: PasswordStdin = False,
+    config: ConfigOption = None,
+) -> None:
+    """Add a user; asks for the password twice."""
+    from custody_watch.web.auth import check_new_user, create_user, find_user
+
+    settings = load_settings(config)
+    if person is not None and person not in {p.id for p in settings.people}:
+        raise InputError(f"--person: no person {person!r} in the config's [[people]]")
+    problem = check_new_user(name, role.value, "x" * 64)
+    if problem:
+        raise InputError(problem)
+    sessions = open_store(settings)
+    with sessions() as session:
+        if find_user(session, name) is not None:
+            raise InputError(f"user {name!r} already exists")
+    password = _password(password_stdin)
+    with sessions.begin() as session:
+        try:
+            create_user(session, name, password, role.value, person, SystemClock().now())
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    typer.echo(f"user {name} added ({role.value}{f', person {person}' if person else ''})")
+
+
+@user_app.command("passwd")
+def passwd(
+    name: Annotated[str, typer.Argument(help="The user name.")],
+    password_stdin: PasswordStdin = False,
+    config: ConfigOption = None,
+) -> None:
+    """Set a user's password (asks twice)."""
+    from custody_watch.web.auth import find_user, hasher
+
+    sessions = open_store(load_settings(config))
+    with sessions() as session:
+        if find_user(session, name) is None:
+            raise InputError(f"no user {name!r}")
+    password = _password(password_stdin)
+    with sessions.begin() as session:
+        row = find_user(session, name)
+        assert row is not None
+        row.password_hash = hasher().hash(password)
+        audit.record(session, SystemClock().now(), "user_password_set", detail=name)
+    typer.echo(f"password set for {name}")
+
+
+@user_app.command("disable")
+def disable(
+    name: Annotated[str, typer.Argument(help="The user name.")],
+    enable: Annotated[bool, typer.Option("--enable", help="Enable again instead.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Stop a user logging in (their sessions end at once); --enable undoes it."""
+    from custody_watch.web.auth import find_user
+
+    with open_store(load_settings(config)).begin() as session:
+        row = find_user(session, name)
+        if row is None:
+            raise InputError(f"no user {name!r}")
+        row.disabled = not enable
+        audit.record(
+            session, SystemClock().now(), "user_enabled" if enable else "user_disabled", detail=name
+        )
+    typer.echo(f"user {name} {'enabled' if enable else 'disabled'}")
+
+
+@user_app.command("list")
+def list_users(config: ConfigOption = None, output: FormatOption = OutputFormat.TABLE) -> None:
+    """The users, without their password hashes."""
+    from sqlalchemy import select
+
+    with open_store(load_settings(config))() as session:
+        rows = session.scalars(select(UserRow).order_by(UserRow.username)).all()
+    data = [
+        {
+            "username": r.username,
+            "role": r.role,
+            "person": r.person_id,
+            "disabled": r.disabled,
+            "created_at": z(r.created_at),
+        }
+        for r in rows
+    ]
+    if output is OutputFormat.JSON:
+        print_json({"users": data})
+        return
+    for item in data:
+        flag = " (disabled)" if item["disabled"] else ""
+        typer.echo(f"{item['username']}\t{item['role']}\t{item['person'] or '-'}{flag}")

@@ -1,0 +1,74 @@
+"""What every request needs, built once from the daemon's ``Context``.
+
+Nothing here is module-level state: two apps in one process (tests) never share anything."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from sqlalchemy.orm import Session, sessionmaker
+
+from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.links import AckLinks
+from custody_watch.clock import Clock
+from custody_watch.config.model import Settings
+from custody_watch.config.secrets import TWILIO_AUTH_TOKEN, secret
+from custody_watch.daemon.build import ack_links, signing_key
+from custody_watch.daemon.context import Context
+from custody_watch.messages.render import Renderer, templates_dir
+from custody_watch.rules.policy import Policy
+from custody_watch.web.health import Heartbeat
+
+
+@dataclass(frozen=True)
+class WebContext:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    clock: Clock
+    alert_ctx: AlertContext
+    renderer: Renderer
+    policy: Policy
+    # Signs session cookies and CSRF tokens (each use with its own salt).
+    signing_key: str
+    # Signed acknowledgement links; None when ``[web] public_base_url`` is empty.
+    links: AckLinks | None
+    # Twilio's auth token. None: the webhooks are off and answer 403.
+    twilio_auth_token: str | None
+    # Updated by the scheduler after each cycle; None when no scheduler runs in this process.
+    heartbeat: Heartbeat | None = None
+    templates: Path = Path("templates/web")
+    # argon2id with the library's own (RFC 9106) parameters; tests pass a cheaper one.
+    password_hasher: PasswordHasher = field(default_factory=PasswordHasher)
+
+    @property
+    def zone(self) -> tzinfo:
+        return self.policy.zone
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.settings.web.public_base_url.lower().startswith("https://")
+
+
+def build_web_context(
+    ctx: Context, env: Mapping[str, str] | None = None, *, heartbeat: Heartbeat | None = None
+) -> WebContext:
+    env = os.environ if env is None else env
+    now = ctx.clock.now()
+    return WebContext(
+        settings=ctx.settings,
+        sessions=ctx.sessions,
+        clock=ctx.clock,
+        alert_ctx=ctx.alert_ctx,
+        renderer=ctx.renderer,
+        policy=ctx.policy,
+        signing_key=signing_key(ctx.sessions, env, now),
+        links=ack_links(ctx.settings, ctx.sessions, env, now),
+        twilio_auth_token=secret(TWILIO_AUTH_TOKEN, env),
+        heartbeat=heartbeat,
+        templates=templates_dir() / "web",
+    )

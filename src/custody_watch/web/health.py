@@ -1,0 +1,174 @@
+"""``/healthz``: the database, every source's freshness and the scheduler's heartbeat.
+
+200 ``{"status": "ok", ...}`` when all is well, 503 ``{"status": "degraded", "problems":
+[...]}`` with one plain sentence per problem otherwise. Open to anyone (load balancers and
+monitors), so it names sources and ages but nothing about any detention."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from custody_watch.store import sources as source_store
+from custody_watch.times import human_duration, utc_z
+
+if TYPE_CHECKING:
+    from custody_watch.web.context import WebContext
+
+# A scheduler silent for this long (real seconds) is taken for dead. It ticks every 2 s.
+HEARTBEAT_STALE_SECONDS = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class Beat:
+    last_at: datetime | None  # the daemon's clock when the last cycle started
+    last_duration: float | None  # seconds
+    last_ok: bool
+    cycles: int
+    failures: int
+    duration_sum: float
+    age: float | None  # real seconds since the last cycle ended; None before the first
+    since_start: float
+
+
+class Heartbeat:
+    """The scheduler calls ``beat`` after each cycle; health and metrics read ``read``.
+
+    Shared between the scheduler's thread and the web server's, hence the lock. Ages are
+    measured on a monotonic clock (real time), whatever ``--now``/``--speed`` say."""
+
+    def __init__(
+        self,
+        *,
+        stale_after: float = HEARTBEAT_STALE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stale_after = stale_after
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._started = monotonic()
+        self._beat_at: float | None = None
+        self._last_at: datetime | None = None
+        self._last_duration: float | None = None
+        self._last_ok = True
+        self._cycles = 0
+        self._failures = 0
+        self._duration_sum = 0.0
+
+    def beat(self, at: datetime, duration: float, ok: bool = True) -> None:
+        with self._lock:
+            self._beat_at = self._monotonic()
+            self._last_at = at
+            self._last_duration = duration
+            self._last_ok = ok
+            self._cycles += 1
+            self._failures += 0 if ok else 1
+            self._duration_sum += duration
+
+    def read(self) -> Beat:
+        with self._lock:
+            now = self._monotonic()
+            return Beat(
+                last_at=self._last_at,
+                last_duration=self._last_duration,
+                last_ok=self._last_ok,
+                cycles=self._cycles,
+                failures=self._failures,
+                duration_sum=self._duration_sum,
+                age=None if self._beat_at is None else now - self._beat_at,
+                since_start=now - self._started,
+            )
+
+    def problem(self) -> str | None:
+        beat = self.read()
+        if beat.age is None:
+            if beat.since_start > self.stale_after:
+                return f"scheduler: no cycle has finished in {beat.since_start:.0f}s since start"
+            return None
+        if beat.age > self.stale_after:
+            return f"scheduler: the last cycle finished {beat.age:.0f}s ago"
+        if not beat.last_ok:
+            return "scheduler: the last cycle failed (see the daemon's log)"
+        return None
+
+
+def health_report(web: WebContext) -> tuple[bool, dict[str, Any]]:
+    now = web.clock.now()
+    problems: list[str] = []
+    report: dict[str, Any] = {"now": utc_z(now)}
+    try:
+        with web.sessions.begin() as session:
+            session.execute(text("SELECT 1"))
+            states = {state.name: state for state in source_store.all_states(session)}
+        report["database"] = "ok"
+    except Exception as exc:  # any driver error means the same thing here
+        problems.append(f"database: {_first_line(exc)}")
+        report["database"] = "unreachable"
+        states = None
+    if states is not None:
+        sources: dict[str, Any] = {}
+        report["sources"] = sources
+        for configured in web.settings.sources:
+            state = states.get(configured.name)
+            heard = (
+                [t for t in (state.last_success_at, state.last_data_at) if t is not None]
+                if state
+                else []
+            )
+            last = max(heard) if heard else None
+            entry: dict[str, Any] = {
+                "last_success": utc_z(last) if last else None,
+                "lag_seconds": None if last is None else int((now - last).total_seconds()),
+                "failures": state.failures if state else 0,
+                "last_error": state.last_error if state else None,
+            }
+            if last is None:
+                entry["status"] = "never read"
+                problems.append(f"source {configured.name}: never read successfully")
+            elif now - last >= configured.stale_after:
+                entry["status"] = "stale"
+                problems.append(
+                    f"source {configured.name}: stale, nothing for {human_duration(now - last)}"
+                    + (f" (last error: {state.last_error})" if state and state.last_error else "")
+                )
+            else:
+                entry["status"] = "ok"
+            sources[configured.name] = entry
+    if web.heartbeat is None:
+        report["scheduler"] = {"status": "not in this process"}
+    else:
+        beat = web.heartbeat.read()
+        problem = web.heartbeat.problem()
+        report["scheduler"] = {
+            "status": "ok" if problem is None else "stale",
+            "last_cycle": utc_z(beat.last_at) if beat.last_at else None,
+            "last_cycle_seconds": beat.last_duration,
+            "seconds_since": None if beat.age is None else round(beat.age, 1),
+        }
+        if problem:
+            problems.append(problem)
+    if problems:
+        return False, {"status": "degraded", "problems": problems, **report}
+    return True, {"status": "ok", **report}
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+router = APIRouter()
+
+
+@router.get("/healthz", include_in_schema=False)
+def healthz(request: Request) -> JSONResponse:
+    ok, body = health_report(request.app.state.web)
+    return JSONResponse(body, status_code=200 if ok else 503)

@@ -1,0 +1,232 @@
+"""``/metrics`` for Prometheus. Every name starts ``custody_watch_``.
+
+State (children in custody, open alerts, outbox depth, source lag) is read from the store at
+scrape time by a custom collector, so every daemon and web process on one database reports
+the same numbers and nothing is lost on a restart. Counters (sends by channel and result)
+are counts of outbox rows, which only ever grow. The registry is the app's own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from custody_watch.store.schema import (
+    AlertRow,
+    AuditRow,
+    DetentionRow,
+    OutboxRow,
+    SourceStateRow,
+)
+from custody_watch.web.auth import User, api_user
+from custody_watch.web.board import children_in_custody
+from custody_watch.web.context import WebContext
+
+SEVERITIES = ("warning", "high", "critical")
+SEND_RESULTS = ("sent", "failed", "cancelled")
+
+
+class StoreCollector(Collector):
+    def __init__(self, web: WebContext) -> None:
+        self.web = web
+
+    def describe(self) -> list[Metric]:
+        return []  # collected at scrape time only; never while registering
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "custody_watch_database_up", "1 when the store answered this scrape, else 0"
+        )
+        try:
+            families = list(self._from_store())
+        except Exception:  # a scrape must still answer, saying the store is down
+            up.add_metric([], 0)
+            yield up
+        else:
+            up.add_metric([], 1)
+            yield up
+            yield from families
+        yield from self._scheduler()
+
+    def _from_store(self) -> Iterator[Metric]:
+        web = self.web
+        now = web.clock.now()
+        with web.sessions.begin() as session:
+            children = session.execute(
+                select(DetentionRow.suite, func.count())
+                .where(*children_in_custody(now))
+                .group_by(DetentionRow.suite)
+                .order_by(DetentionRow.suite)
+            ).all()
+            alerts = session.execute(
+                select(AlertRow.state, AlertRow.severity, func.count())
+                .where(AlertRow.live_key.is_not(None))
+                .group_by(AlertRow.state, AlertRow.severity)
+            ).all()
+            depth, oldest = session.execute(
+                select(func.count(), func.min(OutboxRow.due_at)).where(
+                    OutboxRow.state.in_(("pending", "sending")), OutboxRow.due_at <= now
+                )
+            ).one()
+            sends = session.execute(
+                select(OutboxRow.channel, OutboxRow.state, func.count())
+                .where(OutboxRow.state.in_(SEND_RESULTS))
+                .group_by(OutboxRow.channel, OutboxRow.state)
+            ).all()
+            deliveries = session.execute(
+                select(OutboxRow.channel, OutboxRow.provider_status, func.count())
+                .where(OutboxRow.provider_status.is_not(None))
+                .group_by(OutboxRow.channel, OutboxRow.provider_status)
+            ).all()
+            states = {s.name: s for s in session.scalars(select(SourceStateRow))}
+            refused = session.scalar(
+                select(func.count()).where(AuditRow.event == "webhook_refused")
+            )
+
+        total = GaugeMetricFamily(
+            "custody_watch_children_in_custody", "Children in custody now (all suites)"
+        )
+        total.add_metric([], sum(count for _, count in children))
+        yield total
+        per_suite = GaugeMetricFamily(
+            "custody_watch_suite_children_in_custody", "Children in custody now", labels=["suite"]
+        )
+        for suite, count in children:
+            per_suite.add_metric([suite], count)
+        yield per_suite
+
+        live = {(state, severity): count for state, severity, count in alerts}
+        for alert_state in ("open", "acknowledged"):
+            family = GaugeMetricFamily(
+                f"custody_watch_{alert_state}_alerts",
+                f"Alerts {alert_state} now",
+                labels=["severity"],
+            )
+            for severity in SEVERITIES:
+                family.add_metric([severity], live.get((alert_state, severity), 0))
+            yield family
+
+        queue = GaugeMetricFamily(
+            "custody_watch_outbox_depth", "Messages due and not yet sent (pending or sending)"
+        )
+        queue.add_metric([], depth or 0)
+        yield queue
+        age = GaugeMetricFamily(
+            "custody_watch_outbox_oldest_pending_age_seconds",
+            "How long the oldest due message has waited (0 when none)",
+        )
+        age.add_metric([], max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+        yield age
+
+        sent = CounterMetricFamily(
+            "custody_watch_sends",
+            "Messages by channel and final result",
+            labels=["channel", "result"],
+        )
+        for channel, result, count in sorted(sends):
+            sent.add_metric([channel, result], count)
+        yield sent
+        delivered = GaugeMetricFamily(
+            "custody_watch_provider_status_messages",
+            "Messages by channel and the provider's last reported status",
+            labels=["channel", "status"],
+        )
+        for channel, status, count in sorted(deliveries):
+            delivered.add_metric([channel, str(status)], count)
+        yield delivered
+
+        lag = GaugeMetricFamily(
+            "custody_watch_source_lag_seconds",
+            "Seconds since the source was last read successfully",
+            labels=["source"],
+        )
+        failing = GaugeMetricFamily(
+            "custody_watch_source_consecutive_failures",
+            "Failed polls since the last success",
+            labels=["source"],
+        )
+        rows = CounterMetricFamily(
+            "custody_watch_source_rows", "Rows read by source", labels=["source", "outcome"]
+        )
+        for configured in web.settings.sources:
+            state = states.get(configured.name)
+            heard = [t for t in (state.last_success_at, state.last_data_at) if t] if state else []
+            if heard:
+                lag.add_metric([configured.name], max(0.0, (now - max(heard)).total_seconds()))
+            failing.add_metric([configured.name], state.failures if state else 0)
+            rows.add_metric([configured.name, "read"], state.rows_read if state else 0)
+            rows.add_metric([configured.name, "rejected"], state.rows_rejected if state else 0)
+        yield lag
+        yield failing
+        yield rows
+
+        webhook = CounterMetricFamily(
+            "custody_watch_webhooks_refused", "Twilio webhook requests refused (signature, off)"
+        )
+        webhook.add_metric([], refused or 0)
+        yield webhook
+
+    def _scheduler(self) -> Iterator[Metric]:
+        heartbeat = self.web.heartbeat
+        if heartbeat is None:
+            return
+        beat = heartbeat.read()
+        cycles = SummaryMetricFamily(
+            "custody_watch_cycle_duration_seconds", "How long each daemon cycle took"
+        )
+        cycles.add_metric([], count_value=beat.cycles, sum_value=beat.duration_sum)
+        yield cycles
+        last = GaugeMetricFamily(
+            "custody_watch_last_cycle_duration_seconds", "How long the last cycle took"
+        )
+        last.add_metric([], beat.last_duration or 0.0)
+        yield last
+        failures = CounterMetricFamily("custody_watch_cycle_failures", "Cycles that failed")
+        failures.add_metric([], beat.failures)
+        yield failures
+        if beat.age is not None:
+            since = GaugeMetricFamily(
+                "custody_watch_seconds_since_last_cycle",
+                "Real seconds since the last cycle finished",
+            )
+            since.add_metric([], beat.age)
+            yield since
+
+
+def make_registry(web: WebContext) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StoreCollector(web))
+    return registry
+
+
+def _scrape(request: Request) -> Response:
+    registry: CollectorRegistry = request.app.state.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def router_for(public: bool) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    if public:
+
+        @router.get("/metrics")
+        def metrics(request: Request) -> Response:
+            return _scrape(request)
+
+    else:
+
+        @router.get("/metrics")
+        def private_metrics(request: Request, user: Annotated[User, Depends(api_user)]) -> Response:
+            return _scrape(request)
+
+    return router

@@ -1,0 +1,98 @@
+"""Server-rendered pages: one Jinja2 environment per app, with filters for local times."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from custody_watch.messages.labels import rule_label
+from custody_watch.times import human_duration, local_label, utc_z
+from custody_watch.web.auth import User, auth_of
+from custody_watch.web.context import WebContext
+
+NAV = (
+    ("/", "Board"),
+    ("/alerts", "Alerts"),
+    ("/quarantine", "Quarantine"),
+    ("/sources", "Sources"),
+    ("/oncall", "On call"),
+)
+LEGAL_BASES = {
+    "pace_arrest": "PACE arrest",
+    "bail_return": "answering bail",
+    "warrant": "warrant",
+    "mha_s136": "MHA s.136",
+    "mha_s135": "MHA s.135",
+    "police_protection": "police protection",
+    "other": "other",
+}
+
+
+def environment(web: WebContext) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(web.templates)),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    zone = web.zone
+
+    def local(at: datetime | None, with_date: bool = True) -> str:
+        return "-" if at is None else local_label(at, zone, with_date=with_date)
+
+    def duration(value: timedelta | None) -> str:
+        return "-" if value is None else human_duration(value)
+
+    def until(at: datetime | None) -> str:
+        if at is None:
+            return "-"
+        left = at - web.clock.now()
+        if left >= timedelta(0):
+            return f"in {human_duration(left)}"
+        return f"{human_duration(left)} overdue"
+
+    env.filters["local"] = local
+    env.filters["until"] = until
+    env.filters["z"] = lambda at: "" if at is None else utc_z(at)
+    env.filters["duration"] = duration
+    env.filters["rule"] = rule_label
+    env.filters["basis"] = lambda value: LEGAL_BASES.get(str(value), str(value))
+    env.globals["nav"] = NAV
+    return env
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    user: User | None,
+    status_code: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    web: WebContext = request.app.state.web
+    env: Environment = request.app.state.jinja
+    now = web.clock.now()
+    context: dict[str, Any] = {
+        "user": user,
+        "csrf": auth_of(request).csrf_token(request, user) if user else "",
+        "now": now,
+        "path": request.url.path,
+        "title": "custody-watch",
+        "zone_name": str(web.zone),
+    }
+    context.update(values)
+    html = env.get_template(template).render(context)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def error_page(
+    request: Request, status_code: int, title: str, message: str, user: User | None = None
+) -> HTMLResponse:
+    return render(
+        request, "error.html", user=user, status_code=status_code, title=title, message=message
+    )

@@ -1,0 +1,253 @@
+"""Twilio's webhooks: inbound SMS (``ACK 4821`` acknowledges; answered with TwiML) and
+message status callbacks.
+
+Both prove themselves by ``X-Twilio-Signature``, checked with the twilio SDK's own
+``RequestValidator`` against ``[web] public_base_url`` + the path and query this request
+came to, so a request signed for another URL (another path, another ``?m=``) fails. A missing
+or wrong signature is refused with 403 and an audit entry; with no auth token configured the
+webhooks are off and refuse everything (never fail open).
+
+Twilio retries webhooks: inbound messages are handled once per ``MessageSid`` (see
+``alerts.inbound``); status callbacks once per (``MessageSid``, status). A status only ever
+moves forward (callbacks arrive out of order); ``failed``/``undelivered`` marks the message
+failed and hands it to ``dispatch.fallback.after_failure``, which tries another channel or
+escalates at once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from twilio.request_validator import RequestValidator
+
+from custody_watch.alerts.inbound import handle_inbound_sms
+from custody_watch.dispatch import fallback
+from custody_watch.store import audit
+from custody_watch.store.schema import AlertRow, OutboxRow, WebhookEventRow
+from custody_watch.web.context import WebContext
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+MAX_BODY = 64 * 1024
+# Twilio's message statuses in the order they happen; the finals share a rank, so a late
+# "failed" cannot overwrite "delivered" or the other way round. "read" follows "delivered".
+STATUS_RANK = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "canceled": 3,
+    "read": 4,
+}
+FAILED = frozenset({"failed", "undelivered"})
+XML = "application/xml"
+
+router = APIRouter(include_in_schema=False)
+
+
+class Params(dict[str, list[str]]):
+    """Form fields as the validator wants them: every value of a repeated name."""
+
+    def getlist(self, name: str) -> list[str]:
+        return self[name]
+
+    def first(self, *names: str) -> str:
+        for name in names:
+            values = self.get(name)
+            if values:
+                return values[0]
+        return ""
+
+
+def public_url(base: str, request: Request) -> str:
+    """The URL Twilio requested, as the public side sees it: behind a proxy the request's own
+    host and scheme are not what Twilio signed, ``public_base_url`` is."""
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return base.rstrip("/") + request.url.path + (f"?{query}" if query else "")
+
+
+def _params(form: FormData) -> Params:
+    params = Params()
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            params.setdefault(name, []).append(value)
+    return params
+
+
+def _refuse(web: WebContext, request: Request, kind: str, reason: str) -> Response:
+    client = request.client.host if request.client else "unknown"
+    with web.sessions.begin() as session:
+        audit.record(
+            session,
+            web.clock.now(),
+            "webhook_refused",
+            actor=client,
+            detail=f"twilio {kind}: {reason}",
+        )
+    text = "webhook off" if web.twilio_auth_token is None else "forbidden"
+    return Response(text, status_code=403, media_type="text/plain")
+
+
+async def verified(request: Request, kind: str) -> Params | Response:
+    """The form, if Twilio signed this request; else the refusal to send back."""
+    web: WebContext = request.app.state.web
+    token = web.twilio_auth_token
+    if token is None:
+        return await run_in_threadpool(
+            _refuse, web, request, kind, "webhook off: no Twilio auth token is configured"
+        )
+    if int(request.headers.get("content-length") or 0) > MAX_BODY:
+        return await run_in_threadpool(_refuse, web, request, kind, "body too large")
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if not signature:
+        return await run_in_threadpool(_refuse, web, request, kind, f"no {SIGNATURE_HEADER}")
+    params = _params(await request.form())
+    url = public_url(web.settings.web.public_base_url, request)
+    # The validator compares in constant time and tries the URL with and without the port.
+    if not RequestValidator(token).validate(url, params, signature):
+        return await run_in_threadpool(
+            _refuse, web, request, kind, f"signature does not match {url}"
+        )
+    return params
+
+
+def twiml(reply: str | None, status_code: int = 200) -> Response:
+    body = "" if reply is None else f"<Message>{escape(reply)}</Message>"
+    return Response(f"<Response>{body}</Response>", status_code=status_code, media_type=XML)
+
+
+@router.post("/twilio/inbound")
+async def inbound(request: Request) -> Response:
+    checked = await verified(request, "inbound")
+    if isinstance(checked, Response):
+        return checked
+    sid = checked.first("MessageSid", "SmsSid")
+    if not sid:
+        return twiml(None, 400)
+    web: WebContext = request.app.state.web
+    reply = await run_in_threadpool(
+        _inbound, web, sid, checked.first("From"), checked.first("Body")
+    )
+    return twiml(reply)
+
+
+def _inbound(web: WebContext, sid: str, sender: str, body: str) -> str | None:
+    with web.sessions.begin() as session:
+        result = handle_inbound_sms(
+            session,
+            message_sid=sid,
+            from_number=sender,
+            body=body,
+            ctx=web.alert_ctx,
+            renderer=web.renderer,
+            now=web.clock.now(),
+        )
+    return result.reply
+
+
+@router.post("/twilio/status")
+async def status_callback(request: Request) -> Response:
+    checked = await verified(request, "status")
+    if isinstance(checked, Response):
+        return checked
+    sid = checked.first("MessageSid", "SmsSid")
+    status = checked.first("MessageStatus", "SmsStatus").strip().lower()
+    if not sid or not status:
+        return Response("MessageSid and MessageStatus are required", 400)
+    web: WebContext = request.app.state.web
+    await run_in_threadpool(
+        record_status,
+        web,
+        request.query_params.get("m"),
+        sid,
+        status,
+        checked.first("ErrorCode") or None,
+        {name: values[0] if len(values) == 1 else values for name, values in checked.items()},
+    )
+    return Response(status_code=204)
+
+
+def record_status(
+    web: WebContext,
+    token: str | None,
+    sid: str,
+    status: str,
+    error_code: str | None,
+    payload: dict[str, Any],
+) -> str:
+    """Apply one status callback; returns what happened (for tests and logs)."""
+    now = web.clock.now()
+    with web.sessions.begin() as session:
+        row = session.scalar(select(OutboxRow).where(OutboxRow.token == token)) if token else None
+        if row is None:
+            row = session.scalar(select(OutboxRow).where(OutboxRow.provider_id == sid))
+        if row is None:
+            audit.record(session, now, "status_unknown", detail=f"{sid} {status}: no such message")
+            return "unknown"
+        if row.provider_id is not None and row.provider_id != sid:
+            audit.record(
+                session,
+                now,
+                "status_mismatch",
+                detail=f"callback for {sid} names message {row.id}, sent as {row.provider_id}",
+            )
+            return "mismatch"
+        if not _first_time(session, sid, status, payload, now):
+            return "duplicate"
+        row.provider_id = sid  # the callback can beat the sender's own record of the sid
+        before = STATUS_RANK.get(row.provider_status or "queued", 0)
+        rank = STATUS_RANK.get(status)
+        if rank is None or rank <= before:
+            return "stale"
+        row.provider_status = status
+        if status not in FAILED or row.state == "failed":
+            return status
+        row.state = "failed"
+        row.error_code = error_code
+        row.last_error = f"Twilio: {status}" + (f" (error {error_code})" if error_code else "")
+        alert = session.get(AlertRow, row.alert_id) if row.alert_id is not None else None
+        audit.record(
+            session,
+            now,
+            "send_failed",
+            detail=f"to {row.person_id} by {row.channel}: {row.last_error}",
+            alert_id=row.alert_id,
+            custody_ref=alert.custody_ref if alert else None,
+        )
+        fallback.after_failure(session, row, web.alert_ctx, web.renderer, now)
+        return status
+
+
+def _first_time(
+    session: Session, sid: str, status: str, payload: dict[str, Any], now: datetime
+) -> bool:
+    seen = session.scalar(
+        select(WebhookEventRow.id).where(
+            WebhookEventRow.kind == "status",
+            WebhookEventRow.message_sid == sid,
+            WebhookEventRow.status == status,
+        )
+    )
+    if seen is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(
+                WebhookEventRow(
+                    kind="status", message_sid=sid, status=status, received_at=now, payload=payload
+                )
+            )
+    except IntegrityError:
+        return False  # the same retry arrived twice at once
+    return True

@@ -1,0 +1,30 @@
+// Ticks the board's clocks between page loads. The server sent every deadline as an ISO
+// instant and its own "now" (which --now may have set), so the browser's clock only counts
+// the seconds since the page loaded.
+(function () {
+  "use strict";
+  var body = document.body;
+  var offset = Date.parse(body.getAttribute("data-now")) - Date.now();
+  function span(ms) {
+    var minutes = Math.floor(Math.abs(ms) / 60000);
+    var d = Math.floor(minutes / 1440), h = Math.floor((minutes % 1440) / 60), m = minutes % 60;
+    if (d) { return h ? d + "d " + h + "h" : d + "d"; }
+    if (h) { return m ? h + "h " + m + "m" : h + "h"; }
+    return m + "m";
+  }
+  function tick() {
+    var now = Date.now() + offset;
+    document.querySelectorAll("[data-until]").forEach(function (el) {
+      var left = Date.parse(el.getAttribute("data-until")) - now;
+      el.textContent = left >= 0 ? "in " + span(left) : span(left) + " overdue";
+      el.classList.toggle("overdue", left < 0);
+      el.classList.toggle("soon", left >= 0 && left < 3600000);
+    });
+    document.querySelectorAll("[data-since]").forEach(function (el) {
+      el.textContent = span(now - Date.parse(el.getAttribute("data-since")));
+    });
+  }
+  if (!isNaN(offset)) { tick(); setInterval(tick, 15000); }
+  var refresh = parseInt(body.getAttribute("data-refresh") || "0", 10);
+  if (refresh > 0) { setTimeout(function () { window.location.reload(); }, refresh * 1000); }
+})();

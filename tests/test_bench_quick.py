@@ -1,0 +1,49 @@
+"""``python bench/run.py --quick`` (what CI runs): one JSON line per figure, in order."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = ["ingest", "cycle", "cycle_history", "memory", "lateness"]
+
+
+def test_quick_bench_prints_one_json_line_per_figure(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    figures = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [f["name"] for f in figures] == NAMES
+    for f in figures:
+        assert {"value", "unit", "baseline", "ratio", "target", "pass"} <= f.keys(), f
+        assert isinstance(f["value"], int | float) and math.isfinite(f["value"]), f
+        assert f["value"] > 0, f
+        assert isinstance(f["pass"], bool), f
+        assert f["unit"] and f["target"], f
+        if f["baseline"] is not None:
+            assert f["baseline"] > 0 and f["ratio"] > 0, f
+        if not f["pass"]:
+            assert f.get("profile"), f  # a missed target says where the time goes
+    by_name = {f["name"]: f for f in figures}
+    assert by_name["ingest"]["baseline"] is not None
+    assert by_name["cycle_history"]["stored"] > by_name["cycle_history"]["baseline_stored"]
+    assert by_name["lateness"]["findings"] > 0
+    # The same lines are kept in --out; the working stores are removed.
+    kept = (tmp_path / "results-quick.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in kept] == figures
+    assert not list(tmp_path.glob("work-*"))
