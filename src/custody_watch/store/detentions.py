@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from custody_watch.domain import Detention
@@ -66,8 +66,10 @@ def record_versions(
             became.add(index)
     ids = {ref: current.id for ref, current in stored.items()}
     if inserts:
+        # Core statements on the tables: the ORM's bulk path adds per-row bookkeeping that
+        # costs more than the database work here.
         created = session.execute(
-            insert(DetentionRow).returning(DetentionRow.id, DetentionRow.custody_ref), inserts
+            insert(DETENTIONS).returning(DETENTIONS.c.id, DETENTIONS.c.custody_ref), inserts
         )
         ids.update({ref: row_id for row_id, ref in created})
     if updates:
@@ -87,7 +89,7 @@ def record_versions(
         if (current := stored.get(item.detention.custody_ref)) is None or current.record != record
     ]
     if versions:
-        session.execute(insert(DetentionVersionRow), versions)
+        session.execute(insert(VERSIONS), versions)
     return len(inserts) + len(updates)
 
 
@@ -132,6 +134,10 @@ def _beats(incoming: datetime | None, best: datetime | None) -> bool:
     if incoming is None:
         return best is None
     return best is None or incoming >= best
+
+
+DETENTIONS: Table = DetentionRow.__table__  # type: ignore[assignment]
+VERSIONS: Table = DetentionVersionRow.__table__  # type: ignore[assignment]
 
 
 def _is_newer(incoming: datetime | None, stored: datetime | None) -> bool:
