@@ -54,7 +54,9 @@ def add(
     role: Annotated[Role, typer.Option("--role", help="viewer, inspector or admin.")],
     person: Annotated[
         str | None,
-        typer.Option("--person", help="The person id (config people) that acknowledgements are recorded as."),
+        typer.Option(
+            "--person", help="The person id (config people) that acknowledgements are recorded as."
+        ),
     ] = None,
     password_stdin: PasswordStdin = False,
     config: ConfigOption = None,
