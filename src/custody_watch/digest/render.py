@@ -13,9 +13,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-from custody_watch.messages.render import templates_dir
+from custody_watch.messages.render import template_environment
 from custody_watch.notify.base import InlineImage
 from custody_watch.times import LONDON, human_duration, parse_instant
 
@@ -143,14 +141,7 @@ class RenderedDigest:
 
 class DigestRenderer:
     def __init__(self, directory: Path | None = None) -> None:
-        self._env = Environment(
-            loader=FileSystemLoader(str(directory or templates_dir())),
-            autoescape=select_autoescape(["html"]),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
+        self._env = template_environment(directory, keep_trailing_newline=True)
 
     def render(
         self,

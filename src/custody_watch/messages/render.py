@@ -66,16 +66,24 @@ class Rendered:
     html: str | None = None
 
 
+def template_environment(
+    directory: Path | None = None, *, keep_trailing_newline: bool = False
+) -> Environment:
+    """The one Jinja2 set-up for messages, digests and pages: HTML autoescaped, a missing
+    variable an error (never a silently blank line in an alert)."""
+    return Environment(
+        loader=FileSystemLoader(str(directory or templates_dir())),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=keep_trailing_newline,
+    )
+
+
 class Renderer:
     def __init__(self, directory: Path | None = None) -> None:
-        self._env = Environment(
-            loader=FileSystemLoader(str(directory or templates_dir())),
-            autoescape=select_autoescape(["html"]),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-        )
+        self._env = template_environment(directory)
 
     def sms(self, view: AlertView) -> Rendered:
         body = " ".join(self._env.get_template(f"sms/{view.purpose}.txt").render(a=view).split())

@@ -7,9 +7,10 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 
 from custody_watch.messages.labels import rule_label
+from custody_watch.messages.render import template_environment
 from custody_watch.times import human_duration, local_label, utc_z
 from custody_watch.web.auth import User, auth_of
 from custody_watch.web.context import WebContext
@@ -33,13 +34,7 @@ LEGAL_BASES = {
 
 
 def environment(web: WebContext) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(web.templates)),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = template_environment(web.templates)
     zone = web.zone
 
     def local(at: datetime | None, with_date: bool = True) -> str:
