@@ -87,7 +87,7 @@ def acknowledge_alert(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return AckResult(False, f"alert {alert.ack_code} changed meanwhile; try again", alert.id)
     session.refresh(alert)
-    lifecycle._cancel_pending(session, alert.id)
+    lifecycle.cancel_pending(session, alert.id)
     audit.record(
         session,
         now,

@@ -50,7 +50,7 @@ def escalate(
         alert.acknowledged_by = None
         alert.ack_expires_at = None
         alert.version += 1
-        lifecycle._start_ladder(session, alert, ctx, renderer, now, "acknowledgement timed out")
+        lifecycle.start_ladder(session, alert, ctx, renderer, now, "acknowledgement timed out")
         return
     if ladder is None:
         alert.next_action_at = None

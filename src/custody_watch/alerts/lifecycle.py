@@ -88,7 +88,7 @@ def sync(
         )
         if opened is not None:
             _sync_findings(session, opened, findings, now)
-            _start_ladder(session, opened, ctx, renderer, now, "alert opened")
+            start_ladder(session, opened, ctx, renderer, now, "alert opened")
             return opened
         # Another daemon opened it a moment ago (and paged level 1): bring theirs up to date.
         alert = live_alert(session, subject)
@@ -114,7 +114,7 @@ def sync(
             alert_id=alert.id,
             custody_ref=alert.custody_ref,
         )
-        _start_ladder(session, alert, ctx, renderer, now, f"severity rose to {severity.value}")
+        start_ladder(session, alert, ctx, renderer, now, f"severity rose to {severity.value}")
     elif severity < current:
         alert.severity = severity.value
         audit.record(
@@ -145,7 +145,7 @@ def resolve(
     alert.version += 1
     for row in _active_findings(session, alert.id):
         row.cleared_at = now
-    _cancel_pending(session, alert.id)
+    cancel_pending(session, alert.id)
     audit.record(
         session, now, "resolved", detail=cause, alert_id=alert.id, custody_ref=alert.custody_ref
     )
@@ -206,7 +206,7 @@ def _open(
     return alert
 
 
-def _start_ladder(
+def start_ladder(
     session: Session,
     alert: AlertRow,
     ctx: AlertContext,
@@ -293,7 +293,7 @@ def _active_findings(session: Session, alert_id: int) -> Sequence[FindingRow]:
     ).all()
 
 
-def _cancel_pending(session: Session, alert_id: int) -> None:
+def cancel_pending(session: Session, alert_id: int) -> None:
     from sqlalchemy import update
 
     from custody_watch.store.schema import OutboxRow

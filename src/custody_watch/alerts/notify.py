@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from custody_watch.alerts.context import AlertContext, Person
-from custody_watch.domain import Severity
 from custody_watch.escalation.policy import Level
 from custody_watch.messages.render import (
     AlertView,
@@ -23,6 +22,7 @@ from custody_watch.rules.facts import age_of
 from custody_watch.rules.policy import Policy
 from custody_watch.store import audit, detentions
 from custody_watch.store.schema import AlertRow, DetentionRow, FindingRow, OutboxRow
+from custody_watch.times import local_label
 
 
 def view_of(
@@ -57,7 +57,7 @@ def view_of(
         suite=alert.suite,
         age=age,
         held_for=held_for(arrival, now),
-        opened_at=_local(alert.opened_at, ctx),
+        opened_at=local_label(alert.opened_at, ctx.zone),
         findings=finding_lines(
             [(f.rule, f.severity, f.since, f.detail) for f in findings], ctx.zone
         ),
@@ -210,13 +210,3 @@ def _queue_one(
             token=secrets.token_urlsafe(24),
         )
     )
-
-
-def _local(at: datetime, ctx: AlertContext) -> str:
-    from custody_watch.times import local_label
-
-    return local_label(at, ctx.zone)
-
-
-def severity_of(value: str) -> Severity:
-    return Severity(value)

@@ -14,6 +14,7 @@ from custody_watch.alerts.context import AlertContext
 from custody_watch.domain import Finding, Severity
 from custody_watch.messages.render import Renderer
 from custody_watch.store.schema import AlertRow
+from custody_watch.times import local_label
 
 
 def raise_system(
@@ -70,7 +71,10 @@ def feed_stale(
         rule="feed_stale",
         severity=Severity.HIGH,
         since=silent_since,
-        summary=f"source {source} has delivered nothing since {_local(silent_since, ctx)}",
+        summary=(
+            f"source {source} has delivered nothing since "
+            f"{local_label(silent_since, ctx.zone)}"
+        ),
         ctx=ctx,
         renderer=renderer,
         now=now,
@@ -101,9 +105,3 @@ def nobody_on_call(
             renderer=renderer,
             now=now,
         )
-
-
-def _local(at: datetime, ctx: AlertContext) -> str:
-    from custody_watch.times import local_label
-
-    return local_label(at, ctx.zone)

@@ -9,8 +9,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from custody_watch.alerts import escalate, lifecycle, system
 from custody_watch.alerts.context import OPERATIONS
@@ -36,13 +36,18 @@ class CycleReport:
 
 def run_cycle(ctx: Context, now: datetime, *, poll_all: bool = False) -> CycleReport:
     changed = poll_sources(ctx, now, poll_all=poll_all)
+    return replace(tick(ctx, now), changed=changed)
+
+
+def tick(ctx: Context, now: datetime) -> CycleReport:
+    """Everything but polling (steps 2-5, and the digest when it is due)."""
     evaluated = evaluate_due(ctx, now)
     watch_feeds(ctx, now)
     watch_rota(ctx, now)
     escalated = escalate_due(ctx, now)
     sent = ctx.dispatcher.run(now)
     send_digest(ctx, now)
-    return CycleReport(changed, evaluated, escalated, sent)
+    return CycleReport(0, evaluated, escalated, sent)
 
 
 def send_digest(ctx: Context, now: datetime) -> None:
@@ -53,15 +58,6 @@ def send_digest(ctx: Context, now: datetime) -> None:
         )
     except Exception:  # a digest problem must never stop alerting
         log.exception("daily digest failed; the next cycle will try again")
-
-
-def tick(ctx: Context, now: datetime) -> CycleReport:
-    """Everything but polling: run every few seconds so a threshold is acted on promptly."""
-    evaluated = evaluate_due(ctx, now)
-    watch_feeds(ctx, now)
-    escalated = escalate_due(ctx, now)
-    sent = ctx.dispatcher.run(now)
-    return CycleReport(0, evaluated, escalated, sent)
 
 
 def poll_sources(ctx: Context, now: datetime, *, poll_all: bool = False) -> int:
@@ -132,22 +128,3 @@ def escalate_due(ctx: Context, now: datetime) -> int:
             if alert is not None:
                 escalate.escalate(session, alert, ctx.alert_ctx, ctx.renderer, now)
     return len(ids)
-
-
-def next_wake(ctx: Context, now: datetime, ceiling: timedelta) -> datetime:
-    """When something is next due, at most ``ceiling`` from now."""
-    from sqlalchemy import func, select
-
-    from custody_watch.store import detentions
-    from custody_watch.store.schema import OutboxRow
-
-    with ctx.sessions() as session:
-        candidates = [
-            detentions.next_wake(session),
-            session.scalar(
-                select(func.min(AlertRow.next_action_at)).where(AlertRow.live_key.is_not(None))
-            ),
-            session.scalar(select(func.min(OutboxRow.due_at)).where(OutboxRow.state == "pending")),
-        ]
-    due = [c for c in candidates if c is not None]
-    return min([now + ceiling, *due])

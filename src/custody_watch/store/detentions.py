@@ -162,16 +162,6 @@ def _columns(
     }
 
 
-def due(session: Session, now: datetime, limit: int = 5000) -> Sequence[DetentionRow]:
-    """Detentions whose rules must run: changed, or a threshold or event time reached."""
-    return session.scalars(
-        select(DetentionRow)
-        .where(DetentionRow.next_check_at <= now)
-        .order_by(DetentionRow.next_check_at, DetentionRow.id)
-        .limit(limit)
-    ).all()
-
-
 @dataclass(frozen=True, slots=True)
 class DueRecord:
     """What evaluation needs of a detention row, read without the ORM's identity map."""
@@ -223,15 +213,6 @@ def load_record(record: dict[str, Any]) -> Detention:
 def set_next_check(session: Session, detention_id: int, at: datetime | None) -> None:
     session.execute(
         update(DetentionRow).where(DetentionRow.id == detention_id).values(next_check_at=at)
-    )
-
-
-def next_wake(session: Session) -> datetime | None:
-    return session.scalar(
-        select(DetentionRow.next_check_at)
-        .where(DetentionRow.next_check_at.is_not(None))
-        .order_by(DetentionRow.next_check_at)
-        .limit(1)
     )
 
 
