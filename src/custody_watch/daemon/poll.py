@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from custody_watch.domain import Detention
 from custody_watch.ingest.files import read_rows
+from custody_watch.ingest.record import as_given
 from custody_watch.ingest.rows import SourceRow
 from custody_watch.rules.facts import age_of
 from custody_watch.rules.policy import Policy
@@ -93,9 +94,17 @@ def store_rows(
 ) -> tuple[int, int]:
     """Store one batch of rows in one transaction; returns (detentions changed, rejected)."""
     read = read_rows(rows, naive_zone=naive_zone, local_zone=policy.zone)
+    # With no naive time zone every accepted time carries its offset, so the row can be
+    # stored as given; otherwise it is stored in the normal UTC form.
+    given = {row.number: row.values for row in rows} if naive_zone is None else {}
     items = [
-        detentions.Incoming(row, detention, _is_child(detention, policy))
-        for row, detention in zip(read.row_numbers, read.detentions, strict=True)
+        detentions.Incoming(
+            number,
+            detention,
+            _is_child(detention, policy),
+            as_given(given[number]) if number in given else None,
+        )
+        for number, detention in zip(read.row_numbers, read.detentions, strict=True)
     ]
     with sessions.begin() as session:
         # Versions within one batch are chosen by the feed's own rule, so row order inside

@@ -75,11 +75,15 @@ def _is_blank(cells: list[str]) -> bool:
 
 
 def _named(header: list[str], cells: list[str]) -> dict[str, object]:
+    """Named, trimmed values; an empty or blank cell is absent (the format's rule, applied
+    once here rather than once per field lookup)."""
     values: dict[str, object] = {}
     for name, cell in zip(header, cells, strict=False):
         # The first column of a name wins; a repeated column must not blank a filled one.
         if name and name not in values:
-            values[name] = cell
+            text = cell.strip()
+            if text:
+                values[name] = text
     return values
 
 

@@ -23,6 +23,8 @@ class Incoming:
     row: int
     detention: Detention
     is_child: bool
+    # The stored form, when the caller has it already (``ingest.record.as_given``).
+    record: dict[str, Any] | None = None
 
 
 def record_versions(
@@ -37,7 +39,7 @@ def record_versions(
        any with one, and between equals the one received later wins.
     3. Insert new detentions, update changed ones, and keep every version that says
        something new, for audit: bulk statements, not a round trip per row."""
-    records = [to_record(item.detention) for item in items]
+    records = [item.record or to_record(item.detention) for item in items]
     refs = list(dict.fromkeys(item.detention.custody_ref for item in items))
     stored = _stored(session, refs)
     winner: dict[str, int] = {}
