@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from custody_watch.digest.figures import (
+from custody_watch.digest.figures import digest_figures
+from custody_watch.digest.inputs import (
     AlertFact,
     DeliveryFailure,
     DigestInputs,
@@ -19,10 +20,8 @@ from custody_watch.digest.figures import (
     RejectedRow,
     SilentPeriod,
     SourceInfo,
-    age_band,
-    digest_figures,
-    nearest_rank,
 )
+from custody_watch.digest.tally import age_band, nearest_rank
 from custody_watch.domain import CertificateGround, Detention, LegalBasis, ReleaseReason
 from custody_watch.rules.policy import Policy
 from custody_watch.times import parse_instant

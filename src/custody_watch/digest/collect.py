@@ -35,8 +35,7 @@ from custody_watch.store.schema import (
     SourceStateRow,
 )
 
-from .figures import (
-    HISTORY_DAYS,
+from .inputs import (
     AlertFact,
     DeliveryFailure,
     DigestInputs,
@@ -45,6 +44,7 @@ from .figures import (
     SilentPeriod,
     SourceInfo,
 )
+from .trends import HISTORY_DAYS
 from .window import Window, digest_window
 
 log = logging.getLogger(__name__)
