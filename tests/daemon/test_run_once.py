@@ -170,3 +170,25 @@ def test_a_silent_feed_raises_feed_stale_and_clears_when_data_returns(
     daemon.inbox.with_name("gone").rename(daemon.inbox)
     daemon.run_once("2026-06-10T09:20:00Z")
     assert daemon.alerts() == []
+
+
+def test_a_readable_folder_that_stops_receiving_files_is_stale_when_asked_to_expect_data(
+    make_daemon: Callable[..., Daemon],
+) -> None:
+    daemon = make_daemon()
+    text = daemon.config.read_text(encoding="utf-8")
+    daemon.config.write_text(
+        text.replace('stale_after = "15m"', 'stale_after = "15m"\nexpect_data_within = "1h"'),
+        encoding="utf-8",
+    )
+    daemon.drop("day.csv", ADULT)
+    daemon.run_once("2026-06-10T09:00:00Z")
+    daemon.run_once("2026-06-10T09:59:00Z")  # every poll succeeds, nothing new
+    assert daemon.alerts() == []
+
+    daemon.run_once("2026-06-10T10:00:00Z")
+    [stale] = daemon.alerts()
+    assert [f["rule"] for f in stale["findings"]] == ["feed_stale"]
+    daemon.drop("more.csv", CHILD)
+    daemon.run_once("2026-06-10T10:05:00Z")
+    assert all(a["custody_ref"] is not None for a in daemon.alerts())

@@ -43,6 +43,10 @@ class _SourceBase(Strict):
     name: Name
     poll_every: Duration = M
     stale_after: Duration = 15 * M
+    # Optional: a source that answers every poll but has delivered no new records for this
+    # long is stale too (an exporter that died leaves a drop folder empty but readable).
+    # Off by default, as RULES.md defines feed_stale by failed polls and no data together.
+    expect_data_within: Duration | None = None
     naive_timezone: ZoneName | None = None
 
 

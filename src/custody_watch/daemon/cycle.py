@@ -79,7 +79,8 @@ def poll_sources(ctx: Context, now: datetime, *, poll_all: bool = False) -> int:
 
 
 def watch_feeds(ctx: Context, now: datetime) -> None:
-    """``feed_stale``: nothing new and no successful poll for ``stale_after``."""
+    """``feed_stale``: nothing new and no successful poll for ``stale_after``; or, where a
+    source sets ``expect_data_within``, no new records for that long however it answers."""
     for settings in ctx.settings.sources:
         with ctx.sessions.begin() as session:
             state = source_store.state(session, settings.name, settings.kind)
@@ -88,6 +89,14 @@ def watch_feeds(ctx: Context, now: datetime) -> None:
             if silent_since is None:
                 continue  # never polled yet: nothing to judge
             stale = now - silent_since >= settings.stale_after
+            no_data_since = state.last_data_at or state.first_poll_at
+            if (
+                not stale
+                and settings.expect_data_within is not None
+                and no_data_since is not None
+                and now - no_data_since >= settings.expect_data_within
+            ):
+                stale, silent_since = True, no_data_since
             system.feed_stale(
                 session, settings.name, silent_since, stale, ctx.alert_ctx, ctx.renderer, now
             )
