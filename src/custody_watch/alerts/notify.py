@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -33,8 +34,9 @@ def view_of(
     now: datetime,
     *,
     reason: str = "",
-    person: Person | None = None,
 ) -> AlertView:
+    """What messages about ``alert`` say now: read once per step, then personalised for
+    each recipient with ``for_person`` (only the ack link differs)."""
     findings = session.scalars(
         select(FindingRow).where(FindingRow.alert_id == alert.id, FindingRow.cleared_at.is_(None))
     ).all()
@@ -46,7 +48,6 @@ def view_of(
             age = age_of(detentions.load(row), Policy(zone=ctx.zone))
             in_custody = row.released_time is None or row.released_time > now
             arrival = row.arrival_time if in_custody else None
-    link = ctx.ack_link(alert.id, person.id, now) if ctx.ack_link and person else None
     return AlertView(
         alert_id=alert.id,
         purpose=purpose,
@@ -63,10 +64,16 @@ def view_of(
         ),
         summary=alert.summary,
         acknowledged_by=alert.acknowledged_by,
-        ack_url=link,
+        ack_url=None,
         level=max(alert.level, 0),
         reason=reason,
     )
+
+
+def for_person(view: AlertView, person: Person, ctx: AlertContext, now: datetime) -> AlertView:
+    if ctx.ack_link is None:
+        return view
+    return replace(view, ack_url=ctx.ack_link(view.alert_id, person.id, now))
 
 
 def notify_level(
@@ -90,10 +97,14 @@ def notify_level(
         else:
             _role_filled(session, entry, ctx, renderer, now)
         people.extend(p for p in holders if p not in people)
-    for person in people:
-        _queue_person(
-            session, alert, person, level.channels, level_index, ctx, renderer, now, reason
-        )
+    if people:
+        view = view_of(session, alert, "notify", ctx, now, reason=reason)
+        for person in people:
+            personal = for_person(view, person, ctx, now)
+            for channel in level.channels:
+                _queue_one(
+                    session, alert, person, channel, level_index, personal, ctx, renderer, now
+                )
     if alert.first_notified_at is None and people:
         alert.first_notified_at = now
     audit.record(
@@ -130,10 +141,15 @@ def notify_people(
 ) -> None:
     """Queue a notice (acknowledged, resolved) to the given (person, channel) pairs."""
     alert.step += 1
-    for person_id, channel in dict.fromkeys(person_channels):
+    pairs = list(dict.fromkeys(person_channels))
+    if not pairs:
+        return
+    view = view_of(session, alert, purpose, ctx, now, reason=reason)
+    for person_id, channel in pairs:
         person = ctx.directory.people.get(person_id)
         if person is not None:
-            _queue_one(session, alert, person, channel, None, purpose, ctx, renderer, now, reason)
+            personal = for_person(view, person, ctx, now)
+            _queue_one(session, alert, person, channel, None, personal, ctx, renderer, now)
 
 
 def notified_so_far(session: Session, alert_id: int) -> list[tuple[str, str]]:
@@ -147,34 +163,16 @@ def notified_so_far(session: Session, alert_id: int) -> list[tuple[str, str]]:
     return [(person, channel) for person, channel in rows]
 
 
-def _queue_person(
-    session: Session,
-    alert: AlertRow,
-    person: Person,
-    channels: Iterable[str],
-    level_index: int,
-    ctx: AlertContext,
-    renderer: Renderer,
-    now: datetime,
-    reason: str,
-) -> None:
-    for channel in channels:
-        _queue_one(
-            session, alert, person, channel, level_index, "notify", ctx, renderer, now, reason
-        )
-
-
 def _queue_one(
     session: Session,
     alert: AlertRow,
     person: Person,
     channel: str,
     level_index: int | None,
-    purpose: str,
+    view: AlertView,
     ctx: AlertContext,
     renderer: Renderer,
     now: datetime,
-    reason: str,
 ) -> None:
     kind = ctx.directory.channel_kinds.get(channel)
     address = person.address(kind) if kind else None
@@ -188,13 +186,12 @@ def _queue_one(
             custody_ref=alert.custody_ref,
         )
         return
-    view = view_of(session, alert, purpose, ctx, now, reason=reason, person=person)
     message = renderer.for_kind(kind, view)
     session.add(
         OutboxRow(
             dedupe_key=f"alert:{alert.id}:{alert.step}:{person.id}:{channel}",
             alert_id=alert.id,
-            purpose=purpose,
+            purpose=view.purpose,
             person_id=person.id,
             channel=channel,
             address=address,

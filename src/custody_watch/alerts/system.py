@@ -72,8 +72,7 @@ def feed_stale(
         severity=Severity.HIGH,
         since=silent_since,
         summary=(
-            f"source {source} has delivered nothing since "
-            f"{local_label(silent_since, ctx.zone)}"
+            f"source {source} has delivered nothing since {local_label(silent_since, ctx.zone)}"
         ),
         ctx=ctx,
         renderer=renderer,
