@@ -11,32 +11,9 @@ import pytest
 
 from custody_watch.cli import main
 
-CONFIG = """
-timezone = "Europe/London"
-
-[database]
-url = "{database}"
-
-[web]
-listen = "127.0.0.1:0"
-public_base_url = "http://127.0.0.1:8080"
-
-[[sources]]
-name = "suite-a"
-kind = "csv_folder"
-path = "{inbox}"
-poll_every = "1m"
-stale_after = "15m"
-
-[channels.console]
-kind = "console"
-
-[channels.sms]
-kind = "twilio"
-account_sid = "AC00000000000000000000000000000000"
-from_number = "+447700900000"
-
-[[people]]
+# People, rota and escalation ladders like the shared example config's (a str.format
+# template: braces doubled). Shared with the web tests.
+ROTA = """[[people]]
 id = "insp-a"
 name = "Insp. A. Example"
 phone = "+447700900001"
@@ -80,6 +57,36 @@ levels = [
 ]
 repeat_every = "15m"
 """
+
+CONFIG = (
+    """
+timezone = "Europe/London"
+
+[database]
+url = "{database}"
+
+[web]
+listen = "127.0.0.1:0"
+public_base_url = "http://127.0.0.1:8080"
+
+[[sources]]
+name = "suite-a"
+kind = "csv_folder"
+path = "{inbox}"
+poll_every = "1m"
+stale_after = "15m"
+
+[channels.console]
+kind = "console"
+
+[channels.sms]
+kind = "twilio"
+account_sid = "AC00000000000000000000000000000000"
+from_number = "+447700900000"
+
+"""
+    + ROTA
+)
 
 HEADER = (
     "custody_ref,suite,arrival_time,date_of_birth,legal_basis,reviews,"

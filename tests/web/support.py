@@ -31,6 +31,7 @@ from custody_watch.web.app import create_app
 from custody_watch.web.auth import create_user
 from custody_watch.web.context import WebContext, build_web_context
 from custody_watch.web.health import Heartbeat
+from daemon.support import HEADER, ROTA
 from fakes.twilio_api import FakeTwilio
 
 H = timedelta(hours=1)
@@ -43,7 +44,8 @@ PASSWORD = "correct horse battery"
 # argon2id still, with parameters small enough for tests (the defaults take ~0.5 s a hash).
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
-CONFIG = """
+CONFIG = (
+    """
 timezone = "Europe/London"
 
 [database]
@@ -67,55 +69,8 @@ account_sid = "{account_sid}"
 from_number = "{from_number}"
 api_base_url = "{api}"
 
-[[people]]
-id = "insp-a"
-name = "Insp. A. Example"
-phone = "+447700900001"
-
-[[people]]
-id = "supt-b"
-name = "Supt. B. Example"
-phone = "+447700900002"
-
-[[people]]
-id = "ops"
-name = "Force control room"
-phone = "+447700900003"
-
-[[rota]]
-role = "duty_inspector"
-person = "insp-a"
-
-[[rota]]
-role = "superintendent"
-person = "supt-b"
-
-[[rota]]
-role = "operations"
-person = "ops"
-
-[escalation.warning]
-levels = [{{ notify = ["duty_inspector"], channels = ["sms"] }}]
-
-[escalation.high]
-levels = [
-  {{ notify = ["duty_inspector"], channels = ["sms"], wait = "15m" }},
-  {{ notify = ["superintendent"], channels = ["sms"], wait = "30m" }},
-]
-repeat_every = "30m"
-
-[escalation.critical]
-levels = [
-  {{ notify = ["duty_inspector"], channels = ["sms"], wait = "10m" }},
-  {{ notify = ["duty_inspector", "superintendent"], channels = ["sms"], wait = "15m" }},
-]
-repeat_every = "15m"
 """
-
-HEADER = (
-    "custody_ref,suite,arrival_time,date_of_birth,legal_basis,reviews,"
-    "appropriate_adult_requested_time,appropriate_adult_arrived_time,released_time,updated_at,"
-    "person_ref\n"
+    + ROTA
 )
 
 
