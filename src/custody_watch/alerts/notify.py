@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -21,7 +20,7 @@ from custody_watch.messages.render import (
 )
 from custody_watch.rules.facts import age_of
 from custody_watch.rules.policy import Policy
-from custody_watch.store import audit, detentions
+from custody_watch.store import audit, detentions, outbox
 from custody_watch.store.schema import AlertRow, DetentionRow, FindingRow, OutboxRow
 from custody_watch.times import local_label
 
@@ -188,7 +187,7 @@ def _queue_one(
         return
     message = renderer.for_kind(kind, view)
     session.add(
-        OutboxRow(
+        outbox.pending(
             dedupe_key=f"alert:{alert.id}:{alert.step}:{person.id}:{channel}",
             alert_id=alert.id,
             purpose=view.purpose,
@@ -199,11 +198,7 @@ def _queue_one(
             subject=message.subject,
             body_text=message.text,
             body_html=message.html,
-            state="pending",
-            due_at=now,
-            created_at=now,
-            attempts=0,
             max_attempts=ctx.max_attempts,
-            token=secrets.token_urlsafe(24),
+            now=now,
         )
     )

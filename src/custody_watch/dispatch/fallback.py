@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy import select
@@ -20,7 +19,7 @@ from custody_watch.alerts.context import OPERATIONS, AlertContext
 from custody_watch.alerts.system import raise_system
 from custody_watch.domain import Severity
 from custody_watch.messages.render import Renderer
-from custody_watch.store import audit
+from custody_watch.store import audit, outbox
 from custody_watch.store.schema import AlertRow, OutboxRow
 
 
@@ -47,7 +46,7 @@ def after_failure(
             if channel in used or kind == "any" or address is None:
                 continue
             session.add(
-                OutboxRow(
+                outbox.pending(
                     dedupe_key=f"{step_key}:{channel}",
                     alert_id=row.alert_id,
                     purpose=row.purpose,
@@ -58,12 +57,8 @@ def after_failure(
                     subject=row.subject or row.body_text[:80],
                     body_text=row.body_text,
                     body_html=None,
-                    state="pending",
-                    due_at=now,
-                    created_at=now,
-                    attempts=0,
                     max_attempts=row.max_attempts,
-                    token=secrets.token_urlsafe(24),
+                    now=now,
                 )
             )
             audit.record(
@@ -144,7 +139,7 @@ def _operations_notice(
             if session.scalar(select(OutboxRow.id).where(OutboxRow.dedupe_key == key)):
                 continue  # already told about this failure
             session.add(
-                OutboxRow(
+                outbox.pending(
                     dedupe_key=key,
                     alert_id=None,
                     purpose="ops_notice",
@@ -155,12 +150,8 @@ def _operations_notice(
                     subject=f"custody-watch: {row.channel} to {row.person_id} failed",
                     body_text=text,
                     body_html=None,
-                    state="pending",
-                    due_at=now,
-                    created_at=now,
-                    attempts=0,
                     max_attempts=row.max_attempts,
-                    token=secrets.token_urlsafe(24),
+                    now=now,
                 )
             )
     audit.record(session, now, "ops_notice", detail=text, alert_id=row.alert_id)
