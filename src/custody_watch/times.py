@@ -106,6 +106,10 @@ def utc_z(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def utc_z_or_none(at: datetime | None) -> str | None:
+    return None if at is None else utc_z(at)
+
+
 def utc_iso(at: datetime) -> str:
     """Full-precision UTC ISO form for storage (keeps microseconds, unlike ``utc_z``)."""
     text = at.astimezone(UTC).isoformat()

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from custody_watch.alerts.ack import acknowledge
+from custody_watch.alerts.report import alert_json, alert_rows
 from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
-from custody_watch.cli.common import clock_for, open_store, print_json, z
+from custody_watch.cli.common import clock_for, open_store, print_json
 from custody_watch.cli.tables import severity_text, stdout
 from custody_watch.config import load_settings
 from custody_watch.daemon.build import alert_context, channel_kinds
@@ -19,7 +18,6 @@ from custody_watch.domain import Severity
 from custody_watch.errors import InputError
 from custody_watch.messages.labels import rule_label
 from custody_watch.messages.render import Renderer
-from custody_watch.store.schema import AlertRow, FindingRow
 from custody_watch.times import local_label, parse_zone
 
 
@@ -65,46 +63,6 @@ def alerts(
             alert.acknowledged_by or "-",
         )
     stdout().print(table)
-
-
-def alert_rows(session: Session, show_all: bool) -> list[AlertRow]:
-    query = select(AlertRow).order_by(AlertRow.id)
-    if not show_all:
-        query = query.where(AlertRow.state != "resolved")
-    return list(session.scalars(query))
-
-
-def alert_json(session: Session, alert: AlertRow) -> dict[str, Any]:
-    findings = session.scalars(
-        select(FindingRow).where(FindingRow.alert_id == alert.id).order_by(FindingRow.id)
-    ).all()
-    if alert.state == "resolved":
-        # What it was about when it resolved: the findings cleared with it.
-        shown = [f for f in findings if f.cleared_at == alert.resolved_at] or list(findings)
-    else:
-        shown = [f for f in findings if f.cleared_at is None]
-    return {
-        "id": alert.id,
-        "custody_ref": alert.custody_ref,
-        "suite": alert.suite,
-        "severity": alert.severity,
-        "state": alert.state,
-        "ack_code": alert.ack_code,
-        "opened_at": z(alert.opened_at),
-        "acknowledged_at": z(alert.acknowledged_at),
-        "acknowledged_by": alert.acknowledged_by,
-        "resolved_at": z(alert.resolved_at),
-        "findings": [
-            {"rule": f.rule, "severity": f.severity, "since": z(f.since), "detail": f.detail}
-            for f in shown
-        ],
-        "summary": alert.summary,
-        "opened_severity": alert.opened_severity,
-        "first_notified_at": z(alert.first_notified_at),
-        "first_acknowledged_at": z(alert.first_acknowledged_at),
-        "escalation_level": max(alert.level, -1) + 1,
-        "next_action_at": z(alert.next_action_at),
-    }
 
 
 @app.command()

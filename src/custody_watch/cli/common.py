@@ -42,10 +42,6 @@ def print_json(data: dict[str, Any]) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=1, default=_default))
 
 
-def z(at: datetime | None) -> str | None:
-    return None if at is None else utc_z(at)
-
-
 def _default(value: object) -> object:
     if isinstance(value, datetime):
         return utc_z(value)

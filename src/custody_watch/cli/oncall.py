@@ -8,11 +8,12 @@ import typer
 from rich.table import Table
 
 from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
-from custody_watch.cli.common import clock_for, print_json, z
+from custody_watch.cli.common import clock_for, print_json
 from custody_watch.cli.tables import stdout
 from custody_watch.config import load_settings
 from custody_watch.daemon.build import alert_context, channel_kinds, escalation_roles
 from custody_watch.times import local_label, parse_zone
+from custody_watch.times import utc_z_or_none as z
 
 
 @app.command()

@@ -12,7 +12,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
-from custody_watch.cli.common import clock_for, open_store, print_json, z
+from custody_watch.cli.common import clock_for, open_store, print_json
 from custody_watch.cli.tables import stdout
 from custody_watch.config import load_settings, rules_policy
 from custody_watch.daemon.poll import store_rows
@@ -22,6 +22,7 @@ from custody_watch.store import audit as audit_store
 from custody_watch.store import quarantine as quarantine_store
 from custody_watch.store import sources as source_store
 from custody_watch.times import human_duration, local_label, parse_zone
+from custody_watch.times import utc_z_or_none as z
 
 
 @app.command()

@@ -12,12 +12,13 @@ from typing import Annotated
 import typer
 
 from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
-from custody_watch.cli.common import open_store, print_json, z
+from custody_watch.cli.common import open_store, print_json
 from custody_watch.clock import SystemClock
 from custody_watch.config import load_settings
 from custody_watch.errors import InputError
 from custody_watch.store import audit
 from custody_watch.store.schema import UserRow
+from custody_watch.times import utc_z_or_none as z
 
 user_app = typer.Typer(help="Web users: add, list, set a password, disable.", no_args_is_help=True)
 app.add_typer(user_app, name="user")

@@ -22,7 +22,7 @@ from custody_watch.domain import PACE_BASES, Detention, LegalBasis
 from custody_watch.domain.detention import ReleaseReason
 from custody_watch.rules.facts import authorised_time
 from custody_watch.rules.policy import Policy
-from custody_watch.times import utc_z
+from custody_watch.times import utc_z, utc_z_or_none
 
 from .tally import age_band, whole_minutes
 from .window import Window, overlaps_any, overnight_intervals
@@ -127,7 +127,7 @@ def child_json(view: ChildView) -> dict[str, Any]:
         "age_band": age_band(view.age),
         "legal_basis": d.legal_basis.value,
         "arrival_time": utc_z(d.arrival_time),
-        "released_time": None if d.released_time is None else utc_z(d.released_time),
+        "released_time": utc_z_or_none(d.released_time),
         "release_reason": None if d.release_reason is None else d.release_reason.value,
         "in_custody_at_window_end": d.released_time is None or d.released_time >= window_end,
         # To release, or to the window's end for a child still held then.
@@ -199,15 +199,11 @@ def _refused_bail_json(d: Detention) -> dict[str, Any]:
         "bail_refused_time": utc_z(d.bail_refused_time),
         "outcome": outcome,
         "transferred_la": d.release_reason is ReleaseReason.TRANSFERRED_LA,
-        "la_accommodation_requested_time": _z(d.la_accommodation_requested_time),
-        "s38_certificate_time": _z(d.s38_certificate_time),
+        "la_accommodation_requested_time": utc_z_or_none(d.la_accommodation_requested_time),
+        "s38_certificate_time": utc_z_or_none(d.s38_certificate_time),
         "s38_certificate_ground": (
             None if d.s38_certificate_ground is None else d.s38_certificate_ground.value
         ),
-        "released_time": _z(d.released_time),
+        "released_time": utc_z_or_none(d.released_time),
         "release_reason": None if d.release_reason is None else d.release_reason.value,
     }
-
-
-def _z(at: datetime | None) -> str | None:
-    return None if at is None else utc_z(at)

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from custody_watch.alerts.ack import acknowledge_alert
 from custody_watch.alerts.links import AckLink, InvalidLink
-from custody_watch.cli.alerts import alert_json
+from custody_watch.alerts.report import alert_json
 from custody_watch.store import audit
 from custody_watch.store.schema import AlertRow
 from custody_watch.web.context import WebContext

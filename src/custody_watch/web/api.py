@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from custody_watch.cli.alerts import alert_json, alert_rows
-from custody_watch.cli.common import z
+from custody_watch.alerts.report import alert_json, alert_rows
 from custody_watch.store import detentions
 from custody_watch.store.schema import AlertRow
+from custody_watch.times import utc_z_or_none as z
 from custody_watch.web.auth import User, api_user, page_user
 from custody_watch.web.board import BoardEntry, board_entries, entry
 from custody_watch.web.context import WebContext
