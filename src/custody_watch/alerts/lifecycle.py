@@ -125,7 +125,10 @@ def sync(
             alert_id=alert.id,
             custody_ref=alert.custody_ref,
         )
-    alert.version += 1
+    if severity != current:
+        # Only a transition moves the version: a refreshed finding detail ("held 5h 10m")
+        # must not make a concurrent acknowledgement fail as "changed meanwhile".
+        alert.version += 1
     return alert
 
 
