@@ -98,7 +98,6 @@ def test_a_naive_winter_time_is_read_as_gmt() -> None:
     assert parse_instant("2026-12-10T12:00:00", LONDON) == utc(2026, 12, 10, 12)
 
 
-
 def test_a_naive_time_in_the_skipped_hour_is_rejected() -> None:
     with pytest.raises(TimeValueError):
         parse_instant("2026-03-29T01:30:00", LONDON)

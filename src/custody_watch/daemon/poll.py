@@ -12,11 +12,8 @@ from datetime import datetime, tzinfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from custody_watch.domain import Detention
-from custody_watch.ingest.files import read_rows
-from custody_watch.ingest.record import as_given
+from custody_watch.ingest.prepare import Prepared, Zones, prepare_rows
 from custody_watch.ingest.rows import SourceRow
-from custody_watch.rules.facts import age_of
 from custody_watch.rules.policy import Policy
 from custody_watch.sources.base import PollResult, Source, SourceError
 from custody_watch.store import audit, detentions, quarantine, sources
@@ -93,37 +90,34 @@ def store_rows(
     key: str | None = None,
 ) -> tuple[int, int]:
     """Store one batch of rows in one transaction; returns (detentions changed, rejected)."""
-    read = read_rows(rows, naive_zone=naive_zone, local_zone=policy.zone)
-    # With no naive time zone every accepted time carries its offset, so the row can be
-    # stored as given; otherwise it is stored in the normal UTC form.
-    given = {row.number: row.values for row in rows} if naive_zone is None else {}
-    items = [
-        detentions.Incoming(
-            number,
-            detention,
-            _is_child(detention, policy),
-            as_given(given[number]) if number in given else None,
-        )
-        for number, detention in zip(read.row_numbers, read.detentions, strict=True)
-    ]
+    prepared = prepare_rows(rows, Zones(naive_zone, policy.zone))
+    return store_prepared(sessions, source_name, label, prepared, now, key)
+
+
+def store_prepared(
+    sessions: sessionmaker[Session],
+    source_name: str,
+    label: str,
+    prepared: Prepared,
+    now: datetime,
+    key: str | None = None,
+) -> tuple[int, int]:
+    """Store one prepared batch in one transaction, with the file's "read" mark when ``key``
+    names one; returns (detentions changed, rejected)."""
     with sessions.begin() as session:
         # Versions within one batch are chosen by the feed's own rule, so row order inside
         # a file decides ties exactly as it does for `evaluate`.
         changed = detentions.record_versions(
-            session, source=source_name, batch=label, items=items, now=now
+            session, source=source_name, batch=label, items=prepared.accepted, now=now
         )
-        quarantine.add(session, source_name, label, read.rejected, now)
+        quarantine.add(session, source_name, label, prepared.rejected, now)
+        rejected = len(prepared.rejected)
         if key is not None:
-            sources.mark_read(session, source_name, key, label, read.rows, len(read.rejected), now)
+            sources.mark_read(session, source_name, key, label, prepared.rows, rejected, now)
         state = sources.state(session, source_name, "import" if key is None else "")
-        state.rows_read += read.rows
-        state.rows_rejected += len(read.rejected)
-    return changed, len(read.rejected)
-
-
-def _is_child(detention: Detention, policy: Policy) -> bool:
-    age = age_of(detention, policy)
-    return age is None or age < 18
+        state.rows_read += prepared.rows
+        state.rows_rejected += rejected
+    return changed, rejected
 
 
 def _record_failure(

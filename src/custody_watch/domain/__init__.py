@@ -7,6 +7,7 @@ from custody_watch.domain.detention import (
     Detention,
     LegalBasis,
     ReleaseReason,
+    age_on,
 )
 from custody_watch.domain.finding import Finding, Severity
 
@@ -19,4 +20,5 @@ __all__ = [
     "LegalBasis",
     "ReleaseReason",
     "Severity",
+    "age_on",
 ]

@@ -69,3 +69,9 @@ class Detention:
     released_time: datetime | None = None
     release_reason: ReleaseReason | None = None
     updated_at: datetime | None = None
+
+
+def age_on(born: date, day: date) -> int:
+    """Whole years on ``day``. A 29 February birthday falls on 1 March in other years, which
+    plain (month, day) comparison gives: (2, 28) < (2, 29) < (3, 1)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

@@ -10,7 +10,7 @@ from typing import Literal
 from custody_watch.errors import InputError
 from custody_watch.ingest.parse import RowError, parse_row
 from custody_watch.ingest.result import ReadResult, Rejection
-from custody_watch.ingest.rows import SourceRow, csv_rows, jsonl_rows
+from custody_watch.ingest.rows import SourceRow, csv_rows, jsonl_rows, row_ref
 from custody_watch.ingest.versions import latest_versions
 from custody_watch.times import LONDON
 
@@ -77,14 +77,6 @@ def read_rows(
             result.detentions.append(
                 parse_row(row.values, naive_zone=naive_zone, local_zone=local_zone)
             )
-            result.row_numbers.append(row.number)
         except RowError as exc:
-            result.rejected.append(Rejection(row.number, _ref(row), str(exc), row.raw))
+            result.rejected.append(Rejection(row.number, row_ref(row), str(exc), row.raw))
     return result
-
-
-def _ref(row: SourceRow) -> str | None:
-    value = row.values.get("custody_ref")
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return str(value).strip() or None
-    return None

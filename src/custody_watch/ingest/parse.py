@@ -37,6 +37,7 @@ TIME_FIELDS = (
     "released_time",
     "updated_at",
 )
+_TIMES = ("arrival_time", *TIME_FIELDS)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WHOLE = re.compile(r"[+-]?\d+(?:\.0*)?")
 
@@ -62,14 +63,30 @@ def parse_row(
     for name in REQUIRED:
         if _text(values, name) is None:
             raise RowError(name, "required field missing")
-    times = {name: _time(values, name, naive_zone) for name in ("arrival_time", *TIME_FIELDS)}
-    arrival = times["arrival_time"]
-    assert arrival is not None  # required, checked above
-    released = times["released_time"]
+    # Only the times a row has are read (a typical row has a handful of the nineteen);
+    # the rest keep Detention's defaults. The order of the checks, and so which error a
+    # row with several faults reports, is the order of _TIMES.
+    fields: dict[str, Any] = {}
+    get = values.get
+    for name in _TIMES:
+        value = get(name)
+        if value is None:
+            continue
+        text = value.strip() if type(value) is str else _text(values, name)
+        if not text:
+            continue
+        try:
+            fields[name] = parse_instant(text, naive_zone)
+        except TimeValueError as exc:
+            raise RowError(name, str(exc)) from None
+    arrival = fields["arrival_time"]
+    released = fields.get("released_time")
     if released is not None and released < arrival:
         raise RowError("released_time", "before arrival_time")
-    fields: dict[str, Any] = {name: _text(values, name) for name in TEXT_FIELDS}
-    fields.update(times)
+    for name in TEXT_FIELDS:
+        text = _text(values, name)
+        if text is not None:
+            fields[name] = text
     return Detention(
         custody_ref=_required_text(values, "custody_ref"),
         suite=_required_text(values, "suite"),

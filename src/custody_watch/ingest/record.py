@@ -16,6 +16,7 @@ from custody_watch.ingest.parse import parse_row
 from custody_watch.times import utc_iso
 
 _FIELDS = tuple(f.name for f in fields(Detention))
+_KNOWN = frozenset(_FIELDS)
 
 
 def to_record(detention: Detention) -> dict[str, Any]:
@@ -37,9 +38,10 @@ def as_given(values: Mapping[str, object]) -> dict[str, Any]:
     source said, for audit. Only for rows that ``parse_row`` accepted without a naive time
     zone: then every time carries its offset and the record reads back the same."""
     record: dict[str, Any] = {}
-    for name in _FIELDS:
-        value = values.get(name)
-        if value is None:
+    # A row has a dozen of the thirty fields: walk the row, not the field list. The order
+    # of keys is the source's, which a JSON record does not depend on.
+    for name, value in values.items():
+        if value is None or name not in _KNOWN:
             continue
         if type(value) is str:
             value = value.strip()

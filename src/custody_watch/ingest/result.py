@@ -22,5 +22,3 @@ class ReadResult:
     detentions: list[Detention] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     rows: int = 0
-    # The feed row number of each entry of ``detentions`` (before versions are chosen).
-    row_numbers: list[int] = field(default_factory=list)

@@ -22,11 +22,12 @@ class SourceRow:
     problem: str | None = None
 
 
-def csv_rows(text: str) -> Iterator[SourceRow]:
-    """Rows of a CSV file with a header row; any column order, unknown columns kept."""
+def csv_rows(text: str, first: int = 1) -> Iterator[SourceRow]:
+    """Rows of a CSV file with a header row; any column order, unknown columns kept.
+    ``first`` is the first row's number (a chunk of a longer feed starts further on)."""
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     header: list[str] | None = None
-    number = 0
+    number = first - 1
     while True:
         try:
             cells = next(reader)
@@ -35,12 +36,12 @@ def csv_rows(text: str) -> Iterator[SourceRow]:
         except csv.Error as exc:
             if header is None:
                 # Without a header no row can be read; report once and stop.
-                yield SourceRow(1, {}, "", f"row: the CSV header cannot be read ({exc})")
+                yield SourceRow(first, {}, "", f"row: the CSV header cannot be read ({exc})")
                 return
             number += 1
             yield SourceRow(number, {}, "", f"row: not valid CSV ({exc})")
             continue
-        if _is_blank(cells):
+        if is_blank_record(cells):
             continue
         if header is None:
             header = [name.strip() for name in cells]
@@ -49,9 +50,9 @@ def csv_rows(text: str) -> Iterator[SourceRow]:
         yield SourceRow(number, _named(header, cells), _csv_line(cells))
 
 
-def jsonl_rows(text: str) -> Iterator[SourceRow]:
-    """Rows of a JSON Lines file: one object per line."""
-    number = 0
+def jsonl_rows(text: str, first: int = 1) -> Iterator[SourceRow]:
+    """Rows of a JSON Lines file: one object per line; ``first`` as for ``csv_rows``."""
+    number = first - 1
     # Split on \n only: str.splitlines() would also split on separators that are legal
     # inside JSON strings (U+2028 and friends).
     for line in text.removeprefix("\ufeff").split("\n"):
@@ -70,7 +71,15 @@ def jsonl_rows(text: str) -> Iterator[SourceRow]:
         yield SourceRow(number, {str(k).strip(): v for k, v in value.items()}, line)
 
 
-def _is_blank(cells: list[str]) -> bool:
+def row_ref(row: SourceRow) -> str | None:
+    """The row's custody_ref when it has a usable one, to show beside a rejection."""
+    value = row.values.get("custody_ref")
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return str(value).strip() or None
+    return None
+
+
+def is_blank_record(cells: list[str]) -> bool:
     return len(cells) <= 1 and not "".join(cells).strip()
 
 

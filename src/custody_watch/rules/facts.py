@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from custody_watch.domain import Detention
+from custody_watch.domain import Detention, age_on
 from custody_watch.rules.policy import Policy
 
 DAY = timedelta(hours=24)
-
-
-def age_on(born: date, day: date) -> int:
-    """Whole years on ``day``. A 29 February birthday falls on 1 March in other years, which
-    plain (month, day) comparison gives: (2, 28) < (2, 29) < (3, 1)."""
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def age_of(detention: Detention, policy: Policy) -> int | None:

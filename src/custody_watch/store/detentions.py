@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from custody_watch.domain import Detention
+from custody_watch.ingest.prepare import PreparedRow, prepared_row
 from custody_watch.ingest.record import from_record, to_record
+from custody_watch.store.bulk import DriverStatement
 from custody_watch.store.schema import DetentionRow, DetentionVersionRow
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """One read row of a batch: its feed row number, the detention, and whether the person
-    is a child (worked out by the caller, which holds the policy)."""
-
-    row: int
-    detention: Detention
-    is_child: bool
-    # The stored form, when the caller has it already (``ingest.record.as_given``).
-    record: dict[str, Any] | None = None
+from custody_watch.store.types import sqlite_instant
+from custody_watch.times import LONDON
 
 
 def record_versions(
-    session: Session, *, source: str, batch: str, items: Sequence[Incoming], now: datetime
+    session: Session, *, source: str, batch: str, items: Sequence[PreparedRow], now: datetime
 ) -> int:
     """Store one batch of versions with a handful of statements; returns how many current
     records changed (each is due for the rules now).
@@ -39,60 +34,32 @@ def record_versions(
        any with one, and between equals the one received later wins.
     3. Insert new detentions, update changed ones, and keep every version that says
        something new, for audit: bulk statements, not a round trip per row."""
-    records = [item.record or to_record(item.detention) for item in items]
-    refs = list(dict.fromkeys(item.detention.custody_ref for item in items))
-    stored = _stored(session, refs)
+    stored = _stored(session, list(dict.fromkeys(item.custody_ref for item in items)))
     winner: dict[str, int] = {}
     for index, item in enumerate(items):
-        ref = item.detention.custody_ref
-        best = winner.get(ref)
-        if best is None or _beats(item.detention.updated_at, items[best].detention.updated_at):
-            winner[ref] = index
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+        best = winner.get(item.custody_ref)
+        if best is None or _beats(item.updated_at, items[best].updated_at):
+            winner[item.custody_ref] = index
+    plan = _Plan()
     became: set[int] = set()
     for ref, index in winner.items():
-        item, record, current = items[index], records[index], stored.get(ref)
-        if current is not None and current.record == record:
-            continue  # the same content again (a re-sent row): nothing changes
+        item, current = items[index], stored.get(ref)
         if current is None:
-            inserts.append(
-                {"custody_ref": ref, "source": source, "first_seen_at": now}
-                | _columns(item.detention, record, item.is_child, now)
-            )
-            became.add(index)
-        elif _is_newer(item.detention.updated_at, current.record_updated_at):
-            updates.append(
-                {"id": current.id} | _columns(item.detention, record, item.is_child, now)
-            )
-            became.add(index)
-    ids = {ref: current.id for ref, current in stored.items()}
-    if inserts:
-        # Core statements on the tables: the ORM's bulk path adds per-row bookkeeping that
-        # costs more than the database work here.
-        created = session.execute(
-            insert(DETENTIONS).returning(DETENTIONS.c.id, DETENTIONS.c.custody_ref), inserts
-        )
-        ids.update({ref: row_id for row_id, ref in created})
-    if updates:
-        session.execute(update(DetentionRow), updates)
-    versions = [
-        {
-            "detention_id": ids[item.detention.custody_ref],
-            "source": source,
-            "batch": batch,
-            "row": item.row,
-            "received_at": now,
-            "record_updated_at": item.detention.updated_at,
-            "record": record,
-            "became_current": index in became,
-        }
-        for index, (item, record) in enumerate(zip(items, records, strict=True))
-        if (current := stored.get(item.detention.custody_ref)) is None or current.record != record
+            plan.inserts.append(item)
+        elif current.says_new(item) and _is_newer(item.updated_at, current.record_updated_at):
+            plan.updates.append((current.id, item))
+        else:
+            continue
+        became.add(index)
+    plan.versions = [
+        (item, index in became)
+        for index, item in enumerate(items)
+        if (current := stored.get(item.custody_ref)) is None or current.says_new(item)
     ]
-    if versions:
-        session.execute(insert(VERSIONS), versions)
-    return len(inserts) + len(updates)
+    writer = _SqliteWriter(session) if session.get_bind().dialect.name == "sqlite" else None
+    ids = {ref: current.id for ref, current in stored.items()}
+    (writer or _CoreWriter(session)).write(plan, ids, source=source, batch=batch, now=now)
+    return len(plan.inserts) + len(plan.updates)
 
 
 def record_version(
@@ -106,8 +73,8 @@ def record_version(
     now: datetime,
 ) -> bool:
     """Store one version (see ``record_versions``); True when the current record changed."""
-    items = [Incoming(row, detention, is_child)]
-    return record_versions(session, source=source, batch=batch, items=items, now=now) == 1
+    item = prepared_row(row, detention, to_record(detention), LONDON)._replace(is_child=is_child)
+    return record_versions(session, source=source, batch=batch, items=[item], now=now) == 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +82,17 @@ class _Stored:
     id: int
     record_updated_at: datetime | None
     record: dict[str, Any]
+
+    def says_new(self, item: PreparedRow) -> bool:
+        """False for the same content again (a re-sent row): nothing to store."""
+        return bool(self.record != json.loads(item.record_json))
+
+
+@dataclass(slots=True)
+class _Plan:
+    inserts: list[PreparedRow] = field(default_factory=list)
+    updates: list[tuple[int, PreparedRow]] = field(default_factory=list)  # (detention id, row)
+    versions: list[tuple[PreparedRow, bool]] = field(default_factory=list)  # (row, current)
 
 
 def _stored(session: Session, refs: Sequence[str]) -> dict[str, _Stored]:
@@ -138,30 +116,183 @@ def _beats(incoming: datetime | None, best: datetime | None) -> bool:
     return best is None or incoming >= best
 
 
-DETENTIONS: Table = DetentionRow.__table__  # type: ignore[assignment]
-VERSIONS: Table = DetentionVersionRow.__table__  # type: ignore[assignment]
-
-
 def _is_newer(incoming: datetime | None, stored: datetime | None) -> bool:
     if incoming is None:
         return stored is None
     return stored is None or incoming >= stored
 
 
-def _columns(
-    detention: Detention, record: dict[str, object], is_child: bool, now: datetime
-) -> dict[str, object]:
-    return {
-        "suite": detention.suite,
-        "force": detention.force,
-        "arrival_time": detention.arrival_time,
-        "released_time": detention.released_time,
-        "is_child": is_child,
-        "record": record,
-        "record_updated_at": detention.updated_at,
-        "last_changed_at": now,
-        "next_check_at": now,  # due now: the rules must see the change
-    }
+DETENTIONS: Table = DetentionRow.__table__  # type: ignore[assignment]
+VERSIONS: Table = DetentionVersionRow.__table__  # type: ignore[assignment]
+
+# The columns a version sets on its detention row, in table order (which is the order
+# SQLAlchemy binds them in; ``DriverStatement`` checks).
+_FROM_RECORD = (
+    "suite",
+    "force",
+    "arrival_time",
+    "released_time",
+    "is_child",
+    "record",
+    "record_updated_at",
+)
+_CURRENT = (*_FROM_RECORD, "last_changed_at", "next_check_at")
+_NEW = ("custody_ref", "source", *_FROM_RECORD, "first_seen_at", "last_changed_at", "next_check_at")
+_VERSION = (
+    "detention_id",
+    "source",
+    "batch",
+    "row",
+    "received_at",
+    "record_updated_at",
+    "record",
+    "became_current",
+)
+
+
+class _CoreWriter:
+    """Any database: Core statements, values in their Python types."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def write(
+        self, plan: _Plan, ids: dict[str, int], *, source: str, batch: str, now: datetime
+    ) -> None:
+        if plan.inserts:
+            rows = [
+                {"custody_ref": item.custody_ref, "source": source, "first_seen_at": now}
+                | self._current(item, now)
+                for item in plan.inserts
+            ]
+            created = self.session.execute(
+                insert(DETENTIONS).returning(DETENTIONS.c.id, DETENTIONS.c.custody_ref), rows
+            )
+            ids.update({ref: row_id for row_id, ref in created})
+        if plan.updates:
+            self.session.execute(
+                update(DetentionRow),
+                [{"id": row_id} | self._current(item, now) for row_id, item in plan.updates],
+            )
+        if plan.versions:
+            self.session.execute(
+                insert(VERSIONS),
+                [
+                    dict(
+                        zip(
+                            _VERSION,
+                            (
+                                ids[item.custody_ref],
+                                source,
+                                batch,
+                                item.row,
+                                now,
+                                item.updated_at,
+                                json.loads(item.record_json),
+                                became,
+                            ),
+                            strict=True,
+                        )
+                    )
+                    for item, became in plan.versions
+                ],
+            )
+
+    @staticmethod
+    def _current(item: PreparedRow, now: datetime) -> dict[str, Any]:
+        values = (
+            item.suite,
+            item.force,
+            item.arrival_time,
+            item.released_time,
+            item.is_child,
+            json.loads(item.record_json),
+            item.updated_at,
+            now,
+            now,  # next_check_at: due now, the rules must see the change
+        )
+        return dict(zip(_CURRENT, values, strict=True))
+
+
+class _SqliteWriter:
+    """SQLite: the same rows through the driver's executemany (see ``store.bulk``), with the
+    record's JSON text written as read and each instant formatted once."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.statements = _sqlite_statements(session.get_bind().dialect)
+
+    def write(
+        self, plan: _Plan, ids: dict[str, int], *, source: str, batch: str, now: datetime
+    ) -> None:
+        at = sqlite_instant(now)
+        new, current, version = self.statements
+        # A changed detention is due now (next_check_at): the rules must see the change.
+        new.run(
+            self.session,
+            [
+                (item.custody_ref, source, *self._from_record(item), at, at, at)
+                for item in plan.inserts
+            ],
+        )
+        current.run(
+            self.session,
+            [(*self._from_record(item), at, at, row_id) for row_id, item in plan.updates],
+        )
+        if plan.inserts:
+            ids.update(_ids(self.session, [item.custody_ref for item in plan.inserts]))
+        version.run(
+            self.session,
+            [
+                (
+                    ids[item.custody_ref],
+                    source,
+                    batch,
+                    item.row,
+                    at,
+                    None if item.updated_at is None else sqlite_instant(item.updated_at),
+                    item.record_json,
+                    became,
+                )
+                for item, became in plan.versions
+            ],
+        )
+
+    @staticmethod
+    def _from_record(item: PreparedRow) -> tuple[Any, ...]:
+        return (
+            item.suite,
+            item.force,
+            sqlite_instant(item.arrival_time),
+            None if item.released_time is None else sqlite_instant(item.released_time),
+            item.is_child,
+            item.record_json,
+            None if item.updated_at is None else sqlite_instant(item.updated_at),
+        )
+
+
+@functools.lru_cache(maxsize=4)  # one entry per dialect object: compiled once, not per batch
+def _sqlite_statements(
+    dialect: Dialect,
+) -> tuple[DriverStatement, DriverStatement, DriverStatement]:
+    by_id = update(DETENTIONS).where(DETENTIONS.c.id == bindparam("b_id"))
+    return (
+        DriverStatement.compile(insert(DETENTIONS), dialect, _NEW),
+        DriverStatement.compile(
+            by_id.values({name: bindparam(name) for name in _CURRENT}), dialect, (*_CURRENT, "b_id")
+        ),
+        DriverStatement.compile(insert(VERSIONS), dialect, _VERSION),
+    )
+
+
+def _ids(session: Session, refs: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(refs), 500):
+        query = select(DetentionRow.custody_ref, DetentionRow.id).where(
+            DetentionRow.custody_ref.in_(refs[start : start + 500])
+        )
+        found.update({ref: row_id for ref, row_id in session.execute(query)})
+    return found
 
 
 @dataclass(frozen=True, slots=True)

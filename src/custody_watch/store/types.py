@@ -10,6 +10,15 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
+def sqlite_instant(value: datetime) -> str:
+    """An aware instant as the SQLite text form, naive UTC ("2026-06-10 11:00:00.000000")."""
+    if value.tzinfo is not UTC:  # what every parsed time already is, so checked cheaply
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # less "+00:00"
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware UTC in Python; ``timestamptz`` on PostgreSQL, naive UTC text on SQLite (which
     has no time zones). A naive datetime is refused rather than guessed at."""
@@ -30,10 +39,9 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value!r} cannot be stored")
-        value = value.astimezone(UTC)
         if dialect.name == "sqlite":
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-        return value
+            return sqlite_instant(value)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
