@@ -2,4 +2,5 @@
 
 from custody_watch.cli import main
 
-main()
+if __name__ == "__main__":  # not when a worker process is spawned
+    main()

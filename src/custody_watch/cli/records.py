@@ -15,9 +15,10 @@ from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
 from custody_watch.cli.common import clock_for, open_store, print_json
 from custody_watch.cli.tables import stdout
 from custody_watch.config import load_settings, rules_policy
-from custody_watch.daemon.poll import store_rows
+from custody_watch.daemon.backfill import import_feed
 from custody_watch.ingest.files import feed_format, read_feed_text
-from custody_watch.ingest.rows import csv_rows, jsonl_rows
+from custody_watch.ingest.prepare import Zones
+from custody_watch.ingest.workers import default_workers
 from custody_watch.store import audit as audit_store
 from custody_watch.store import quarantine as quarantine_store
 from custody_watch.store import sources as source_store
@@ -173,6 +174,12 @@ def import_history(
         str | None, typer.Option("--now", help="Record them as received at TIME.")
     ] = None,
     naive_timezone: Annotated[str | None, typer.Option("--naive-timezone")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=0, help="Processes that read rows while one stores them [cores - 1]."
+        ),
+    ] = None,
 ) -> None:
     """Backfill history so trends have data from the first day."""
     settings = load_settings(config)
@@ -180,20 +187,22 @@ def import_history(
     at = clock_for(now).now()
     fmt = feed_format(records)
     text = read_feed_text(records)
-    rows = list(csv_rows(text) if fmt == "csv" else jsonl_rows(text))
     sessions = open_store(settings)
-    zone = parse_zone(naive_timezone) if naive_timezone else None
-    changed = rejected = 0
-    chunk = 2000
+    zones = Zones(parse_zone(naive_timezone) if naive_timezone else None, policy.zone)
     with Progress(transient=True) as progress:
-        task = progress.add_task(f"importing {records.name}", total=len(rows))
-        for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            c, r = store_rows(sessions, source, records.name, part, zone, policy, at)
-            changed += c
-            rejected += r
-            progress.advance(task, len(part))
+        task = progress.add_task(f"importing {records.name}", total=len(text))
+        imported = import_feed(
+            sessions,
+            source=source,
+            label=records.name,
+            text=text,
+            fmt=fmt,
+            zones=zones,
+            now=at,
+            workers=default_workers() if workers is None else workers,
+            progress=lambda characters: progress.advance(task, characters),
+        )
     typer.echo(
-        f"imported {records.name}: {len(rows)} rows, {changed} detentions stored or updated, "
-        f"{rejected} rejected"
+        f"imported {records.name}: {imported.rows} rows, {imported.changed} detentions stored "
+        f"or updated, {imported.rejected} rejected"
     )

@@ -1,0 +1,60 @@
+"""Backfill: a whole feed file into the store, as fast as the store can take it.
+
+The feed is cut into chunks of whole rows; worker processes read and check the chunks while
+this process stores them, one transaction a chunk, in feed order. A failure part-way leaves
+the chunks before it stored; importing the file again is safe, because a version already
+stored is recognised and not stored twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from custody_watch.daemon.poll import store_prepared
+from custody_watch.ingest.chunks import feed_chunks
+from custody_watch.ingest.files import FeedFormat
+from custody_watch.ingest.prepare import Zones
+from custody_watch.ingest.workers import prepared_chunks
+
+CHUNK_ROWS = 2_000
+# Below this many characters (about 2,000 rows) starting worker processes costs more than
+# it saves.
+INLINE_BELOW = 1_000_000
+
+
+@dataclass(slots=True)
+class Imported:
+    rows: int = 0
+    changed: int = 0  # detentions stored or updated
+    rejected: int = 0
+
+
+def import_feed(
+    sessions: sessionmaker[Session],
+    *,
+    source: str,
+    label: str,
+    text: str,
+    fmt: FeedFormat,
+    zones: Zones,
+    now: datetime,
+    workers: int,
+    progress: Callable[[int], None] = lambda characters: None,
+    chunk_rows: int = CHUNK_ROWS,
+    inline_below: int = INLINE_BELOW,
+) -> Imported:
+    """Store every row of ``text``; ``progress`` hears how many characters each stored
+    chunk took, for a progress bar over ``len(text)``."""
+    imported = Imported()
+    chunks = feed_chunks(text, fmt, chunk_rows)
+    workers = workers if len(text) >= inline_below else 0
+    for chunk, prepared in prepared_chunks(chunks, zones, workers):
+        changed, rejected = store_prepared(sessions, source, label, prepared, now)
+        imported.rows += prepared.rows
+        imported.changed += changed
+        imported.rejected += rejected
+        progress(chunk.span)
+    return imported

@@ -1,0 +1,162 @@
+"""Backfill (`import FILE`): a whole feed into the store, read in worker processes, stored in
+feed order, every rejection naming its row in the file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from custody_watch.daemon.backfill import import_feed
+from custody_watch.ingest.prepare import Zones
+from custody_watch.store.db import make_engine, make_sessionmaker
+from custody_watch.store.migrate import upgrade
+from custody_watch.store.schema import DetentionRow, DetentionVersionRow, QuarantineRow
+
+from .support import Daemon
+
+NOW = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # the night the clocks go back
+
+
+def feed(count: int, bad_every: int = 0) -> str:
+    lines = []
+    for n in range(1, count + 1):
+        record = {
+            "custody_ref": f"C-{n:05d}",
+            "suite": f"suite-{n % 3}",
+            "arrival_time": f"2026-10-2{n % 5}T0{n % 10}:15:00+01:00",
+            "date_of_birth": "2010-02-28" if n % 4 else "1990-06-01",
+        }
+        if bad_every and n % bad_every == 0:
+            record["arrival_time"] = "yesterday"
+        lines.append(json.dumps(record))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Callable[[str], sessionmaker[Session]]:
+    def make(name: str) -> sessionmaker[Session]:
+        engine = make_engine(f"sqlite:///{tmp_path / name}")
+        upgrade(engine)
+        return make_sessionmaker(engine)
+
+    return make
+
+
+def run(sessions: sessionmaker[Session], text: str, workers: int, **options: int):  # type: ignore[no-untyped-def]
+    seen: list[int] = []
+    imported = import_feed(
+        sessions,
+        source="history",
+        label="history.jsonl",
+        text=text,
+        fmt="jsonl",
+        zones=Zones(),
+        now=NOW,
+        workers=workers,
+        progress=seen.append,
+        chunk_rows=options.get("chunk_rows", 50),
+        inline_below=options.get("inline_below", 0),
+    )
+    return imported, seen
+
+
+def contents(sessions: sessionmaker[Session]) -> tuple[list[tuple[object, ...]], ...]:
+    with sessions() as session:
+        detentions = session.execute(
+            select(
+                DetentionRow.custody_ref,
+                DetentionRow.suite,
+                DetentionRow.arrival_time,
+                DetentionRow.is_child,
+                DetentionRow.record,
+            ).order_by(DetentionRow.custody_ref)
+        ).all()
+        versions = session.execute(
+            select(DetentionVersionRow.row, DetentionVersionRow.batch).order_by(
+                DetentionVersionRow.row
+            )
+        ).all()
+        rejected = session.execute(
+            select(QuarantineRow.row, QuarantineRow.error).order_by(QuarantineRow.row)
+        ).all()
+    return (
+        [tuple(r) for r in detentions],
+        [tuple(r) for r in versions],
+        [tuple(r) for r in rejected],
+    )
+
+
+def test_worker_processes_store_exactly_what_reading_in_process_stores(store):
+    text = feed(420, bad_every=97)
+    in_process, _ = run(store("inline.db"), text, workers=0)
+    in_workers, _ = run(store("workers.db"), text, workers=2)
+    assert (in_workers.rows, in_workers.changed, in_workers.rejected) == (420, 416, 4)
+    assert in_process == in_workers
+    assert contents(store("inline.db")) == contents(store("workers.db"))
+
+
+def test_a_rejected_row_is_named_by_its_line_in_the_file_not_in_its_chunk(store):
+    sessions = store("cw.db")
+    run(sessions, feed(300, bad_every=97), workers=2)
+    _, versions, rejected = contents(sessions)
+    assert rejected == [
+        (97, "arrival_time: not a valid time: 'yesterday'"),
+        (194, "arrival_time: not a valid time: 'yesterday'"),
+        (291, "arrival_time: not a valid time: 'yesterday'"),
+    ]
+    assert [row for row, _ in versions] == [n for n in range(1, 301) if n % 97]
+
+
+def test_progress_adds_up_to_the_whole_text(store):
+    text = feed(130)
+    _, seen = run(store("cw.db"), text, workers=1)
+    assert len(seen) == 3  # chunks of 50, 50 and 30 rows
+    assert sum(seen) == len(text)
+
+
+def test_importing_the_same_file_again_stores_nothing_new(store):
+    sessions = store("cw.db")
+    text = feed(120)
+    run(sessions, text, workers=1)
+    again, _ = run(sessions, text, workers=1)
+    assert (again.rows, again.changed) == (120, 0)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DetentionVersionRow)) == 120
+
+
+def test_a_small_file_is_read_in_process_without_starting_workers(store, monkeypatch):
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("no worker pool for a small file")
+
+    monkeypatch.setattr("custody_watch.ingest.workers.ProcessPoolExecutor", refuse)
+    imported, _ = run(store("cw.db"), feed(10), workers=4, inline_below=10_000)
+    assert imported.rows == 10
+
+
+def test_the_import_command_backfills_a_csv_file_and_reports_what_it_did(
+    make_daemon: Callable[..., Daemon], tmp_path: Path
+):
+    daemon = make_daemon()
+    history = tmp_path / "history.csv"
+    history.write_text(
+        "custody_ref,suite,arrival_time,date_of_birth\n"
+        "H-1,suite-a,2026-02-29T23:30:00Z,2012-02-29\n"  # no 29 February in 2026
+        "H-2,suite-a,2024-02-29T23:30:00Z,2012-02-29\n"
+        'H-3,"suite-b",2024-03-31T00:59:59Z,\n',
+        encoding="utf-8",
+    )
+    code, out, err = daemon.cli("import", str(history), "--workers", "0")
+    assert code == 0, err
+    assert out.strip() == (
+        "imported history.csv: 3 rows, 2 detentions stored or updated, 1 rejected"
+    )
+    quarantined = daemon.json("quarantine")
+    assert [(q["row"], q["error"].split(":")[0]) for q in quarantined["rejected"]] == [
+        (1, "arrival_time")
+    ]
