@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from custody_watch.daemon.backfill import import_feed
+from custody_watch.daemon.backfill import INLINE_BELOW, Imported, import_feed, workers_for
 from custody_watch.ingest.prepare import Zones
+from custody_watch.ingest.workers import Preparers
 from custody_watch.store.db import make_engine, make_sessionmaker
 from custody_watch.store.migrate import upgrade
 from custody_watch.store.schema import DetentionRow, DetentionVersionRow, QuarantineRow
@@ -48,21 +49,21 @@ def store(tmp_path: Path) -> Callable[[str], sessionmaker[Session]]:
     return make
 
 
-def run(sessions: sessionmaker[Session], text: str, workers: int, **options: int):  # type: ignore[no-untyped-def]
+def run(sessions: sessionmaker[Session], text: str, workers: int) -> tuple[Imported, list[int]]:
     seen: list[int] = []
-    imported = import_feed(
-        sessions,
-        source="history",
-        label="history.jsonl",
-        text=text,
-        fmt="jsonl",
-        zones=Zones(),
-        now=NOW,
-        workers=workers,
-        progress=seen.append,
-        chunk_rows=options.get("chunk_rows", 50),
-        inline_below=options.get("inline_below", 0),
-    )
+    with Preparers(workers) as preparers:
+        imported = import_feed(
+            sessions,
+            source="history",
+            label="history.jsonl",
+            text=text,
+            fmt="jsonl",
+            zones=Zones(),
+            now=NOW,
+            preparers=preparers,
+            progress=seen.append,
+            chunk_rows=50,
+        )
     return imported, seen
 
 
@@ -130,13 +131,26 @@ def test_importing_the_same_file_again_stores_nothing_new(store):
         assert session.scalar(select(func.count()).select_from(DetentionVersionRow)) == 120
 
 
-def test_a_small_file_is_read_in_process_without_starting_workers(store, monkeypatch):
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("no worker pool for a small file")
+def test_a_small_file_is_not_worth_starting_workers_for():
+    assert workers_for(INLINE_BELOW - 1, 3) == 0
+    assert workers_for(INLINE_BELOW, 3) == 3
 
-    monkeypatch.setattr("custody_watch.ingest.workers.ProcessPoolExecutor", refuse)
-    imported, _ = run(store("cw.db"), feed(10), workers=4, inline_below=10_000)
-    assert imported.rows == 10
+
+def test_workers_can_be_started_before_the_first_chunk_and_then_do_the_work(store):
+    with Preparers(2) as preparers:
+        assert preparers.start() > 0
+        imported = import_feed(
+            store("cw.db"),
+            source="history",
+            label="history.jsonl",
+            text=feed(75),
+            fmt="jsonl",
+            zones=Zones(),
+            now=NOW,
+            preparers=preparers,
+            chunk_rows=10,
+        )
+    assert (imported.rows, imported.changed) == (75, 75)
 
 
 def test_the_import_command_backfills_a_csv_file_and_reports_what_it_did(

@@ -4,23 +4,28 @@ executemany and PostgreSQL through Core statements, and both must keep the same 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from custody_watch.digest import collect
 from custody_watch.ingest.prepare import PreparedRow, Zones, prepare_rows
 from custody_watch.ingest.rows import SourceRow
 from custody_watch.store import detentions
-from custody_watch.store.db import make_sessionmaker
+from custody_watch.store.db import make_engine, make_sessionmaker
 from custody_watch.store.migrate import upgrade
 from custody_watch.store.schema import DetentionRow, DetentionVersionRow
-from custody_watch.store.types import sqlite_instant
+from custody_watch.times import from_utc_text, utc_text
+from custody_watch.web import board, metrics
 
 NOW = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # the night the clocks go forward
 BST = timezone(timedelta(hours=1))
+DAY = timedelta(days=1)
 
 
 @pytest.fixture
@@ -148,14 +153,48 @@ def test_instants_are_stored_as_utc_whatever_offset_the_source_gave(sessions):
     assert stored(sessions)[0].arrival_time == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 
 
-def test_sqlite_text_of_an_instant_sorts_as_time_does():
+def test_the_stored_text_of_an_instant_sorts_as_time_does():
     early = datetime(2026, 10, 25, 1, 59, 59, 999999, tzinfo=BST)
     late = datetime(2026, 10, 25, 1, 0, 0, tzinfo=UTC)
-    assert sqlite_instant(early) == "2026-10-25 00:59:59.999999"
-    assert sqlite_instant(late) == "2026-10-25 01:00:00.000000"
-    assert sqlite_instant(early) < sqlite_instant(late)
+    assert utc_text(early) == "2026-10-25 00:59:59.999999"
+    assert utc_text(late) == "2026-10-25 01:00:00.000000"
+    assert utc_text(early) < utc_text(late)
+    assert from_utc_text(utc_text(early)) == early
 
 
-def test_sqlite_refuses_a_naive_instant_rather_than_guess_its_zone():
+def test_a_naive_datetime_is_refused_rather_than_its_zone_guessed():
     with pytest.raises(ValueError, match="naive"):
-        sqlite_instant(datetime(2026, 1, 1, 12, 0))
+        utc_text(datetime(2026, 1, 1, 12, 0))
+
+
+def plan(sessions: sessionmaker[Session], query: Select[Any]) -> str:
+    with sessions() as session:
+        bind = session.get_bind()
+        sql = str(query.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True}))
+        rows = session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all()
+    return "\n".join(str(row[-1]) for row in rows)
+
+
+@pytest.fixture
+def sqlite_sessions(tmp_path: Path) -> sessionmaker[Session]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'plans.db'}")
+    upgrade(engine)
+    return make_sessionmaker(engine)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param(lambda: board.in_custody_query(NOW), id="board"),
+        pytest.param(lambda: metrics.children_by_suite(NOW), id="metrics"),
+        pytest.param(lambda: collect.meeting(NOW - DAY, NOW, NOW - 28 * DAY), id="digest"),
+    ],
+)
+def test_who_is_in_custody_is_found_through_the_released_time_index_not_a_scan(
+    sqlite_sessions: sessionmaker[Session], query: Callable[[], Select[Any]]
+):
+    # With a million detentions stored, a scan would read every one of them on each page
+    # load, metrics scrape and digest.
+    chosen = plan(sqlite_sessions, query())
+    assert "ix_detentions_released_time" in chosen
+    assert "SCAN detentions" not in chosen

@@ -15,10 +15,10 @@ from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
 from custody_watch.cli.common import clock_for, open_store, print_json
 from custody_watch.cli.tables import stdout
 from custody_watch.config import load_settings, rules_policy
-from custody_watch.daemon.backfill import import_feed
+from custody_watch.daemon.backfill import import_feed, workers_for
 from custody_watch.ingest.files import feed_format, read_feed_text
 from custody_watch.ingest.prepare import Zones
-from custody_watch.ingest.workers import default_workers
+from custody_watch.ingest.workers import Preparers, default_workers
 from custody_watch.store import audit as audit_store
 from custody_watch.store import quarantine as quarantine_store
 from custody_watch.store import sources as source_store
@@ -189,7 +189,11 @@ def import_history(
     text = read_feed_text(records)
     sessions = open_store(settings)
     zones = Zones(parse_zone(naive_timezone) if naive_timezone else None, policy.zone)
-    with Progress(transient=True) as progress:
+    wanted = default_workers() if workers is None else workers
+    with (
+        Preparers(workers_for(len(text), wanted)) as preparers,
+        Progress(transient=True) as progress,
+    ):
         task = progress.add_task(f"importing {records.name}", total=len(text))
         imported = import_feed(
             sessions,
@@ -199,7 +203,7 @@ def import_history(
             fmt=fmt,
             zones=zones,
             now=at,
-            workers=default_workers() if workers is None else workers,
+            preparers=preparers,
             progress=lambda characters: progress.advance(task, characters),
         )
     typer.echo(

@@ -17,12 +17,17 @@ from custody_watch.daemon.poll import store_prepared
 from custody_watch.ingest.chunks import feed_chunks
 from custody_watch.ingest.files import FeedFormat
 from custody_watch.ingest.prepare import Zones
-from custody_watch.ingest.workers import prepared_chunks
+from custody_watch.ingest.workers import Preparers
 
 CHUNK_ROWS = 2_000
 # Below this many characters (about 2,000 rows) starting worker processes costs more than
 # it saves.
 INLINE_BELOW = 1_000_000
+
+
+def workers_for(characters: int, wanted: int) -> int:
+    """How many worker processes a feed of ``characters`` is worth."""
+    return wanted if characters >= INLINE_BELOW else 0
 
 
 @dataclass(slots=True)
@@ -41,17 +46,15 @@ def import_feed(
     fmt: FeedFormat,
     zones: Zones,
     now: datetime,
-    workers: int,
+    preparers: Preparers,
     progress: Callable[[int], None] = lambda characters: None,
     chunk_rows: int = CHUNK_ROWS,
-    inline_below: int = INLINE_BELOW,
 ) -> Imported:
-    """Store every row of ``text``; ``progress`` hears how many characters each stored
-    chunk took, for a progress bar over ``len(text)``."""
+    """Store every row of ``text``, prepared by ``preparers``; ``progress`` hears how many
+    characters each stored chunk took, for a progress bar over ``len(text)``."""
     imported = Imported()
     chunks = feed_chunks(text, fmt, chunk_rows)
-    workers = workers if len(text) >= inline_below else 0
-    for chunk, prepared in prepared_chunks(chunks, zones, workers):
+    for chunk, prepared in preparers.prepared(chunks, zones):
         changed, rejected = store_prepared(sessions, source, label, prepared, now)
         imported.rows += prepared.rows
         imported.changed += changed

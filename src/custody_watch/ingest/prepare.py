@@ -6,33 +6,34 @@ picklable data, so a backfill can run it in worker processes while the main proc
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import NamedTuple
 
 from custody_watch.domain import Detention, age_on
-from custody_watch.ingest.parse import RowError, parse_row
+from custody_watch.ingest import jsontext
+from custody_watch.ingest.parse import RowError, read_fields
 from custody_watch.ingest.record import as_given, to_record
 from custody_watch.ingest.result import Rejection
 from custody_watch.ingest.rows import SourceRow, row_ref
-from custody_watch.times import LONDON
+from custody_watch.times import LONDON, utc_text
 
 ADULT_AGE = 18
 
 
 class PreparedRow(NamedTuple):
-    """One accepted row as the store keeps it. A tuple, because a backfill sends tens of
-    thousands of these between processes and tuples are the cheapest thing to pickle."""
+    """One accepted row as the store keeps it. A tuple of text and numbers, because a
+    backfill sends tens of thousands of these between processes and that is the cheapest
+    thing to pickle: instants are ``times.utc_text`` (naive UTC, sorts as time does)."""
 
     row: int  # the feed's row number, for audit
     custody_ref: str
     suite: str
     force: str | None
-    arrival_time: datetime
-    released_time: datetime | None
-    updated_at: datetime | None
+    arrival_time: str
+    released_time: str | None
+    updated_at: str | None
     is_child: bool  # or of unknown age: a child until the record says otherwise
     record_json: str  # the record in the interchange form, as JSON text
 
@@ -68,36 +69,55 @@ def prepare_rows(rows: Iterable[SourceRow], zones: Zones) -> Prepared:
             reject(Rejection(row.number, None, row.problem, row.raw))
             continue
         try:
-            detention = parse_row(row.values, naive_zone=zones.naive, local_zone=zones.local)
+            fields = read_fields(row.values, naive_zone=zones.naive, local_zone=zones.local)
         except RowError as exc:
             reject(Rejection(row.number, row_ref(row), str(exc), row.raw))
             continue
-        record = as_given(row.values) if as_source_gave else to_record(detention)
-        accept(prepared_row(row.number, detention, record, zones.local))
+        # The checked fields, not a Detention: building one costs more than all the rest.
+        record = as_given(row.values) if as_source_gave else to_record(Detention(**fields))
+        get = fields.get
+        accept(
+            PreparedRow(
+                row.number,
+                fields["custody_ref"],
+                fields["suite"],
+                get("force"),
+                utc_text(fields["arrival_time"]),
+                _text_or_none(get("released_time")),
+                _text_or_none(get("updated_at")),
+                is_child(
+                    get("date_of_birth"), get("arrest_time") or fields["arrival_time"], zones.local
+                ),
+                jsontext.dumps(record),
+            )
+        )
     return prepared
 
 
 def prepared_row(
     number: int, detention: Detention, record: Mapping[str, object], local: tzinfo
 ) -> PreparedRow:
+    """One detention already read (not from a feed row), prepared for the store."""
     return PreparedRow(
         number,
         detention.custody_ref,
         detention.suite,
         detention.force,
-        detention.arrival_time,
-        detention.released_time,
-        detention.updated_at,
-        is_child(detention, local),
-        json.dumps(record, ensure_ascii=False, separators=(",", ":")),
+        utc_text(detention.arrival_time),
+        _text_or_none(detention.released_time),
+        _text_or_none(detention.updated_at),
+        is_child(detention.date_of_birth, detention.arrest_time or detention.arrival_time, local),
+        jsontext.dumps(record),
     )
 
 
-def is_child(detention: Detention, local: tzinfo) -> bool:
-    """Under 18 on the local date of arrest, else of arrival; without a date of birth, a
-    child (the safeguarding rules must look at anyone who might be one)."""
-    born = detention.date_of_birth
+def is_child(born: date | None, start: datetime, local: tzinfo) -> bool:
+    """Under 18 on the local date ``start`` (arrest, else arrival); without a date of birth,
+    a child (the safeguarding rules must look at anyone who might be one)."""
     if born is None:
         return True
-    start = detention.arrest_time or detention.arrival_time
     return age_on(born, start.astimezone(local).date()) < ADULT_AGE
+
+
+def _text_or_none(at: datetime | None) -> str | None:
+    return None if at is None else utc_text(at)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
+
+from custody_watch.ingest import jsontext
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRow:
+class SourceRow(NamedTuple):
+    """One row of a feed. A tuple (immutable, and the cheapest to make and to pickle: a
+    backfill makes millions)."""
+
     number: int
     values: Mapping[str, object]
     raw: str
@@ -60,7 +63,7 @@ def jsonl_rows(text: str, first: int = 1) -> Iterator[SourceRow]:
             continue
         number += 1
         try:
-            value = json.loads(line)
+            value = jsontext.loads(line)
         except (ValueError, RecursionError) as exc:
             yield SourceRow(number, {}, line, f"row: not valid JSON ({_short(exc)})")
             continue
@@ -68,7 +71,11 @@ def jsonl_rows(text: str, first: int = 1) -> Iterator[SourceRow]:
             kind = type(value).__name__ if value is not None else "null"
             yield SourceRow(number, {}, line, f"row: not a JSON object (got {kind})")
             continue
-        yield SourceRow(number, {str(k).strip(): v for k, v in value.items()}, line)
+        # Keys are trimmed like CSV headers; field names are identifiers, so a row whose
+        # keys all are (nearly every row) has nothing to trim and is kept as decoded.
+        if not all(map(str.isidentifier, value)):
+            value = {key.strip(): item for key, item in value.items()}
+        yield SourceRow(number, value, line)
 
 
 def row_ref(row: SourceRow) -> str | None:

@@ -4,7 +4,7 @@ SQLAlchemy's executemany builds a parameter dictionary per row and runs every va
 its column type's processor; for a backfill of tens of thousands of rows that costs more
 than SQLite's own work. Here SQLAlchemy still builds and compiles each statement (there is
 no SQL text in this module); only the values arrive ready, as tuples in the driver's form
-(``store.types.sqlite_instant`` for instants)."""
+(instants as ``times.utc_text``)."""
 
 from __future__ import annotations
 

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, insert, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from custody_watch.domain import Detention
+from custody_watch.ingest import jsontext
 from custody_watch.ingest.prepare import PreparedRow, prepared_row
 from custody_watch.ingest.record import from_record, to_record
 from custody_watch.store.bulk import DriverStatement
 from custody_watch.store.schema import DetentionRow, DetentionVersionRow
-from custody_watch.store.types import sqlite_instant
-from custody_watch.times import LONDON
+from custody_watch.times import LONDON, from_utc_text, utc_text
 
 
 def record_versions(
@@ -80,12 +80,12 @@ def record_version(
 @dataclass(frozen=True, slots=True)
 class _Stored:
     id: int
-    record_updated_at: datetime | None
+    record_updated_at: str | None  # as utc_text, to compare with a prepared row's
     record: dict[str, Any]
 
     def says_new(self, item: PreparedRow) -> bool:
         """False for the same content again (a re-sent row): nothing to store."""
-        return bool(self.record != json.loads(item.record_json))
+        return bool(self.record != jsontext.loads(item.record_json))
 
 
 @dataclass(slots=True)
@@ -97,26 +97,31 @@ class _Plan:
 
 def _stored(session: Session, refs: Sequence[str]) -> dict[str, _Stored]:
     found: dict[str, _Stored] = {}
-    for start in range(0, len(refs), 500):
-        query = select(
-            DetentionRow.custody_ref,
-            DetentionRow.id,
-            DetentionRow.record_updated_at,
-            DetentionRow.record,
-        ).where(DetentionRow.custody_ref.in_(refs[start : start + 500]))
-        for ref, row_id, updated_at, record in session.execute(query):
-            found[ref] = _Stored(row_id, updated_at, record)
+    columns = (_D.custody_ref, _D.id, _D.record_updated_at, _D.record)
+    for ref, row_id, updated_at, record in _by_refs(session, columns, refs):
+        found[ref] = _Stored(row_id, None if updated_at is None else utc_text(updated_at), record)
     return found
 
 
-def _beats(incoming: datetime | None, best: datetime | None) -> bool:
+def _by_refs(
+    session: Session, columns: tuple[ColumnElement[Any], ...], refs: Sequence[str]
+) -> Iterator[Any]:  # rows of ``columns``
+    """Core, not ORM, selects (no per-row entity bookkeeping), 500 refs a query, the list
+    bound as one expanding parameter (no per-value literal handling)."""
+    query = select(*columns).where(_D.custody_ref.in_(bindparam("refs", expanding=True)))
+    connection = session.connection()
+    for start in range(0, len(refs), 500):
+        yield from connection.execute(query, {"refs": list(refs[start : start + 500])})
+
+
+def _beats(incoming: str | None, best: str | None) -> bool:
     """Within one feed: later updated_at wins; undated is oldest; a tie goes to the later row."""
     if incoming is None:
         return best is None
     return best is None or incoming >= best
 
 
-def _is_newer(incoming: datetime | None, stored: datetime | None) -> bool:
+def _is_newer(incoming: str | None, stored: str | None) -> bool:
     if incoming is None:
         return stored is None
     return stored is None or incoming >= stored
@@ -124,6 +129,7 @@ def _is_newer(incoming: datetime | None, stored: datetime | None) -> bool:
 
 DETENTIONS: Table = DetentionRow.__table__  # type: ignore[assignment]
 VERSIONS: Table = DetentionVersionRow.__table__  # type: ignore[assignment]
+_D = DETENTIONS.c
 
 # The columns a version sets on its detention row, in table order (which is the order
 # SQLAlchemy binds them in; ``DriverStatement`` checks).
@@ -187,7 +193,7 @@ class _CoreWriter:
                                 batch,
                                 item.row,
                                 now,
-                                item.updated_at,
+                                _instant(item.updated_at),
                                 json.loads(item.record_json),
                                 became,
                             ),
@@ -203,11 +209,11 @@ class _CoreWriter:
         values = (
             item.suite,
             item.force,
-            item.arrival_time,
-            item.released_time,
+            from_utc_text(item.arrival_time),
+            _instant(item.released_time),
             item.is_child,
             json.loads(item.record_json),
-            item.updated_at,
+            _instant(item.updated_at),
             now,
             now,  # next_check_at: due now, the rules must see the change
         )
@@ -225,7 +231,7 @@ class _SqliteWriter:
     def write(
         self, plan: _Plan, ids: dict[str, int], *, source: str, batch: str, now: datetime
     ) -> None:
-        at = sqlite_instant(now)
+        at = utc_text(now)
         new, current, version = self.statements
         # A changed detention is due now (next_check_at): the rules must see the change.
         new.run(
@@ -250,7 +256,7 @@ class _SqliteWriter:
                     batch,
                     item.row,
                     at,
-                    None if item.updated_at is None else sqlite_instant(item.updated_at),
+                    item.updated_at,
                     item.record_json,
                     became,
                 )
@@ -260,14 +266,15 @@ class _SqliteWriter:
 
     @staticmethod
     def _from_record(item: PreparedRow) -> tuple[Any, ...]:
+        # Instants are already in SQLite's text form (times.utc_text).
         return (
             item.suite,
             item.force,
-            sqlite_instant(item.arrival_time),
-            None if item.released_time is None else sqlite_instant(item.released_time),
+            item.arrival_time,
+            item.released_time,
             item.is_child,
             item.record_json,
-            None if item.updated_at is None else sqlite_instant(item.updated_at),
+            item.updated_at,
         )
 
 
@@ -285,14 +292,12 @@ def _sqlite_statements(
     )
 
 
+def _instant(text: str | None) -> datetime | None:
+    return None if text is None else from_utc_text(text)
+
+
 def _ids(session: Session, refs: Sequence[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(refs), 500):
-        query = select(DetentionRow.custody_ref, DetentionRow.id).where(
-            DetentionRow.custody_ref.in_(refs[start : start + 500])
-        )
-        found.update({ref: row_id for ref, row_id in session.execute(query)})
-    return found
+    return {ref: row_id for ref, row_id in _by_refs(session, (_D.custody_ref, _D.id), refs)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,9 +36,11 @@ class DetentionRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     custody_ref: Mapped[str] = mapped_column(String(128), unique=True)
     source: Mapped[str] = mapped_column(String(64))
-    suite: Mapped[str] = mapped_column(String(64), index=True)
+    suite: Mapped[str] = mapped_column(String(64))
     force: Mapped[str | None] = mapped_column(String(64))
-    arrival_time: Mapped[datetime] = mapped_column(index=True)
+    arrival_time: Mapped[datetime]
+    # The one way in for the board, the metrics and the digest: open (NULL) or released
+    # since an instant. No other index on times or suite: see migration 0004.
     released_time: Mapped[datetime | None] = mapped_column(index=True)
     is_child: Mapped[bool]
     record: Mapped[dict[str, Any]]

@@ -9,14 +9,7 @@ from sqlalchemy import DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-
-def sqlite_instant(value: datetime) -> str:
-    """An aware instant as the SQLite text form, naive UTC ("2026-06-10 11:00:00.000000")."""
-    if value.tzinfo is not UTC:  # what every parsed time already is, so checked cheaply
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r} cannot be stored")
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]  # less "+00:00"
+from custody_watch.times import from_utc_text, utc_text
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -40,14 +33,14 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value!r} cannot be stored")
         if dialect.name == "sqlite":
-            return sqlite_instant(value)
+            return utc_text(value)  # SQLAlchemy's own DATETIME text form
         return value.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if isinstance(value, str):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+            return from_utc_text(value)
         assert isinstance(value, datetime)
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
 from custody_watch.domain import Finding, Severity
@@ -72,8 +72,12 @@ def children_in_custody(now: datetime) -> tuple[ColumnElement[bool], ...]:
 
 
 def in_custody(session: Session, now: datetime) -> list[DetentionRow]:
+    return list(session.scalars(in_custody_query(now)))
+
+
+def in_custody_query(now: datetime) -> Select[DetentionRow]:
     query = select(DetentionRow).where(*children_in_custody(now))
-    return list(session.scalars(query.order_by(DetentionRow.suite, DetentionRow.arrival_time)))
+    return query.order_by(DetentionRow.suite, DetentionRow.arrival_time)
 
 
 def board_entries(session: Session, policy: Policy, now: datetime) -> list[BoardEntry]:

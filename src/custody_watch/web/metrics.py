@@ -8,6 +8,7 @@ are counts of outbox rows, which only ever grow. The registry is the app's own."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -20,7 +21,7 @@ from prometheus_client.core import (
     SummaryMetricFamily,
 )
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from custody_watch.store.schema import (
     AlertRow,
@@ -63,12 +64,7 @@ class StoreCollector(Collector):
         web = self.web
         now = web.clock.now()
         with web.sessions.begin() as session:
-            children = session.execute(
-                select(DetentionRow.suite, func.count())
-                .where(*children_in_custody(now))
-                .group_by(DetentionRow.suite)
-                .order_by(DetentionRow.suite)
-            ).all()
+            children = session.execute(children_by_suite(now)).all()
             alerts = session.execute(
                 select(AlertRow.state, AlertRow.severity, func.count())
                 .where(AlertRow.live_key.is_not(None))
@@ -230,3 +226,12 @@ def router_for(public: bool) -> APIRouter:
             return _scrape(request)
 
     return router
+
+
+def children_by_suite(now: datetime) -> Select[str, int]:
+    return (
+        select(DetentionRow.suite, func.count())
+        .where(*children_in_custody(now))
+        .group_by(DetentionRow.suite)
+        .order_by(DetentionRow.suite)
+    )
