@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,10 +34,15 @@ def record_versions(
     3. Insert new detentions, update changed ones, and keep every version that says
        something new, for audit: bulk statements, not a round trip per row."""
     stored = _stored(session, list(dict.fromkeys(item.custody_ref for item in items)))
+    resent = {  # the stored record again, word for word: nothing to keep
+        index
+        for index, item in enumerate(items)
+        if (current := stored.get(item.custody_ref)) is not None and current.record_is(item)
+    }
     winner: dict[str, int] = {}
     for index, item in enumerate(items):
         best = winner.get(item.custody_ref)
-        if best is None or _beats(item.updated_at, items[best].updated_at):
+        if best is None or _not_older(item.updated_at, items[best].updated_at):
             winner[item.custody_ref] = index
     plan = _Plan()
     became: set[int] = set()
@@ -46,19 +50,18 @@ def record_versions(
         item, current = items[index], stored.get(ref)
         if current is None:
             plan.inserts.append(item)
-        elif current.says_new(item) and _is_newer(item.updated_at, current.record_updated_at):
+        elif index not in resent and _not_older(item.updated_at, current.record_updated_at):
             plan.updates.append((current.id, item))
         else:
             continue
         became.add(index)
     plan.versions = [
-        (item, index in became)
-        for index, item in enumerate(items)
-        if (current := stored.get(item.custody_ref)) is None or current.says_new(item)
+        (item, index in became) for index, item in enumerate(items) if index not in resent
     ]
-    writer = _SqliteWriter(session) if session.get_bind().dialect.name == "sqlite" else None
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    writer = _SqliteWriter(session) if sqlite else _CoreWriter(session)
     ids = {ref: current.id for ref, current in stored.items()}
-    (writer or _CoreWriter(session)).write(plan, ids, source=source, batch=batch, now=now)
+    writer.write(plan, ids, source=source, batch=batch, now=now)
     return len(plan.inserts) + len(plan.updates)
 
 
@@ -83,9 +86,8 @@ class _Stored:
     record_updated_at: str | None  # as utc_text, to compare with a prepared row's
     record: dict[str, Any]
 
-    def says_new(self, item: PreparedRow) -> bool:
-        """False for the same content again (a re-sent row): nothing to store."""
-        return bool(self.record != jsontext.loads(item.record_json))
+    def record_is(self, item: PreparedRow) -> bool:
+        return bool(self.record == jsontext.loads(item.record_json))
 
 
 @dataclass(slots=True)
@@ -114,17 +116,12 @@ def _by_refs(
         yield from connection.execute(query, {"refs": list(refs[start : start + 500])})
 
 
-def _beats(incoming: str | None, best: str | None) -> bool:
-    """Within one feed: later updated_at wins; undated is oldest; a tie goes to the later row."""
+def _not_older(incoming: str | None, than: str | None) -> bool:
+    """The feed's version rule, for a version received after ``than``'s: a later updated_at
+    wins, an undated version is older than any dated one, and a tie goes to the later."""
     if incoming is None:
-        return best is None
-    return best is None or incoming >= best
-
-
-def _is_newer(incoming: str | None, stored: str | None) -> bool:
-    if incoming is None:
-        return stored is None
-    return stored is None or incoming >= stored
+        return than is None
+    return than is None or incoming >= than
 
 
 DETENTIONS: Table = DetentionRow.__table__  # type: ignore[assignment]
@@ -181,28 +178,20 @@ class _CoreWriter:
                 [{"id": row_id} | self._current(item, now) for row_id, item in plan.updates],
             )
         if plan.versions:
-            self.session.execute(
-                insert(VERSIONS),
-                [
-                    dict(
-                        zip(
-                            _VERSION,
-                            (
-                                ids[item.custody_ref],
-                                source,
-                                batch,
-                                item.row,
-                                now,
-                                _instant(item.updated_at),
-                                json.loads(item.record_json),
-                                became,
-                            ),
-                            strict=True,
-                        )
-                    )
-                    for item, became in plan.versions
-                ],
-            )
+            versions = [
+                {
+                    "detention_id": ids[item.custody_ref],
+                    "source": source,
+                    "batch": batch,
+                    "row": item.row,
+                    "received_at": now,
+                    "record_updated_at": _instant(item.updated_at),
+                    "record": jsontext.loads(item.record_json),
+                    "became_current": became,
+                }
+                for item, became in plan.versions
+            ]
+            self.session.execute(insert(VERSIONS), versions)
 
     @staticmethod
     def _current(item: PreparedRow, now: datetime) -> dict[str, Any]:
@@ -212,7 +201,7 @@ class _CoreWriter:
             from_utc_text(item.arrival_time),
             _instant(item.released_time),
             item.is_child,
-            json.loads(item.record_json),
+            jsontext.loads(item.record_json),
             _instant(item.updated_at),
             now,
             now,  # next_check_at: due now, the rules must see the change
