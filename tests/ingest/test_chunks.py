@@ -86,7 +86,20 @@ _PIECES = st.sampled_from(
     ["custody_ref", "C-1", "suite", ",", '"', '""', "\n", "\r\n", "\r", " ", "x", "\x00", "{", "}"]
 )
 _JSON_PIECES = st.sampled_from(
-    ['{"custody_ref": "C-1"}', '{"a": "\\n"}', "\n", "\r\n", " ", "[]", "null", '{"b": 1', "\u2028"]
+    [
+        '{"custody_ref": "C-1"}',
+        '{"a": "\\n"}',
+        "\n",
+        "\r\n",
+        "\r",
+        " ",
+        "\t",
+        "\u00a0",
+        "[]",
+        "null",
+        '{"b": 1',
+        "\u2028",
+    ]
 )
 
 
