@@ -174,3 +174,35 @@ def test_the_import_command_backfills_a_csv_file_and_reports_what_it_did(
     assert [(q["row"], q["error"].split(":")[0]) for q in quarantined["rejected"]] == [
         (1, "arrival_time")
     ]
+
+
+def test_importing_a_file_already_imported_does_nothing_unless_asked_again(
+    make_daemon: Callable[..., Daemon], tmp_path: Path
+):
+    daemon = make_daemon()
+    history = tmp_path / "history.jsonl"
+    history.write_text(feed(30, bad_every=7), encoding="utf-8")
+    copy = tmp_path / "same-history-renamed.jsonl"
+    copy.write_bytes(history.read_bytes())
+    code, out, _ = daemon.cli("import", str(history), "--now", "2026-10-25T00:30:00Z")
+    assert (code, out.strip()) == (
+        0,
+        "imported history.jsonl: 30 rows, 26 detentions stored or updated, 4 rejected",
+    )
+
+    # Same content under another name: remembered by content, and the rejected rows are not
+    # quarantined a second time.
+    code, out, _ = daemon.cli("import", str(copy))
+    assert code == 0
+    assert out.strip() == (
+        "same-history-renamed.jsonl: already imported at 01:30 BST, 25 Oct as "
+        "history.jsonl (30 rows, 4 rejected); nothing done (--again imports it again)"
+    )
+    assert len(daemon.json("quarantine")["rejected"]) == 4
+
+    code, out, _ = daemon.cli("import", str(copy), "--again")
+    assert (code, out.strip()) == (
+        0,
+        "imported same-history-renamed.jsonl: 30 rows, 0 detentions stored or updated, 4 rejected",
+    )
+    assert len(daemon.json("quarantine")["rejected"]) == 8  # asked for: every rejection kept

@@ -15,8 +15,14 @@ from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
 from custody_watch.cli.common import clock_for, open_store, print_json
 from custody_watch.cli.tables import stdout
 from custody_watch.config import load_settings, rules_policy
-from custody_watch.daemon.backfill import import_feed, workers_for
-from custody_watch.ingest.files import feed_format, read_feed_text
+from custody_watch.daemon.backfill import (
+    content_key,
+    import_feed,
+    imported_before,
+    mark_imported,
+    workers_for,
+)
+from custody_watch.ingest.files import feed_format, feed_text, read_feed_bytes
 from custody_watch.ingest.prepare import Zones
 from custody_watch.ingest.workers import Preparers, default_workers
 from custody_watch.store import audit as audit_store
@@ -180,14 +186,27 @@ def import_history(
             "--workers", min=0, help="Processes that read rows while one stores them [cores - 1]."
         ),
     ] = None,
+    again: Annotated[
+        bool, typer.Option("--again", help="Import a file whose content was imported before.")
+    ] = False,
 ) -> None:
     """Backfill history so trends have data from the first day."""
     settings = load_settings(config)
     policy = rules_policy(settings)
     at = clock_for(now).now()
     fmt = feed_format(records)
-    text = read_feed_text(records)
+    data = read_feed_bytes(records)
+    key, text = content_key(data), feed_text(records, data)
+    del data  # the text is what is kept; a year's history is hundreds of megabytes
     sessions = open_store(settings)
+    earlier = imported_before(sessions, source, key)
+    if earlier is not None and not again:
+        when = local_label(earlier.at, parse_zone(settings.timezone))
+        typer.echo(
+            f"{records.name}: already imported at {when} as {earlier.label} ({earlier.rows} "
+            f"rows, {earlier.rejected} rejected); nothing done (--again imports it again)"
+        )
+        return
     zones = Zones(parse_zone(naive_timezone) if naive_timezone else None, policy.zone)
     wanted = default_workers() if workers is None else workers
     with (
@@ -206,6 +225,7 @@ def import_history(
             preparers=preparers,
             progress=lambda characters: progress.advance(task, characters),
         )
+    mark_imported(sessions, source, key, records.name, imported, at)
     typer.echo(
         f"imported {records.name}: {imported.rows} rows, {imported.changed} detentions stored "
         f"or updated, {imported.rejected} rejected"

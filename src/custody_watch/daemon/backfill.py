@@ -3,10 +3,13 @@
 The feed is cut into chunks of whole rows; worker processes read and check the chunks while
 this process stores them, one transaction a chunk, in feed order. A failure part-way leaves
 the chunks before it stored; importing the file again is safe, because a version already
-stored is recognised and not stored twice."""
+stored is recognised and not stored twice. A file imported in full is remembered by its
+content, so that running the same import again (a backfill script re-run) does not
+quarantine its rejected rows a second time."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +21,7 @@ from custody_watch.ingest.chunks import feed_chunks
 from custody_watch.ingest.files import FeedFormat
 from custody_watch.ingest.prepare import Zones
 from custody_watch.ingest.workers import Preparers
+from custody_watch.store import sources
 
 CHUNK_ROWS = 2_000
 # Below this many characters (about 2,000 rows) starting worker processes costs more than
@@ -28,6 +32,39 @@ INLINE_BELOW = 1_000_000
 def workers_for(characters: int, wanted: int) -> int:
     """How many worker processes a feed of ``characters`` is worth."""
     return wanted if characters >= INLINE_BELOW else 0
+
+
+def content_key(data: bytes) -> str:
+    """What a file is remembered by: its content, whatever it is called."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierImport:
+    label: str
+    at: datetime
+    rows: int
+    rejected: int
+
+
+def imported_before(sessions: sessionmaker[Session], source: str, key: str) -> EarlierImport | None:
+    with sessions() as session:
+        row = sources.read_before(session, source, key)
+        if row is None:
+            return None
+        return EarlierImport(row.label, row.received_at, row.rows, row.rejected)
+
+
+def mark_imported(
+    sessions: sessionmaker[Session],
+    source: str,
+    key: str,
+    label: str,
+    imported: Imported,
+    now: datetime,
+) -> None:
+    with sessions.begin() as session:
+        sources.mark_read(session, source, key, label, imported.rows, imported.rejected, now)
 
 
 @dataclass(slots=True)

@@ -29,12 +29,21 @@ def feed_format(path: Path) -> FeedFormat:
 
 def read_feed_text(path: Path) -> str:
     """The file's text; raises ``InputError`` naming the file when it cannot be read."""
+    return feed_text(path, read_feed_bytes(path))
+
+
+def read_feed_bytes(path: Path) -> bytes:
+    """The file's bytes; raises ``InputError`` naming the file when it cannot be read."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def feed_text(path: Path, data: bytes) -> str:
+    """``data`` (read from ``path``) as text; ``InputError`` when it is not UTF-8."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -45,8 +45,15 @@ class SeenFiles:
 def mark_read(
     session: Session, source: str, key: str, label: str, rows: int, rejected: int, now: datetime
 ) -> None:
-    session.add(
-        SourceFileRow(
-            source=source, key=key, label=label, received_at=now, rows=rows, rejected=rejected
-        )
-    )
+    """Record a file as read; reading it again (an import run with ``--again``) moves the
+    record to the latest reading."""
+    row = read_before(session, source, key)
+    if row is None:
+        row = SourceFileRow(source=source, key=key)
+        session.add(row)
+    row.label, row.received_at, row.rows, row.rejected = label, now, rows, rejected
+
+
+def read_before(session: Session, source: str, key: str) -> SourceFileRow | None:
+    query = select(SourceFileRow).where(SourceFileRow.source == source, SourceFileRow.key == key)
+    return session.scalar(query)
