@@ -121,16 +121,6 @@ def _text(values: Mapping[str, object], name: str) -> str | None:
     return text or None
 
 
-def _time(values: Mapping[str, object], name: str, naive_zone: tzinfo | None) -> datetime | None:
-    text = _text(values, name)
-    if text is None:
-        return None
-    try:
-        return parse_instant(text, naive_zone)
-    except TimeValueError as exc:
-        raise RowError(name, str(exc)) from None
-
-
 def _date_of_birth(values: Mapping[str, object], arrival: datetime, zone: tzinfo) -> date | None:
     text = _text(values, "date_of_birth")
     if text is None:
