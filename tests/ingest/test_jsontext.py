@@ -1,0 +1,52 @@
+"""JSON text read through orjson only where it reads exactly as the standard library does."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from custody_watch.ingest import jsontext
+from custody_watch.ingest.prepare import record_json
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(JSON)
+def test_any_json_text_reads_as_the_standard_library_reads_it(value: object) -> None:
+    text = json.dumps(value)
+    assert repr(jsontext.loads(text)) == repr(json.loads(text))
+
+
+def test_an_integer_beyond_64_bits_stays_an_exact_integer() -> None:
+    big = 123456789012345678901234567890
+    assert jsontext.loads(f'{{"n": {big}}}') == {"n": big}
+    assert jsontext.loads('{"n": -9223372036854775809}') == {"n": -9223372036854775809}
+
+
+def test_text_orjson_refuses_is_read_as_the_standard_library_reads_it() -> None:
+    assert str(jsontext.loads("[NaN]")[0]) == "nan"
+    assert jsontext.loads('"\\ud800"') == "\ud800"
+
+
+def test_an_error_is_the_standard_library_error() -> None:
+    with pytest.raises(json.JSONDecodeError, match="Expecting value: line 1 column 1"):
+        jsontext.loads("nope")
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["custody_ref", "suite", "reviews", "prior_detention_minutes"]),
+        st.text() | st.lists(st.text(), max_size=3) | st.integers() | st.integers().map(float),
+    )
+)
+def test_a_record_is_written_as_json_that_reads_back_the_same(record: dict[str, object]) -> None:
+    assert json.loads(record_json(record)) == record
