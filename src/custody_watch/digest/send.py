@@ -317,27 +317,10 @@ def _send_claimed(
 ) -> Outcome:
     due = due_instant(day, settings.digest.at, policy.zone)
     late = now - due > LATE_AFTER
-    figures: dict[str, Any] | None = None
-    error: str | None
-    try:
-        with sessions() as session:
-            built = build_digest(
-                session,
-                settings,
-                day,
-                now,
-                policy=policy,
-                renderer=renderer,
-                late=late_note(due, now, policy.zone) if late else None,
-            )
-        figures = built.figures
-        delivery = deliver(built.rendered, settings, channels, reference=f"digest:{day}")
-    except Exception as exc:  # a bug must not stop the daemon; the row is retried later
-        log.exception("digest for %s could not be built or sent", day)
-        delivery = Delivery(unreachable=tuple(settings.digest.recipients))
-        error = f"{type(exc).__name__}: {exc}"
-    else:
-        error = delivery.summary() if delivery.failed or delivery.unreachable else None
+    late_line = late_note(due, now, policy.zone) if late else None
+    figures, delivery, error = _build_and_deliver(
+        sessions, settings, channels, day, now, policy, renderer, late_line
+    )
     state = "sent" if delivery.reached else "failed"
     with sessions.begin() as session:
         result = session.execute(
@@ -364,6 +347,34 @@ def _send_claimed(
             detail=f"{day}{' (late)' if late else ''}: {delivery.summary() or error or ''}",
         )
     return Outcome(day=day, state=state, late=late, delivery=delivery)
+
+
+def _build_and_deliver(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    channels: Mapping[str, Channel],
+    day: date,
+    now: datetime,
+    policy: Policy,
+    renderer: DigestRenderer | None,
+    late_line: str | None,
+) -> tuple[dict[str, Any] | None, Delivery, str | None]:
+    """(figures, delivery, error). Never raises: a bug must not stop the daemon, and the
+    claimed row is retried later."""
+    figures: dict[str, Any] | None = None  # kept when the digest was built but not sent
+    try:
+        with sessions() as session:
+            built = build_digest(
+                session, settings, day, now, policy=policy, renderer=renderer, late=late_line
+            )
+        figures = built.figures
+        delivery = deliver(built.rendered, settings, channels, reference=f"digest:{day}")
+    except Exception as exc:
+        log.exception("digest for %s could not be built or sent", day)
+        unreached = Delivery(unreachable=tuple(settings.digest.recipients))
+        return figures, unreached, f"{type(exc).__name__}: {exc}"
+    error = delivery.summary() if delivery.failed or delivery.unreachable else None
+    return figures, delivery, error
 
 
 def resend(
