@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
-from custody_watch.alerts.context import AlertContext
-from custody_watch.messages.render import Renderer
+from .fixtures import ctx, renderer, store
+from .support import Store
 
-from .support import Store, make_context, make_store
-
-
-@pytest.fixture(scope="session")
-def renderer() -> Renderer:
-    return Renderer()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    built = make_store(tmp_path / "t.db")
-    yield built
-    built.engine.dispose()
-
-
-@pytest.fixture
-def ctx() -> AlertContext:
-    return make_context()
+__all__ = ["ctx", "renderer", "session", "store"]
 
 
 @pytest.fixture

@@ -4,36 +4,18 @@ at the network edge, and a dispatcher with a seeded random source."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from alerts.support import Store, make_context, make_store
+from alerts.fixtures import ctx, renderer, store
 from custody_watch.alerts.context import AlertContext
 from custody_watch.dispatch.sender import Dispatcher
-from custody_watch.messages.render import Renderer
 
 from .channels import RecordingChannel
 
+__all__ = ["ctx", "email", "make_dispatcher", "renderer", "sms", "store"]
+
 SEED = 20260114
-
-
-@pytest.fixture(scope="session")
-def renderer() -> Renderer:
-    return Renderer()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    built = make_store(tmp_path / "t.db")
-    yield built
-    built.engine.dispose()
-
-
-@pytest.fixture
-def ctx() -> AlertContext:
-    return make_context()
 
 
 @pytest.fixture
