@@ -7,10 +7,11 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Literal
 
+from custody_watch.domain import Detention
 from custody_watch.errors import InputError
-from custody_watch.ingest.parse import RowError, parse_row
+from custody_watch.ingest.parse import read_each
 from custody_watch.ingest.result import ReadResult, Rejection
-from custody_watch.ingest.rows import SourceRow, csv_rows, jsonl_rows, row_ref
+from custody_watch.ingest.rows import SourceRow, csv_rows, jsonl_rows
 from custody_watch.ingest.versions import latest_versions
 from custody_watch.times import LONDON
 
@@ -77,15 +78,10 @@ def read_rows(
 ) -> ReadResult:
     """Every row, read or rejected; versions are not yet chosen."""
     result = ReadResult()
-    for row in rows:
+    for item in read_each(rows, naive_zone=naive_zone, local_zone=local_zone):
         result.rows += 1
-        if row.problem is not None:
-            result.rejected.append(Rejection(row.number, None, row.problem, row.raw))
-            continue
-        try:
-            result.detentions.append(
-                parse_row(row.values, naive_zone=naive_zone, local_zone=local_zone)
-            )
-        except RowError as exc:
-            result.rejected.append(Rejection(row.number, row_ref(row), str(exc), row.raw))
+        if isinstance(item, Rejection):
+            result.rejected.append(item)
+        else:
+            result.detentions.append(Detention(**item[1]))
     return result

@@ -7,12 +7,14 @@ recorded, not what we think it should have recorded."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from custody_watch.domain import CertificateGround, Detention, LegalBasis, ReleaseReason
+from custody_watch.ingest.result import Rejection
+from custody_watch.ingest.rows import SourceRow, row_ref
 from custody_watch.times import LONDON, TimeValueError, parse_instant
 
 REQUIRED = ("custody_ref", "suite", "arrival_time")
@@ -51,6 +53,21 @@ class RowError(Exception):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+def read_each(
+    rows: Iterable[SourceRow], *, naive_zone: tzinfo | None, local_zone: tzinfo
+) -> Iterator[tuple[SourceRow, dict[str, Any]] | Rejection]:
+    """Each row with its checked fields (``read_fields``), or its rejection naming the row
+    and the field. Never raises for a bad row."""
+    for row in rows:
+        if row.problem is not None:
+            yield Rejection(row.number, None, row.problem, row.raw)
+            continue
+        try:
+            yield row, read_fields(row.values, naive_zone=naive_zone, local_zone=local_zone)
+        except RowError as exc:
+            yield Rejection(row.number, row_ref(row), str(exc), row.raw)
 
 
 def parse_row(

@@ -15,10 +15,10 @@ from typing import NamedTuple
 import orjson
 
 from custody_watch.domain import Detention, age_on
-from custody_watch.ingest.parse import RowError, read_fields
+from custody_watch.ingest.parse import read_each
 from custody_watch.ingest.record import as_given, to_record
 from custody_watch.ingest.result import Rejection
-from custody_watch.ingest.rows import SourceRow, row_ref
+from custody_watch.ingest.rows import SourceRow
 from custody_watch.times import LONDON, utc_text
 
 ADULT_AGE = 18
@@ -65,16 +65,12 @@ def prepare_rows(rows: Iterable[SourceRow], zones: Zones) -> Prepared:
     # With no naive zone every accepted time carries its offset, so the record can be kept
     # exactly as the source gave it; otherwise it is kept in the normal UTC form.
     as_source_gave = zones.naive is None
-    for row in rows:
+    for item in read_each(rows, naive_zone=zones.naive, local_zone=zones.local):
         prepared.rows += 1
-        if row.problem is not None:
-            reject(Rejection(row.number, None, row.problem, row.raw))
+        if isinstance(item, Rejection):
+            reject(item)
             continue
-        try:
-            fields = read_fields(row.values, naive_zone=zones.naive, local_zone=zones.local)
-        except RowError as exc:
-            reject(Rejection(row.number, row_ref(row), str(exc), row.raw))
-            continue
+        row, fields = item
         # The checked fields, not a Detention: building one costs more than all the rest.
         record = as_given(row.values) if as_source_gave else to_record(Detention(**fields))
         get = fields.get
