@@ -64,7 +64,12 @@ def mark_imported(
     now: datetime,
 ) -> None:
     with sessions.begin() as session:
-        sources.mark_read(session, source, key, label, imported.rows, imported.rejected, now)
+        earlier = sources.read_before(session, source, key)
+        if earlier is None:
+            sources.mark_read(session, source, key, label, imported.rows, imported.rejected, now)
+        else:  # imported again (--again): the record moves to the latest import
+            earlier.label, earlier.received_at = label, now
+            earlier.rows, earlier.rejected = imported.rows, imported.rejected
 
 
 @dataclass(slots=True)

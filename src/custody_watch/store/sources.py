@@ -32,26 +32,17 @@ class SeenFiles:
         self._source = source
 
     def seen(self, key: str) -> bool:
-        return (
-            self._session.scalar(
-                select(SourceFileRow.id).where(
-                    SourceFileRow.source == self._source, SourceFileRow.key == key
-                )
-            )
-            is not None
-        )
+        return read_before(self._session, self._source, key) is not None
 
 
 def mark_read(
     session: Session, source: str, key: str, label: str, rows: int, rejected: int, now: datetime
 ) -> None:
-    """Record a file as read; reading it again (an import run with ``--again``) moves the
-    record to the latest reading."""
-    row = read_before(session, source, key)
-    if row is None:
-        row = SourceFileRow(source=source, key=key)
-        session.add(row)
-    row.label, row.received_at, row.rows, row.rejected = label, now, rows, rejected
+    session.add(
+        SourceFileRow(
+            source=source, key=key, label=label, received_at=now, rows=rows, rejected=rejected
+        )
+    )
 
 
 def read_before(session: Session, source: str, key: str) -> SourceFileRow | None:
