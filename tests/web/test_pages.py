@@ -123,3 +123,17 @@ def test_openapi_description(site: Site) -> None:
     assert not any(path.startswith(("/twilio", "/ack", "/login")) for path in spec["paths"])
     docs = site.client.get("/api/docs").text
     assert "/api/detentions" in docs
+
+
+def test_an_alert_id_past_the_databases_integers_is_not_found_not_a_server_error(
+    site: Site,
+) -> None:
+    site.login("alice")
+    board = site.client.get("/")
+    for too_big in ("9223372036854775808", "99999999999999999999999", "0", "-1"):
+        assert site.client.get(f"/api/alerts/{too_big}").status_code == 404, too_big
+        assert site.client.get(f"/alerts/{too_big}").status_code == 404, too_big
+        posted = site.client.post(
+            f"/alerts/{too_big}/ack", data={"csrf": csrf_of(board.text)}, follow_redirects=False
+        )
+        assert posted.status_code == 404, too_big

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +25,23 @@ def instant(option: str, text: str) -> datetime:
         raise InputError(f"{option}: {exc}") from None
 
 
+# A drill runs the clock faster, but not so fast that a day passes between two ticks: past
+# this, escalation waits shorter than a tick would all fall due at once.
+MAX_SPEED = 10_000.0
+
+
+def checked_speed(speed: float) -> float:
+    """``--speed`` as a usable factor: NaN, infinities, zero, negatives and absurd values are
+    refused here, not found later as an OverflowError deep inside the clock."""
+    if not math.isfinite(speed) or speed <= 0:
+        raise InputError(f"--speed: must be a number more than 0, not {speed!r}")
+    if speed > MAX_SPEED:
+        raise InputError(f"--speed: must be at most {MAX_SPEED:g}, not {speed:g}")
+    return speed
+
+
 def clock_for(now: str | None, speed: float = 1.0) -> Clock:
+    speed = checked_speed(speed)
     if now is None and speed == 1.0:
         return SystemClock()
     start = instant("--now", now) if now is not None else SystemClock().now()

@@ -16,6 +16,7 @@ from custody_watch.cli.app import ConfigOption, app
 from custody_watch.cli.common import clock_for, open_store, print_json
 from custody_watch.config import Settings, load_settings, rules_policy
 from custody_watch.errors import InputError
+from custody_watch.times import FIRST_YEAR, LAST_YEAR
 
 
 class DigestFormat(StrEnum):
@@ -117,8 +118,13 @@ def _date(text: str) -> date:
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
             raise ValueError(text)
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise InputError(
             f"--date: not a date: {json.dumps(text)} (write it like 2026-06-11)"
         ) from None
+    # The digest reaches back over its trend days and stores instants as UTC text: a date at
+    # the edge of the calendar would overflow there rather than say what is wrong here.
+    if not FIRST_YEAR < day.year < LAST_YEAR:
+        raise InputError(f"--date: must be between the years {FIRST_YEAR + 1} and {LAST_YEAR - 1}")
+    return day

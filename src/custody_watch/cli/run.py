@@ -9,12 +9,11 @@ from typing import Annotated
 import typer
 
 from custody_watch.cli.app import ConfigOption, app
-from custody_watch.cli.common import clock_for, instant
+from custody_watch.cli.common import checked_speed, clock_for, instant
 from custody_watch.config import load_settings
 from custody_watch.daemon.build import build_context
 from custody_watch.daemon.cycle import run_cycle
 from custody_watch.daemon.scheduler import run_forever
-from custody_watch.errors import InputError
 
 
 @app.command()
@@ -29,8 +28,7 @@ def run(
     ] = 1.0,
 ) -> None:
     """Poll the sources, evaluate, escalate and send, until stopped (SIGTERM or Ctrl-C)."""
-    if speed <= 0:
-        raise InputError("--speed: must be more than 0")
+    checked_speed(speed)  # before anything is built: a bad factor is a usage error
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = load_settings(config)
     ctx = build_context(settings, clock_for(now, speed))

@@ -69,7 +69,9 @@ def custody_times_chart(figures: dict[str, Any]) -> Chart | None:
         hours = [c["held_minutes"] / 60 for c in reversed(shown)]
         colours = [HELD if c["in_custody_at_window_end"] else RELEASED for c in reversed(shown)]
         ax.barh(range(len(shown)), hours, color=colours, height=0.6)
-        ax.set_yticks(range(len(shown)), labels)
+        # Custody refs come from the feed: never let matplotlib read them as maths text
+        # ("$\\undefinedmacro{x}$" raised there and stopped the whole digest).
+        ax.set_yticks(range(len(shown)), labels, parse_math=False)
         ax.set_xlabel("hours in custody (dark red: still held at the end of the period)")
         longest = max(hours)
         for mark in (8, 24):

@@ -18,6 +18,7 @@ from custody_watch.times import utc_z_or_none as z
 from custody_watch.web.auth import User, api_user, page_user
 from custody_watch.web.board import BoardEntry, board_entries, entry
 from custody_watch.web.context import WebContext
+from custody_watch.web.lookup import alert_by_id
 from custody_watch.web.templating import render
 from custody_watch.web.timeline import Event, alert_events, detention_timeline
 
@@ -157,7 +158,7 @@ def list_alerts(request: Request, all: bool = False) -> AlertsOut:
 @router.get("/alerts/{alert_id}", summary="One alert with its findings, messages and events")
 def get_alert(request: Request, alert_id: int) -> AlertDetailOut:
     with _web(request).sessions.begin() as session:
-        alert = session.get(AlertRow, alert_id)
+        alert = alert_by_id(session, alert_id)
         if alert is None:
             raise HTTPException(404, f"no alert {alert_id}")
         item = alert_json(session, alert)

@@ -20,6 +20,7 @@ from custody_watch.store.schema import AlertRow, OutboxRow, QuarantineRow
 from custody_watch.web.auth import User, auth_of, page_user, safe_next
 from custody_watch.web.board import entry
 from custody_watch.web.context import WebContext
+from custody_watch.web.lookup import alert_by_id
 from custody_watch.web.templating import error_page, render
 from custody_watch.web.timeline import alert_events, detention_timeline
 
@@ -51,7 +52,7 @@ def alerts_page(request: Request, user: PageUser, show: str = "live") -> HTMLRes
 def alert_page(request: Request, user: PageUser, alert_id: int) -> HTMLResponse:
     web = _web(request)
     with web.sessions.begin() as session:
-        alert = session.get(AlertRow, alert_id)
+        alert = alert_by_id(session, alert_id)
         if alert is None:
             return error_page(request, 404, "No such alert", f"There is no alert {alert_id}.", user)
         item = alert_json(session, alert)
@@ -89,7 +90,7 @@ def acknowledge(
         )
     now = web.clock.now()
     with web.sessions.begin() as session:
-        alert = session.get(AlertRow, alert_id)
+        alert = alert_by_id(session, alert_id)
         if alert is None:
             return error_page(request, 404, "No such alert", f"There is no alert {alert_id}.", user)
         result = acknowledge_alert(
