@@ -138,8 +138,12 @@ def local_date(at: datetime, zone: tzinfo = LONDON) -> date:
 
 
 def local_label(at: datetime, zone: tzinfo = LONDON, *, with_date: bool = True) -> str:
-    """A local time for people: ``09:00 BST, 24 Oct``."""
-    local = at.astimezone(zone)
+    """A local time for people: ``09:00 BST, 24 Oct``. At the very ends of the calendar the
+    local time may not exist (year 0 or 10000): the UTC time is shown instead of failing."""
+    try:
+        local = at.astimezone(zone)
+    except OverflowError:
+        local = at.astimezone(UTC)
     label = f"{local:%H:%M} {local.tzname()}"
     return f"{label}, {local.day} {local:%b}" if with_date else label
 

@@ -2,7 +2,15 @@
 
 Nothing in this package reads a clock, a database or the network."""
 
-from custody_watch.rules.engine import RULE_IDS, RULES, Evaluation, assess, evaluate, evaluate_all
+from custody_watch.rules.engine import (
+    RULE_IDS,
+    RULES,
+    Evaluation,
+    RuleFailure,
+    assess,
+    evaluate,
+    evaluate_all,
+)
 from custody_watch.rules.policy import People, Policy
 
 __all__ = [
@@ -11,6 +19,7 @@ __all__ = [
     "Evaluation",
     "People",
     "Policy",
+    "RuleFailure",
     "assess",
     "evaluate",
     "evaluate_all",

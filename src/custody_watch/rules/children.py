@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from custody_watch.domain import CertificateGround, LegalBasis, Severity
 from custody_watch.rules import describe
 from custody_watch.rules.facts import Facts
+from custody_watch.rules.instants import NEVER, later
 from custody_watch.rules.ladder import Assessment, single
 from custody_watch.rules.policy import OvernightPolicy, Policy
 from custody_watch.times import human_duration, local_label
@@ -22,9 +23,9 @@ def child_detention_duration(facts: Facts, policy: Policy) -> Assessment:
 
     return Assessment(
         (
-            (Severity.WARNING, arrival + rules.warning_after),
-            (Severity.HIGH, arrival + rules.high_after),
-            (Severity.CRITICAL, arrival + rules.critical_after),
+            (Severity.WARNING, later(arrival, rules.warning_after)),
+            (Severity.HIGH, later(arrival, rules.high_after)),
+            (Severity.CRITICAL, later(arrival, rules.critical_after)),
         ),
         detail,
     )
@@ -40,8 +41,8 @@ def post_charge_transfer(facts: Facts, policy: Policy) -> Assessment | None:
     requested = facts.reached(d.la_accommodation_requested_time)
     steps: list[tuple[Severity, datetime]] = []
     if not requested:
-        steps.append((Severity.HIGH, refused + rules.high_after))
-    steps.append((Severity.CRITICAL, refused + rules.critical_after))
+        steps.append((Severity.HIGH, later(refused, rules.high_after)))
+    steps.append((Severity.CRITICAL, later(refused, rules.critical_after)))
     asked = "accommodation requested" if requested else "no accommodation requested"
 
     def detail(_severity: Severity, _since: datetime) -> str:
@@ -83,8 +84,8 @@ def appropriate_adult(facts: Facts, policy: Policy) -> Assessment | None:
     requested = facts.reached(d.appropriate_adult_requested_time)
     steps: list[tuple[Severity, datetime]] = []
     if not requested:
-        steps.append((Severity.WARNING, d.arrival_time + rules.warning_after))
-    steps.append((Severity.HIGH, d.arrival_time + rules.high_after))
+        steps.append((Severity.WARNING, later(d.arrival_time, rules.warning_after)))
+    steps.append((Severity.HIGH, later(d.arrival_time, rules.high_after)))
 
     def detail(_severity: Severity, _since: datetime) -> str:
         waited = human_duration(facts.now - d.arrival_time)
@@ -114,7 +115,17 @@ def child_overnight(facts: Facts, policy: Policy) -> Assessment:
 
 
 def first_overnight_instant(arrival: datetime, window: OvernightPolicy, policy: Policy) -> datetime:
-    """Arrival if it falls in a window, else the next window start after arrival (local)."""
+    """Arrival if it falls in a window, else the next window start after arrival (local);
+    ``NEVER`` when no window starts before the calendar ends (an arrival dated 9999)."""
+    try:
+        return _first_overnight_instant(arrival, window, policy)
+    except OverflowError:
+        return NEVER
+
+
+def _first_overnight_instant(
+    arrival: datetime, window: OvernightPolicy, policy: Policy
+) -> datetime:
     local = arrival.astimezone(policy.zone)
     if in_window(local.time(), window):
         return arrival

@@ -2,7 +2,12 @@
 
 ``assess`` is the one entry point. It returns the active findings and the next instant at
 which they could change without any new data arriving (a threshold, or a recorded event time
-that is still in the future), so a daemon can wake exactly then instead of polling."""
+that is still in the future), so a daemon can wake exactly then instead of polling.
+
+Each rule runs on its own: a rule that raises on one record (a bug, a value no rule
+foresaw) gives no finding and is named in ``Evaluation.failed``, and every other rule still
+gives its findings, so one broken rule never hides the rest of a child's alerts. What to do
+about a failure (tell operations) is the caller's business; the engine stays pure."""
 
 from __future__ import annotations
 
@@ -46,28 +51,55 @@ RULE_IDS = tuple(rule.id for rule in RULES)
 
 
 @dataclass(frozen=True, slots=True)
+class RuleFailure:
+    """A rule that raised for one record: its id and the error, as ``Class: message``."""
+
+    rule: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
 class Evaluation:
     findings: tuple[Finding, ...]
     next_change: datetime | None
+    # Rules that could not be evaluated for this record (empty when all ran).
+    failed: tuple[RuleFailure, ...] = ()
 
 
 def assess(detention: Detention, policy: Policy, now: datetime) -> Evaluation:
-    facts = Facts.of(detention, policy, now)
     wake = _future_event_times(detention, now)
-    if not facts.in_custody:
+    try:
+        facts = Facts.of(detention, policy, now)
+        in_custody = facts.in_custody
+    except Exception as exc:
+        # Without the shared facts no rule can run: every rule that could apply has failed.
+        return Evaluation((), min(wake, default=None), tuple(_failed(r.id, exc) for r in RULES))
+    if not in_custody:
         return Evaluation((), min(wake, default=None))
     findings = []
+    failed = []
     for rule in _rules_for(facts, policy):
-        assessment = rule.check(facts, policy)
-        if assessment is None:
+        try:
+            assessment = rule.check(facts, policy)
+            if assessment is None:
+                continue
+            finding = assessment.finding(detention.custody_ref, rule.id, now)
+            upcoming = assessment.next_step(now)
+        except Exception as exc:  # one rule's failure must not hide the others' findings
+            failed.append(_failed(rule.id, exc))
             continue
-        finding = assessment.finding(detention.custody_ref, rule.id, now)
         if finding is not None:
             findings.append(finding)
-        upcoming = assessment.next_step(now)
         if upcoming is not None:
             wake.append(upcoming)
-    return Evaluation(tuple(findings), min(wake, default=None))
+    return Evaluation(tuple(findings), min(wake, default=None), tuple(failed))
+
+
+def _failed(rule: str, exc: Exception) -> RuleFailure:
+    message = str(exc).strip().splitlines()
+    return RuleFailure(
+        rule, f"{type(exc).__name__}: {message[0]}" if message else type(exc).__name__
+    )
 
 
 def evaluate(detention: Detention, policy: Policy, now: datetime) -> list[Finding]:

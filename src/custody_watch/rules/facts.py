@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from custody_watch.domain import Detention, age_on
+from custody_watch.rules.instants import later
 from custody_watch.rules.policy import Policy
 
 DAY = timedelta(hours=24)
@@ -16,7 +17,11 @@ def age_of(detention: Detention, policy: Policy) -> int | None:
     if detention.date_of_birth is None:
         return None
     start = detention.arrest_time or detention.arrival_time
-    return age_on(detention.date_of_birth, start.astimezone(policy.zone).date())
+    try:
+        day = start.astimezone(policy.zone).date()
+    except OverflowError:  # an instant at the calendar's very end: its UTC date will do
+        day = start.date()
+    return age_on(detention.date_of_birth, day)
 
 
 def relevant_time(detention: Detention) -> datetime:
@@ -24,7 +29,7 @@ def relevant_time(detention: Detention) -> datetime:
     if detention.relevant_time is not None:
         return detention.relevant_time
     if detention.arrest_time is not None:
-        return min(detention.arrival_time, detention.arrest_time + DAY)
+        return min(detention.arrival_time, later(detention.arrest_time, DAY))
     return detention.arrival_time
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from custody_watch.domain import Finding, Severity
+from custody_watch.rules.instants import NEVER
 
 Step = tuple[Severity, datetime]
 
@@ -22,11 +23,11 @@ class Assessment:
 
     def reached(self, now: datetime) -> Step | None:
         """The highest severity whose threshold is at or before ``now``."""
-        done = [step for step in self.steps if step[1] <= now]
+        done = [step for step in self.steps if step[1] <= now and step[1] < NEVER]
         return max(done, key=lambda step: step[0].rank) if done else None
 
     def next_step(self, now: datetime) -> datetime | None:
-        ahead = [at for _, at in self.steps if at > now]
+        ahead = [at for _, at in self.steps if now < at < NEVER]  # NEVER: no wake-up
         return min(ahead) if ahead else None
 
     def finding(self, custody_ref: str, rule: str, now: datetime) -> Finding | None:

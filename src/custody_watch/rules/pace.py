@@ -3,11 +3,12 @@ criminal responsibility (CYPA 1933 s.50)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from custody_watch.domain import PACE_BASES, Severity
 from custody_watch.rules import describe
 from custody_watch.rules.facts import Facts, authorised_time, relevant_time
+from custody_watch.rules.instants import earlier, later, minutes
 from custody_watch.rules.ladder import Assessment, single
 from custody_watch.rules.policy import Policy
 from custody_watch.times import local_label
@@ -20,16 +21,19 @@ def pace_limit(facts: Facts, policy: Policy) -> Assessment | None:
         return None
     rules = policy.pace_limit
     rt = relevant_time(d)
-    served = timedelta(minutes=d.prior_detention_minutes)
+    served = minutes(d.prior_detention_minutes)
     if facts.counts(d.warrant_time, d.warrant_until):
         assert d.warrant_until is not None
-        limit, authority = min(d.warrant_until, rt + rules.warrant_cap - served), "warrant"
+        limit = min(d.warrant_until, earlier(later(rt, rules.warrant_cap), served))
+        authority = "warrant"
     elif facts.counts(d.superintendent_extension_time, d.superintendent_extension_until):
         assert d.superintendent_extension_until is not None
-        limit = min(d.superintendent_extension_until, rt + rules.extension_cap - served)
+        limit = min(
+            d.superintendent_extension_until, earlier(later(rt, rules.extension_cap), served)
+        )
         authority = "superintendent extension"
     else:
-        limit, authority = rt + rules.basic_limit - served, "24h limit"
+        limit, authority = earlier(later(rt, rules.basic_limit), served), "24h limit"
 
     def detail(_severity: Severity, _since: datetime) -> str:
         context = f"RT {local_label(rt, policy.zone)}; {authority}"
@@ -39,8 +43,8 @@ def pace_limit(facts: Facts, policy: Policy) -> Assessment | None:
 
     return Assessment(
         (
-            (Severity.WARNING, limit - rules.warning_before),
-            (Severity.HIGH, limit - rules.high_before),
+            (Severity.WARNING, earlier(limit, rules.warning_before)),
+            (Severity.HIGH, earlier(limit, rules.high_before)),
             (Severity.CRITICAL, limit),
         ),
         detail,
@@ -55,18 +59,18 @@ def review_overdue(facts: Facts, policy: Policy) -> Assessment | None:
     rules = policy.review_overdue
     latest = facts.latest_review()
     if latest is None:
-        due, basis = authorised_time(d) + rules.first_review_after, "first review"
+        due, basis = later(authorised_time(d), rules.first_review_after), "first review"
     else:
-        due, basis = latest + rules.review_interval, "next review"
+        due, basis = later(latest, rules.review_interval), "next review"
 
     def detail(_severity: Severity, _since: datetime) -> str:
         return describe.deadline(f"PACE {basis}", due, facts.now, policy.zone)
 
     return Assessment(
         (
-            (Severity.WARNING, due - rules.warning_before),
+            (Severity.WARNING, earlier(due, rules.warning_before)),
             (Severity.HIGH, due),
-            (Severity.CRITICAL, due + rules.critical_after),
+            (Severity.CRITICAL, later(due, rules.critical_after)),
         ),
         detail,
     )

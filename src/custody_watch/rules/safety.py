@@ -8,6 +8,7 @@ from datetime import datetime
 from custody_watch.domain import PLACE_OF_SAFETY_BASES, LegalBasis, Severity
 from custody_watch.rules import describe
 from custody_watch.rules.facts import Facts
+from custody_watch.rules.instants import earlier, later
 from custody_watch.rules.ladder import Assessment, single
 from custody_watch.rules.policy import Policy
 from custody_watch.times import local_label
@@ -32,16 +33,17 @@ def place_of_safety_limit(facts: Facts, policy: Policy) -> Assessment | None:
     if d.legal_basis not in PLACE_OF_SAFETY_BASES:
         return None
     rules = policy.place_of_safety_limit
-    limit = d.arrival_time + rules.limit
+    limit = later(d.arrival_time, rules.limit)
     if facts.counts(d.mha_extension_time, d.mha_extension_until):
         assert d.mha_extension_until is not None
-        limit = min(d.mha_extension_until, d.arrival_time + rules.extension_cap)
+        limit = min(d.mha_extension_until, later(d.arrival_time, rules.extension_cap))
 
     def detail(_severity: Severity, _since: datetime) -> str:
         return describe.deadline("place-of-safety limit", limit, facts.now, policy.zone)
 
     return Assessment(
-        ((Severity.WARNING, limit - rules.warning_before), (Severity.CRITICAL, limit)), detail
+        ((Severity.WARNING, earlier(limit, rules.warning_before)), (Severity.CRITICAL, limit)),
+        detail,
     )
 
 
@@ -60,7 +62,7 @@ def police_protection_at_station(facts: Facts, policy: Policy) -> Assessment | N
             (Severity.HIGH, d.arrival_time),
             (
                 Severity.CRITICAL,
-                d.arrival_time + policy.police_protection_at_station.critical_after,
+                later(d.arrival_time, policy.police_protection_at_station.critical_after),
             ),
         ),
         detail,
@@ -77,14 +79,14 @@ def police_protection_limit(facts: Facts, policy: Policy) -> Assessment | None:
 
     def detail(_severity: Severity, _since: datetime) -> str:
         return describe.deadline(
-            "police-protection limit", start + rules.critical_after, facts.now, policy.zone
+            "police-protection limit", later(start, rules.critical_after), facts.now, policy.zone
         )
 
     return Assessment(
         (
-            (Severity.WARNING, start + rules.warning_after),
-            (Severity.HIGH, start + rules.high_after),
-            (Severity.CRITICAL, start + rules.critical_after),
+            (Severity.WARNING, later(start, rules.warning_after)),
+            (Severity.HIGH, later(start, rules.high_after)),
+            (Severity.CRITICAL, later(start, rules.critical_after)),
         ),
         detail,
     )
