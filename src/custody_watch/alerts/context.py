@@ -68,19 +68,29 @@ class AlertContext:
         """System alerts (feed_stale, nobody on call) go to operations and the duty
         inspector at level 1, then climb the ordinary ladder. ``delivery_failed`` leaves the
         inspector out of level 1: it is about someone who cannot be reached, and the
-        original alert's own ladder moves on to the next level at once."""
+        original alert's own ladder moves on to the next level at once. Without the
+        inspector, level 1 uses every channel operations can be reached by, not just the
+        ladder's: the channel that failed may be the one the ladder names."""
         out: Ladders = {}
         for severity, ladder in self.ladders.items():
             first = ladder.levels[0]
             lead = (OPERATIONS, DUTY_INSPECTOR, *first.notify) if with_inspector else (OPERATIONS,)
             notify = tuple(dict.fromkeys(lead))
-            head = Level(notify=notify, channels=first.channels, wait=first.wait)
+            channels = first.channels if with_inspector else self.every_channel(first.channels)
+            head = Level(notify=notify, channels=channels, wait=first.wait)
             out[severity] = Ladder(
                 levels=(head, *ladder.levels[1:]),
                 repeat_every=ladder.repeat_every,
                 ack_timeout=ladder.ack_timeout,
             )
         return out
+
+    def every_channel(self, first: tuple[str, ...]) -> tuple[str, ...]:
+        """``first``, then every other configured channel but the console (which reaches
+        nobody when there is a real one)."""
+        real = [n for n, kind in self.directory.channel_kinds.items() if kind != "any"]
+        others = real or list(self.directory.channel_kinds)
+        return tuple(dict.fromkeys((*first, *others)))
 
     def ladder_for(self, severity: Severity) -> Ladder | None:
         return self.ladders.get(severity)

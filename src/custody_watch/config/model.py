@@ -24,6 +24,35 @@ class Strict(BaseModel):
 class DatabaseSettings(Strict):
     url: str = "sqlite:///var/custody-watch.db"
 
+    # Every statement is bounded, so a locked table or a stuck server ends a cycle with an
+    # error (and /healthz says so) instead of hanging it. PostgreSQL: statement_timeout and
+    # lock_timeout; SQLite waits for a writer's lock at most lock_timeout.
+    statement_timeout: Duration = 30 * timedelta(seconds=1)
+    lock_timeout: Duration = 10 * timedelta(seconds=1)
+
+
+class DaemonSettings(Strict):
+    """The scheduler and the outbox claims (``[daemon]``)."""
+
+    # How often evaluation, escalation and sending run (real seconds at --speed 1).
+    tick: Duration = 2 * timedelta(seconds=1)
+    # A claimed outbox row or digest is held this long without a renewal; the heartbeat
+    # renews what is being sent every heartbeat_every, so a dead daemon's claims lapse
+    # within one lease.
+    lease: Duration = 20 * timedelta(seconds=1)
+    heartbeat_every: Duration = 5 * timedelta(seconds=1)
+    # Stable across restarts so that a restarted daemon takes its own claims back at once.
+    # Default: the host name and the database and web address (two daemons on one host
+    # differ in their web port). Set it when two daemons on one host share both.
+    worker_id: str | None = None
+    # /healthz is 503 when a channel failed this many tries in a row.
+    channel_failures_unhealthy: int = Field(default=3, ge=1)
+
+    @model_validator(mode="after")
+    def _heartbeat_inside_lease(self) -> DaemonSettings:
+        if self.heartbeat_every * 3 > self.lease:
+            raise ValueError("daemon.heartbeat_every: must be at most a third of daemon.lease")
+        return self
 
 class WebSettings(Strict):
     enabled: bool = True
@@ -194,3 +223,4 @@ class Settings(Strict):
     escalation: dict[SeverityName, EscalationPolicy] = Field(default_factory=_default_escalation)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     rules: RulesSettings = Field(default_factory=RulesSettings)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)

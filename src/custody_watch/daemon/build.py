@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
-import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TextIO
@@ -42,7 +42,11 @@ def build_context(
     from custody_watch.sources.build import build_source
 
     env = os.environ if env is None else env
-    engine = make_engine(settings.database.url)
+    engine = make_engine(
+        settings.database.url,
+        statement_timeout=settings.database.statement_timeout,
+        lock_timeout=settings.database.lock_timeout,
+    )
     if migrate:
         upgrade(engine)
     sessions = make_sessionmaker(engine)
@@ -52,7 +56,7 @@ def build_context(
         settings, {name: ch.address_kind for name, ch in channels.items()}, links=links
     )
     renderer = Renderer()
-    worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    worker = worker_id(settings)
     return Context(
         settings=settings,
         engine=engine,
@@ -69,9 +73,23 @@ def build_context(
             renderer=renderer,
             worker=worker,
             status_callback_base=settings.web.public_base_url or None,
+            clock=clock,
+            lease=settings.daemon.lease,
         ),
         worker=worker,
     )
+
+
+def worker_id(settings: Settings) -> str:
+    """Who this daemon is in claims (``outbox.claimed_by``, ``digests.claimed_by``): the same
+    after a restart, so a restarted daemon takes its own claims back at once instead of
+    waiting out their leases; different for two daemons on one database. The host name
+    with a digest of the database and the web address (two daemons on one host cannot
+    listen on one port), or ``[daemon] worker_id``."""
+    if settings.daemon.worker_id:
+        return settings.daemon.worker_id
+    seen = f"{settings.database.url}|{settings.web.listen if settings.web.enabled else ''}"
+    return f"{socket.gethostname()}:{hashlib.sha256(seen.encode()).hexdigest()[:12]}"
 
 
 ADDRESS_KINDS = {"twilio": "phone", "smtp": "email", "console": "any"}

@@ -5,8 +5,11 @@
 2. One of them was sent: the person was reached, but a wrong number in the rota must be
    fixed, so operations gets a notice naming the person, the channel and the error.
 3. Otherwise try the person's channels not used in this step (SMS failed -> email).
-4. No channel left: ``delivery_failed``, critical, to operations and the duty inspector, and
-   the alert's own ladder moves to its next level now instead of after the wait."""
+4. No channel left: ``delivery_failed``, critical, to operations on every channel they have,
+   and the alert's own ladder moves to its next level now instead of after the wait.
+5. Operations themselves cannot be reached (every channel of a notice to them failed, or a
+   page to them found no channel): ``delivery_failed`` about them goes to the next role up,
+   the duty inspector, at once. A delivery failure always reaches a person."""
 
 from __future__ import annotations
 
@@ -26,6 +29,9 @@ from custody_watch.store.schema import AlertRow, OutboxRow
 def after_failure(
     session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
 ) -> None:
+    if row.purpose == "ops_notice":
+        _operations_unreachable(session, row, ctx, renderer, now)
+        return
     if row.purpose != "notify":
         return  # a failed ack/resolve notice is logged; nobody is paged about a notice
     step_key = _step_key(row)
@@ -78,6 +84,20 @@ def _step_key(row: OutboxRow) -> str:
     return ":".join(row.dedupe_key.split(":")[:4])
 
 
+def reached_in_step(session: Session, row: OutboxRow) -> bool:
+    """Whether another channel of the same person in the same step got through."""
+    return (
+        session.scalar(
+            select(OutboxRow.id).where(
+                OutboxRow.dedupe_key.like(f"{_step_key(row)}:%"),
+                OutboxRow.id != row.id,
+                OutboxRow.state == "sent",
+            )
+        )
+        is not None
+    )
+
+
 def after_success(
     session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
 ) -> None:
@@ -114,7 +134,9 @@ def _unreachable(
         ctx=ctx,
         renderer=renderer,
         now=now,
-        with_inspector=False,
+        # Operations hear of it first; when operations are the ones who cannot be reached,
+        # the duty inspector hears at once.
+        with_inspector=_is_operations(ctx, row.person_id, now),
     )
     if alert is not None and alert.state == "open" and alert.live_key is not None:
         # Escalate early: the next level must not wait for someone who never got the page.
@@ -155,3 +177,38 @@ def _operations_notice(
                 )
             )
     audit.record(session, now, "ops_notice", detail=text, alert_id=row.alert_id)
+
+
+def _is_operations(ctx: AlertContext, person_id: str, now: datetime) -> bool:
+    return any(p.id == person_id for p in ctx.directory.holders(OPERATIONS, now, None, None))
+
+
+def _operations_unreachable(
+    session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
+) -> None:
+    """A notice to operations failed for good. When no other copy of it (another channel,
+    another holder of the role) is on its way or went out, operations cannot be told: the
+    next role up is, through a ``delivery_failed`` alert that includes the duty inspector."""
+    prefix = row.dedupe_key.rsplit(":ops:", 1)[0] + ":ops:"
+    others = session.scalars(
+        select(OutboxRow.state).where(
+            OutboxRow.dedupe_key.like(f"{prefix}%"), OutboxRow.id != row.id
+        )
+    ).all()
+    if set(others) & {"pending", "sending", "sent"}:
+        return
+    raise_system(
+        session,
+        key=f"delivery_failed:{row.person_id}",
+        rule="delivery_failed",
+        severity=Severity.CRITICAL,
+        since=now,
+        summary=(
+            f"operations ({row.person_id}) could not be told on any channel "
+            f"({row.last_error}): {row.body_text}"
+        ),
+        ctx=ctx,
+        renderer=renderer,
+        now=now,
+        with_inspector=True,
+    )

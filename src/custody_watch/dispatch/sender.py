@@ -3,31 +3,59 @@
 For each claimed row, in its own transaction:
 
 1. Re-read the alert: a page for an alert acknowledged or resolved since it was queued is
-   cancelled (an acknowledgement wins).
-2. Send through the row's channel. The rendered text was fixed when the row was written.
-3. Success: ``sent``, with the provider's id (Twilio's MessageSid) for status callbacks.
-4. Transient failure with tries left: back to ``pending``, due after a backoff.
-5. Permanent failure, or no tries left: ``failed``; then ``fallback.after_failure`` tries the
-   person's other channels and raises ``delivery_failed`` when nobody was reached."""
+   cancelled (an acknowledgement wins). ``delivery_failed`` is never cancelled unheard.
+2. Re-check the claim (its token, and that its lease has not run out) and renew the lease;
+   a row lost to another dispatcher is left to it.
+3. Send through the row's channel. The rendered text was fixed when the row was written.
+4. Success: ``sent``, with the provider's id (Twilio's MessageSid) for status callbacks,
+   recorded by claim token. Pages that ran out of tries on this channel during an outage
+   are queued again (their alerts still open).
+5. Transient failure with tries left: back to ``pending``, due after a backoff.
+6. Permanent failure, or no tries left: ``failed``; then ``fallback.after_failure`` tries the
+   person's other channels and raises ``delivery_failed`` when nobody was reached.
+
+While a batch is being sent the heartbeat (``renew``) extends the leases of the rows still
+held, so a slow provider never lets another daemon take a row that is being sent."""
 
 from __future__ import annotations
 
+import logging
 import random
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from custody_watch.alerts.context import AlertContext
 from custody_watch.alerts.system import clear_system
+from custody_watch.clock import Clock
 from custody_watch.dispatch import fallback
 from custody_watch.dispatch.backoff import retry_delay
-from custody_watch.dispatch.claim import claim_due
+from custody_watch.dispatch.channel_health import ChannelHealth
+from custody_watch.dispatch.claim import (
+    LEASE,
+    Claim,
+    claim_tokens,
+    confirm,
+    lapsed_out_of_tries,
+    release_own,
+    renew,
+)
 from custody_watch.messages.render import Renderer
-from custody_watch.notify.base import Channel, DeliveryError, Message
+from custody_watch.notify.base import Channel, DeliveryError, Message, Receipt
 from custody_watch.store import audit
 from custody_watch.store.schema import AlertRow, OutboxRow
+
+log = logging.getLogger(__name__)
+
+# With no other traffic on a channel that gave up on pages, one of them is tried again this
+# often: the first success queues the rest again.
+PROBE_EVERY = timedelta(minutes=2)
+# Pages older than this are history, not something to send when a provider comes back.
+RESEND_WITHIN = timedelta(hours=24)
 
 
 @dataclass
@@ -39,27 +67,112 @@ class Dispatcher:
     worker: str
     status_callback_base: str | None = None
     rng: random.Random = field(default_factory=random.Random)
+    # Leases run from the clock at the moment of each claim and each send, never from the
+    # instant a tick started (a tick may outlive a lease). None: ``now`` as given (tests).
+    clock: Clock | None = None
+    lease: timedelta = LEASE
+    batch: int = 10
+    probe_every: timedelta = PROBE_EVERY
+    health: ChannelHealth = field(default_factory=ChannelHealth)
+    _held: dict[int, str] = field(default_factory=dict, init=False, repr=False)
+    _held_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _probed_at: datetime | None = field(default=None, init=False, repr=False)
 
-    def run(self, now: datetime, batch: int = 20, max_batches: int = 50) -> int:
+    def _at(self, now: datetime) -> datetime:
+        return self.clock.now() if self.clock is not None else now
+
+    def run(self, now: datetime, batch: int | None = None, max_batches: int = 50) -> int:
         """Send everything due now; returns how many rows were handled."""
         handled = 0
+        self.give_up_lapsed(now)
+        self.probe(now)
         for _ in range(max_batches):
             with self.sessions.begin() as session:
-                claimed = [row.id for row in claim_due(session, self.worker, now, batch)]
-            if not claimed:
+                claims = claim_tokens(
+                    session, self.worker, self._at(now), batch or self.batch, self.lease
+                )
+            if not claims:
                 break
-            for row_id in claimed:
-                self.send_one(row_id, now)
-                handled += 1
+            self._hold(claims)
+            try:
+                for claim in claims:
+                    self._send_claimed(claim, now)
+                    self._release([claim])
+                    handled += 1
+            finally:
+                self._release(claims)
         return handled
 
-    def send_one(self, row_id: int, now: datetime) -> None:
+    # --- claims held by this daemon --------------------------------------------------------
+
+    def _hold(self, claims: Iterable[Claim]) -> None:
+        with self._held_lock:
+            self._held.update((c.row_id, c.token) for c in claims)
+
+    def _release(self, claims: Iterable[Claim]) -> None:
+        with self._held_lock:
+            for claim in claims:
+                self._held.pop(claim.row_id, None)
+
+    def held(self) -> int:
+        with self._held_lock:
+            return len(self._held)
+
+    def renew(self, now: datetime) -> int:
+        """The heartbeat: extend the lease of every row this daemon holds (claimed and not
+        yet recorded). Called from its own job, so a send that takes long keeps its row."""
+        with self._held_lock:
+            tokens = list(self._held.values())
+        if not tokens:
+            return 0
         with self.sessions.begin() as session:
+            return renew(session, tokens, self._at(now), self.lease)
+
+    def release_own(self, now: datetime) -> int:
+        """On start: rows this worker id held before a restart are due again at once."""
+        at = self._at(now)
+        with self.sessions.begin() as session:
+            ids = release_own(session, self.worker, at)
+            if ids:
+                audit.record(
+                    session,
+                    at,
+                    "claims_released",
+                    actor=self.worker,
+                    detail=f"{len(ids)} outbox rows held before a restart: due again now",
+                )
+        return len(ids)
+
+    # --- sending -----------------------------------------------------------------------
+
+    def send_one(self, row_id: int, now: datetime) -> None:
+        """Send one row this worker has claimed (by whatever claim it holds now)."""
+        with self.sessions() as session:
             row = session.get(OutboxRow, row_id)
-            if row is None or row.state != "sending" or row.claimed_by != self.worker:
+            if row is None or row.claimed_by != self.worker or row.claim_token is None:
                 return  # another dispatcher took it over after our lease ran out
-            if self._superseded(session, row, now):
+            claim = Claim(row_id, row.claim_token)
+        self._hold([claim])
+        try:
+            self._send_claimed(claim, now)
+        finally:
+            self._release([claim])
+
+    def _send_claimed(self, claim: Claim, now: datetime) -> None:
+        at = self._at(now)
+        with self.sessions.begin() as session:
+            row = session.get(OutboxRow, claim.row_id)
+            if row is None or row.state != "sending" or row.claim_token != claim.token:
+                return  # another dispatcher took it over after our lease ran out
+            if self._superseded(session, row, at):
                 return
+            if not confirm(session, claim, at, self.lease):
+                log.warning(
+                    "outbox %s: the claim lapsed before sending; left to whoever claims it",
+                    claim.row_id,
+                )
+                return
+            channel_name = row.channel
             message = Message(
                 to=row.address,
                 text=row.body_text,
@@ -68,23 +181,40 @@ class Dispatcher:
                 status_callback=self._callback(row),
                 reference=str(row.id),
             )
-        # The network call happens outside any transaction: no row lock is held meanwhile.
-        channel = self.channels.get(row.channel)
+        # The network call happens outside any transaction: no row lock is held meanwhile,
+        # and the heartbeat keeps the lease while it lasts.
+        channel = self.channels.get(channel_name)
         try:
             if channel is None:
                 raise DeliveryError(
-                    f"no channel named {row.channel!r} is configured", permanent=True
+                    f"no channel named {channel_name!r} is configured", permanent=True
                 )
             receipt = channel.send(message)
         except DeliveryError as exc:
-            self._failed(row_id, exc, now)
+            self.health.failed(channel_name, self._at(now), str(exc))
+            self._failed(claim, exc, now)
             return
+        self.health.ok(channel_name, self._at(now))
+        try:
+            self._sent(claim, receipt, now)
+        except Exception:
+            # Whatever stopped the full record (a bug, a constraint), the message went out:
+            # record the bare fact so it is not sent again when the lease runs out.
+            log.exception("outbox %s: recording the send failed; recording it bare", claim.row_id)
+            self._sent_bare(claim, receipt, now)
+
+    def _sent(self, claim: Claim, receipt: Receipt, now: datetime) -> None:
+        at = self._at(now)
         with self.sessions.begin() as session:
-            row = session.get(OutboxRow, row_id)
+            row = session.get(OutboxRow, claim.row_id, with_for_update=True)
             assert row is not None
+            if row.claim_token != claim.token:
+                self._lost_while_sending(session, row, at, "sent")
+                return
             row.provider_id = receipt.provider_id
-            row.sent_at = now
+            row.sent_at = at
             row.lease_until = None
+            row.exhausted = False
             if row.state != "sending":
                 # A status callback (failed, undelivered) beat us here: it has the last word.
                 return
@@ -92,29 +222,174 @@ class Dispatcher:
             row.provider_status = receipt.status
             audit.record(
                 session,
-                now,
+                at,
                 "sent",
                 detail=f"{row.purpose} to {row.person_id} by {row.channel} (try {row.attempts})",
                 alert_id=row.alert_id,
                 custody_ref=_ref(session, row),
             )
+            self._resend_after_outage(session, row.channel, at)
             if row.purpose == "notify":
-                fallback.after_success(session, row, self.alert_ctx, self.renderer, now)
+                fallback.after_success(session, row, self.alert_ctx, self.renderer, at)
                 # Reached again: a delivery_failed alert about this person is over.
                 clear_system(
                     session,
                     f"delivery_failed:{row.person_id}",
                     self.alert_ctx,
                     self.renderer,
-                    now,
+                    at,
                     f"{row.person_id} reached by {row.channel}",
                 )
+
+    def _sent_bare(self, claim: Claim, receipt: Receipt, now: datetime) -> None:
+        try:
+            with self.sessions.begin() as session:
+                session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id == claim.row_id, OutboxRow.claim_token == claim.token)
+                    .where(OutboxRow.state == "sending")
+                    .values(
+                        state="sent",
+                        sent_at=self._at(now),
+                        lease_until=None,
+                        provider_id=receipt.provider_id,
+                        provider_status=receipt.status,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+        except Exception:
+            # Left ``sending``: the lease lapses and the row is claimed again, at most until
+            # its tries run out (``give_up_lapsed``), never forever.
+            log.exception("outbox %s: could not record the send at all", claim.row_id)
+
+    def _lost_while_sending(
+        self, session: Session, row: OutboxRow, at: datetime, what: str
+    ) -> None:
+        """Our lease ran out during the provider call and another dispatcher holds the row
+        now: its result is not ours to overwrite. Said aloud, since the row may go twice."""
+        log.warning(
+            "outbox %s: %s after the claim was taken over by %s", row.id, what, row.claimed_by
+        )
+        audit.record(
+            session,
+            at,
+            "claim_lost_while_sending",
+            actor=self.worker,
+            detail=(
+                f"{row.purpose} to {row.person_id} by {row.channel}: {what} after the claim "
+                f"passed to {row.claimed_by}"
+            ),
+            alert_id=row.alert_id,
+            custody_ref=_ref(session, row),
+        )
+
+    def give_up_lapsed(self, now: datetime) -> int:
+        """Rows claimed ``max_attempts`` times whose outcome was never recorded: failed, not
+        sent again (their holders may well have sent them), and handled as any failure."""
+        at = self._at(now)
+        with self.sessions.begin() as session:
+            rows = lapsed_out_of_tries(session, at)
+            for row in rows:
+                row.state = "failed"
+                row.lease_until = None
+                row.claim_token = None
+                row.last_error = (
+                    f"claimed {row.attempts} times, last by {row.claimed_by}, and no outcome was "
+                    "ever recorded: not sent again (it may have gone out)"
+                )
+                audit.record(
+                    session,
+                    at,
+                    "send_failed",
+                    detail=f"to {row.person_id} by {row.channel}: {row.last_error}",
+                    alert_id=row.alert_id,
+                    custody_ref=_ref(session, row),
+                )
+                fallback.after_failure(session, row, self.alert_ctx, self.renderer, at)
+            return len(rows)
+
+    # --- after an outage -----------------------------------------------------------------
+
+    def _resend_after_outage(self, session: Session, channel: str, at: datetime) -> None:
+        """The channel answers again: pages that ran out of tries on it while their alert is
+        still open go again now, with their tries back. A page whose person was reached by
+        another channel in the same step was heard: it is only marked as done with."""
+        for row in session.scalars(_exhausted(channel, at).order_by(OutboxRow.id)).all():
+            if row.purpose == "notify" and fallback.reached_in_step(session, row):
+                row.exhausted = False
+                continue
+            row.state = "pending"
+            row.due_at = at
+            row.attempts = 0
+            row.claim_token = None
+            audit.record(
+                session,
+                at,
+                "resend_after_outage",
+                detail=f"{row.purpose} to {row.person_id}: {channel} answers again",
+                alert_id=row.alert_id,
+                custody_ref=_ref(session, row),
+            )
+
+    def probe(self, now: datetime) -> int:
+        """A channel that gave up on live pages and carries nothing else is tried again with
+        one of them every ``probe_every``; its success queues the rest (above)."""
+        at = self._at(now)
+        if self._probed_at is not None and at - self._probed_at < self.probe_every:
+            return 0
+        self._probed_at = at
+        probed = 0
+        for channel in self.channels:
+            with self.sessions.begin() as session:
+                busy = session.scalar(
+                    select(func.count(OutboxRow.id)).where(
+                        OutboxRow.channel == channel, OutboxRow.state.in_(("pending", "sending"))
+                    )
+                )
+                last_try = session.scalar(
+                    select(func.max(OutboxRow.tried_at)).where(OutboxRow.channel == channel)
+                )
+                if busy or (last_try is not None and at - last_try < self.probe_every):
+                    continue
+                row = session.scalars(
+                    _exhausted(channel, at).order_by(OutboxRow.id).limit(1)
+                ).first()
+                if row is None:
+                    continue
+                # One try: a probe that fails goes straight back to failed, and the fallback
+                # that ran when the page first gave up is not run again (``exhausted``).
+                result = session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id == row.id, OutboxRow.state == "failed")
+                    .values(
+                        state="pending",
+                        due_at=at,
+                        attempts=max(row.max_attempts - 1, 0),
+                        claim_token=None,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    probed += 1
+                    audit.record(
+                        session,
+                        at,
+                        "channel_probe",
+                        detail=f"{channel}: a failed {row.purpose} to {row.person_id} tried again",
+                        alert_id=row.alert_id,
+                        custody_ref=_ref(session, row),
+                    )
+        return probed
 
     def _superseded(self, session: Session, row: OutboxRow, now: datetime) -> bool:
         if row.purpose != "notify" or row.alert_id is None:
             return False
         alert = session.get(AlertRow, row.alert_id)
         if alert is not None and alert.state == "open":
+            return False
+        if alert is not None and alert.subject.startswith("delivery_failed:"):
+            # That a page could not be delivered must reach a person even when the one who
+            # could not be reached has been since: otherwise nobody fixes the channel.
             return False
         row.state = "cancelled"
         row.last_error = f"alert {alert.state if alert else 'gone'} before sending"
@@ -128,21 +403,26 @@ class Dispatcher:
         )
         return True
 
-    def _failed(self, row_id: int, exc: DeliveryError, now: datetime) -> None:
+    def _failed(self, claim: Claim, exc: DeliveryError, now: datetime) -> None:
+        at = self._at(now)
         with self.sessions.begin() as session:
-            row = session.get(OutboxRow, row_id)
+            row = session.get(OutboxRow, claim.row_id, with_for_update=True)
             assert row is not None
+            if row.claim_token != claim.token:
+                self._lost_while_sending(session, row, at, f"failed ({exc})")
+                return
             row.last_error = str(exc)
             row.error_code = exc.code
             row.lease_until = None
+            row.claim_token = None
             final = exc.permanent or row.attempts >= row.max_attempts
             kind = "permanent" if exc.permanent else "transient"
             if not final:
                 row.state = "pending"
-                row.due_at = now + retry_delay(row.attempts, self.rng, retry_after=exc.retry_after)
+                row.due_at = at + retry_delay(row.attempts, self.rng, retry_after=exc.retry_after)
                 audit.record(
                     session,
-                    now,
+                    at,
                     "send_retry",
                     detail=(
                         f"to {row.person_id} by {row.channel}: {kind} error {exc}; "
@@ -153,9 +433,13 @@ class Dispatcher:
                 )
                 return
             row.state = "failed"
+            # A page sent again after an outage (or a probe) that fails again was already
+            # handled when it first gave up: its fallback and delivery_failed ran then.
+            handled_before = row.exhausted
+            row.exhausted = not exc.permanent
             audit.record(
                 session,
-                now,
+                at,
                 "send_failed",
                 detail=(
                     f"to {row.person_id} by {row.channel} after {row.attempts} tries: "
@@ -164,7 +448,8 @@ class Dispatcher:
                 alert_id=row.alert_id,
                 custody_ref=_ref(session, row),
             )
-            fallback.after_failure(session, row, self.alert_ctx, self.renderer, now)
+            if not handled_before:
+                fallback.after_failure(session, row, self.alert_ctx, self.renderer, at)
 
     def _callback(self, row: OutboxRow) -> str | None:
         if not self.status_callback_base:
@@ -177,3 +462,16 @@ def _ref(session: Session, row: OutboxRow) -> str | None:
         return None
     alert = session.get(AlertRow, row.alert_id)
     return alert.custody_ref if alert else None
+
+
+def _exhausted(channel: str, at: datetime) -> Select[tuple[OutboxRow]]:
+    """Rows on ``channel`` that ran out of tries on transient errors and are still worth
+    sending: their alert is open, or they are a notice to operations; and recent."""
+    open_alerts = select(AlertRow.id).where(AlertRow.state == "open")
+    return select(OutboxRow).where(
+        OutboxRow.channel == channel,
+        OutboxRow.state == "failed",
+        OutboxRow.exhausted.is_(True),
+        OutboxRow.created_at >= at - RESEND_WITHIN,
+        or_(OutboxRow.alert_id.in_(open_alerts), OutboxRow.purpose == "ops_notice"),
+    )

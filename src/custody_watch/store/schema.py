@@ -124,7 +124,9 @@ class AuditRow(Base):
     alert_id: Mapped[int | None] = mapped_column(index=True)
     custody_ref: Mapped[str | None] = mapped_column(String(128), index=True)
     event: Mapped[str] = mapped_column(String(64))
-    actor: Mapped[str] = mapped_column(String(128))
+    # Unbounded: the actor is often a worker id (host name plus instance), whose length
+    # the host decides.
+    actor: Mapped[str] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -197,12 +199,24 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=5)
-    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    # Who holds the row while ``sending``, and the token of that one claim: a dispatcher
+    # re-checks its token right before the provider call and records the result by it, so a
+    # holder whose lease ran out can neither send the row nor overwrite its successor's result.
+    claimed_by: Mapped[str | None] = mapped_column(Text)
+    claim_token: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None]
+    # When the last provider call started (the daemon's clock): probes after an outage.
+    tried_at: Mapped[datetime | None]
+    # What providers return is unbounded text: an SMTP Message-ID is 72 characters and more
+    # (a varchar(64) made PostgreSQL refuse to record ``sent``, and the email went out again
+    # at every lease expiry); codes and statuses come from servers we do not control.
     last_error: Mapped[str | None] = mapped_column(Text)
-    error_code: Mapped[str | None] = mapped_column(String(32))
-    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    provider_status: Mapped[str | None] = mapped_column(String(32))
+    error_code: Mapped[str | None] = mapped_column(Text)
+    provider_id: Mapped[str | None] = mapped_column(Text, index=True)
+    provider_status: Mapped[str | None] = mapped_column(Text)
+    # ``failed`` after running out of tries on transient errors (an outage, not a wrong
+    # number): sent again when the channel answers again while the alert is live.
+    exhausted: Mapped[bool] = mapped_column(default=False)
     sent_at: Mapped[datetime | None]
     # Unguessable id for status-callback URLs (never the sequential id).
     token: Mapped[str] = mapped_column(String(64), unique=True)
@@ -220,7 +234,7 @@ class DigestRow(Base):
     window_end: Mapped[datetime]
     # claimed | sent | failed | skipped (a fresh install's first, already-late day)
     state: Mapped[str] = mapped_column(String(16))
-    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_by: Mapped[str | None] = mapped_column(Text)
     claimed_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
@@ -251,8 +265,10 @@ class WebhookEventRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # inbound | status
-    message_sid: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(32), default="")
+    # Twilio's sids are 34 characters; 255 leaves room for any provider's without making
+    # the unique key unbounded.
+    message_sid: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(64), default="")
     received_at: Mapped[datetime]
     payload: Mapped[dict[str, Any]]
 
