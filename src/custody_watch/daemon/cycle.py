@@ -36,17 +36,20 @@ class CycleReport:
 
 def run_cycle(ctx: Context, now: datetime, *, poll_all: bool = False) -> CycleReport:
     changed = poll_sources(ctx, now, poll_all=poll_all)
-    return replace(tick(ctx, now), changed=changed)
+    report = replace(tick(ctx, now), changed=changed)
+    # The running daemon sends the digest from its own job (daemon.scheduler), so that a
+    # slow mail server never holds up a tick; one cycle (``run --once``) sends it here.
+    send_digest(ctx, now)
+    return report
 
 
 def tick(ctx: Context, now: datetime) -> CycleReport:
-    """Everything but polling (steps 2-5, and the digest when it is due)."""
+    """Everything but polling and the digest (steps 2-5)."""
     evaluated = evaluate_due(ctx, now)
     watch_feeds(ctx, now)
     watch_rota(ctx, now)
     escalated = escalate_due(ctx, now)
     sent = ctx.dispatcher.run(now)
-    send_digest(ctx, now)
     return CycleReport(0, evaluated, escalated, sent)
 
 
