@@ -88,3 +88,23 @@ def test_nobody_on_call_clears_once_the_role_is_filled_and_paged_again(session, 
     assert day is not None
     assert sent_to(outbox(session, alert_id=day.id)) == [("insp-a", SMS), ("insp-a", EMAIL)]
     assert system.lifecycle.live_alert(session, "nobody_on_call:duty_inspector") is None
+
+
+def test_a_system_alert_keeps_its_one_line_summary_apart_from_its_detail(session, ctx, renderer):
+    system.raise_system(
+        session,
+        key="evaluation_failed:C-9",
+        rule="evaluation_failed",
+        severity=Severity.HIGH,
+        since=T0,
+        summary="custody record C-9 (suite-a) not fully evaluated, check it by hand",
+        detail="rule pace_limit failed (OverflowError: date value out of range)",
+        ctx=ctx,
+        renderer=renderer,
+        now=T0,
+    )
+    session.commit()
+    alert = system.lifecycle.live_alert(session, "evaluation_failed:C-9")
+    assert alert is not None and alert.summary.startswith("custody record C-9")
+    [rule] = session.scalars(select(FindingRow).where(FindingRow.alert_id == alert.id))
+    assert rule.detail == "rule pace_limit failed (OverflowError: date value out of range)"

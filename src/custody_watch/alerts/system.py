@@ -29,8 +29,17 @@ def raise_system(
     renderer: Renderer,
     now: datetime,
     with_inspector: bool = True,
+    detail: str | None = None,
 ) -> AlertRow | None:
-    finding = Finding(custody_ref="", rule=rule, severity=severity, since=since, detail=summary)
+    """Open or update the system alert ``key``. ``summary`` says what is wrong in a line;
+    ``detail`` (the finding's text, default the summary) may say more, such as an error."""
+    finding = Finding(
+        custody_ref="",
+        rule=rule,
+        severity=severity,
+        since=since,
+        detail=summary if detail is None else detail,
+    )
     return lifecycle.sync(
         session,
         subject=key,

@@ -2,26 +2,38 @@
 
 Detentions are handled in chunks, one transaction each. If anything in a chunk fails, the
 chunk is redone one detention at a time, so one bad record is set aside (and retried later)
-without holding back the others."""
+without holding back the others.
+
+A detention that cannot be evaluated in full is never a silent gap: operations (and the
+duty inspector, who can check the child by hand) get a system alert
+``evaluation_failed:<custody ref>`` at once, naming the ref, the rules that failed and the
+error, but no personal data. The rules that still run for it still raise their findings; a
+failing rule keeps the finding it last gave rather than clearing it. The alert clears when
+the detention is next evaluated in full (a new version, a fixed rule, or its release)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from custody_watch.alerts import lifecycle
+from custody_watch.alerts import lifecycle, system
 from custody_watch.daemon.context import Context
-from custody_watch.domain import Finding
-from custody_watch.rules import assess
+from custody_watch.domain import Finding, Severity
+from custody_watch.rules import RuleFailure, assess
 from custody_watch.store import audit, detentions
-from custody_watch.store.schema import DetentionRow
+from custody_watch.store.schema import DetentionRow, FindingRow
 
 log = logging.getLogger(__name__)
 CHUNK = 500
+# A detention whose evaluation failed is tried again this soon (rules are deterministic,
+# but a new version or a restart with a fix may have arrived), so its alert clears promptly.
 RETRY_BROKEN = timedelta(minutes=5)
+FAILED_RULE = "evaluation_failed"
+ERROR_TEXT = 120  # of an error's message in an alert: enough to act on, short for SMS
 
 
 def evaluate_due(ctx: Context, now: datetime, max_rounds: int = 1000) -> int:
@@ -51,13 +63,26 @@ def _evaluate_chunk(
 ) -> None:
     """One chunk in one transaction. Most detentions (adults, quiet children) have no
     findings and no alert: for them it costs the rules and one row in a bulk update."""
-    live = lifecycle.live_subjects(session, [_subject(record.custody_ref) for record in due])
+    subjects = [_subject(record.custody_ref) for record in due]
+    failure_keys = [failure_key(record.custody_ref) for record in due]
+    live = lifecycle.live_subjects(session, subjects + failure_keys)
     next_checks = []
     for record in due:
         evaluation = assess(detentions.load_record(record.record), ctx.policy, now)
-        if evaluation.findings or _subject(record.custody_ref) in live:
-            _sync(session, ctx, record, evaluation.findings, now)
-        next_checks.append({"id": record.id, "next_check_at": evaluation.next_change})
+        findings: Sequence[Finding] = evaluation.findings
+        subject = _subject(record.custody_ref)
+        if evaluation.failed and subject in live:
+            findings = [*findings, *_kept(session, subject, evaluation.failed)]
+        if findings or subject in live:
+            _sync(session, ctx, record, findings, now)
+        next_check = evaluation.next_change
+        if evaluation.failed:
+            retry = now + RETRY_BROKEN
+            next_check = retry if next_check is None else min(next_check, retry)
+            _raise_failure(session, ctx, record, _rules_failed(evaluation.failed), now)
+        elif failure_key(record.custody_ref) in live:
+            _clear_failure(session, ctx, record.custody_ref, now)
+        next_checks.append({"id": record.id, "next_check_at": next_check})
     detentions.set_next_checks(session, next_checks)
 
 
@@ -67,16 +92,124 @@ def _evaluate_alone(ctx: Context, row_id: int, now: datetime) -> None:
             _evaluate_chunk(session, ctx, detentions.due_records_by_id(session, [row_id]), now)
     except Exception as exc:
         log.exception("evaluating detention %s failed", row_id)
-        with ctx.sessions.begin() as session:
-            detentions.set_next_check(session, row_id, now + RETRY_BROKEN)
-            row = session.get(DetentionRow, row_id)
-            audit.record(
-                session,
-                now,
-                "evaluation_failed",
-                detail=f"{exc!r}; retrying in {RETRY_BROKEN}",
-                custody_ref=row.custody_ref if row else None,
+        _record_failure(ctx, row_id, exc, now)
+
+
+def _record_failure(ctx: Context, row_id: int, exc: Exception, now: datetime) -> None:
+    """Set the detention aside until ``RETRY_BROKEN`` and tell operations. Two transactions:
+    the alert may fail for the same reason the evaluation did (a broken alert path, a
+    database that has gone away), and setting the detention aside must not depend on it."""
+    error = _error_text(exc)
+    with ctx.sessions.begin() as session:
+        detentions.set_next_check(session, row_id, now + RETRY_BROKEN)
+        row = session.get(DetentionRow, row_id)
+        record = (
+            None
+            if row is None
+            else detentions.DueRecord(
+                row.id, row.custody_ref, row.suite, row.force, row.released_time, row.record
             )
+        )
+        audit.record(
+            session,
+            now,
+            FAILED_RULE,
+            detail=f"{error}; retrying in {RETRY_BROKEN}",
+            custody_ref=record.custody_ref if record else None,
+        )
+    if record is None:
+        return
+    try:
+        with ctx.sessions.begin() as session:
+            _raise_failure(session, ctx, record, f"no rule could run ({error})", now)
+    except Exception:
+        log.exception("the evaluation_failed alert for %s could not be raised", row_id)
+
+
+def failure_key(custody_ref: str) -> str:
+    return f"{FAILED_RULE}:{custody_ref}"
+
+
+def _raise_failure(
+    session: Session, ctx: Context, record: detentions.DueRecord, what: str, now: datetime
+) -> None:
+    """One system alert per detention: each is a child to check by hand, and clears on
+    its own when that detention is evaluated in full again. ``since`` stays when it was
+    first raised (``lifecycle.sync`` keeps a finding's first ``since``)."""
+    system.raise_system(
+        session,
+        key=failure_key(record.custody_ref),
+        rule=FAILED_RULE,
+        severity=Severity.HIGH,
+        since=now,
+        summary=f"custody record {record.custody_ref} ({record.suite}) not fully evaluated, "
+        "check it by hand",
+        detail=_redacted(what, record.record),
+        ctx=ctx.alert_ctx,
+        renderer=ctx.renderer,
+        now=now,
+    )
+
+
+def _clear_failure(session: Session, ctx: Context, custody_ref: str, now: datetime) -> None:
+    system.clear_system(
+        session,
+        failure_key(custody_ref),
+        ctx.alert_ctx,
+        ctx.renderer,
+        now,
+        f"custody record {custody_ref} is evaluated in full again",
+    )
+
+
+def _rules_failed(failed: Sequence[RuleFailure]) -> str:
+    rules = ", ".join(f.rule for f in failed)
+    errors = "; ".join(dict.fromkeys(f.error for f in failed))
+    word = "rule" if len(failed) == 1 else "rules"
+    return f"{word} {rules} failed ({_cut(errors)}); the other rules ran"
+
+
+def _kept(session: Session, subject: str, failed: Sequence[RuleFailure]) -> list[Finding]:
+    """The live findings of rules that failed now: a rule that cannot say whether its
+    finding still holds must not clear it (nor lower the alert)."""
+    alert = lifecycle.live_alert(session, subject)
+    if alert is None:
+        return []
+    rows = session.scalars(
+        select(FindingRow).where(
+            FindingRow.alert_id == alert.id,
+            FindingRow.rule.in_([f.rule for f in failed]),
+            FindingRow.cleared_at.is_(None),
+        )
+    )
+    return [
+        Finding(alert.custody_ref or "", row.rule, Severity(row.severity), row.since, row.detail)
+        for row in rows
+    ]
+
+
+def _error_text(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {_cut(lines[0])}" if lines else type(exc).__name__
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= ERROR_TEXT else text[: ERROR_TEXT - 1] + "…"
+
+
+# The record's personal fields (the contract has no name or address): an error's message
+# could quote one, and a system alert goes by SMS.
+_PERSONAL = ("person_ref", "date_of_birth")
+
+
+def _redacted(text: str, record: dict[str, object]) -> str:
+    for name in _PERSONAL:
+        value = record.get(name)
+        if isinstance(value, date):
+            value = value.isoformat()
+        if isinstance(value, str) and len(value) >= 3 and value in text:
+            text = text.replace(value, f"<{name}>")
+    return text
 
 
 def _sync(
