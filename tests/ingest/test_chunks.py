@@ -62,19 +62,32 @@ def test_each_chunk_holds_at_most_its_size_and_starts_at_its_row_number() -> Non
 def test_every_csv_chunk_carries_the_header_to_name_its_cells() -> None:
     chunks = list(feed_chunks(CSV, "csv", 1))
     assert all(chunk.header == "\ufeffcustody_ref,suite,arrival_time\r\n"[1:] for chunk in chunks)
-    assert next(chunks[1].rows()).values == {"custody_ref": "C-2", "suite": "a\nquoted, suite"} | {
+    assert next(chunks[0].rows()).values == {"custody_ref": "C-1", "suite": "s"} | {
         "arrival_time": "2026-01-01T00:00:00Z"
     }
+    [unbalanced] = chunks[1].rows()
+    assert (unbalanced.number, unbalanced.values) == (2, {"custody_ref": "C-2"})
+    assert unbalanced.problem is not None and unbalanced.problem.startswith("suite: unbalanced")
 
 
 def test_a_feed_with_no_rows_has_no_chunks() -> None:
-    assert list(feed_chunks("custody_ref,suite\n\n", "csv", 10)) == []
+    assert list(feed_chunks("custody_ref,arrival_time\n\n", "csv", 10)) == []
     assert list(feed_chunks("\n \n", "jsonl", 10)) == []
 
 
-def test_a_csv_whose_header_cannot_be_read_is_one_chunk_that_says_so() -> None:
-    text = '"custody_ref\n'  # an unterminated quote in the header itself
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"custody_ref\n',  # an unterminated quote in the header itself
+        "custody_ref,suite\nC-1,s\nC-2,s\n",  # no arrival_time: no header
+        "custody_ref,arrival_time,custody_ref\nC-1,s\nC-2,s\n",
+    ],
+)
+def test_a_csv_whose_header_cannot_be_read_is_one_chunk_that_says_so(text: str) -> None:
     assert chunked(text, "csv", 1) == whole(text, "csv")
+    [chunk] = feed_chunks(text, "csv", 1)
+    [row] = chunk.rows()
+    assert row.number == 0 and row.problem is not None
 
 
 def test_a_chunk_size_below_one_is_refused() -> None:
@@ -110,6 +123,14 @@ _JSON_PIECES = st.sampled_from(
 def test_any_csv_text_reads_the_same_in_chunks_as_whole(text: str, size: int) -> None:
     assert chunked(text, "csv", size) == whole(text, "csv")
     assert sum(chunk.span for chunk in feed_chunks(text, "csv", size)) <= len(text)
+
+
+@FAST
+@given(st.lists(_PIECES, max_size=40).map("".join), st.integers(1, 4))
+@example('"a\n"b,c\n\r\n""\n', 2)
+def test_any_csv_rows_under_a_good_header_read_the_same_in_chunks(body: str, size: int) -> None:
+    text = "custody_ref,suite,arrival_time\n" + body
+    assert chunked(text, "csv", size) == whole(text, "csv")
 
 
 @FAST

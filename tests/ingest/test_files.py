@@ -9,7 +9,7 @@ import pytest
 
 from custody_watch.errors import CustodyWatchError, InputError
 from custody_watch.ingest import read_records_file
-from custody_watch.ingest.files import feed_format
+from custody_watch.ingest.files import feed_format, scan_file
 from custody_watch.times import LONDON
 
 CSV = "custody_ref,suite,arrival_time\nC-1,S1,2026-06-10T12:00:00Z\nC-2,S1,2026-06-10T12:00:00\n"
@@ -43,10 +43,44 @@ def test_a_jsonl_file_is_read_whatever_the_case_of_its_extension(tmp_path: Path,
 
 
 def test_the_extension_chooses_the_format_not_the_content(tmp_path: Path) -> None:
-    # JSON Lines content in a .csv file is read as CSV: its first line is the header.
+    # JSON Lines content in a .csv file is read as CSV: its first line is no header.
     result = read_records_file(write(tmp_path, "day.csv", JSONL))
-    assert result.detentions == []
-    assert result.rows == 1
+    assert (result.detentions, result.rows) == ([], 0)
+    [rejection] = result.rejected
+    assert rejection.row == 0
+    assert rejection.error.startswith("header: day.csv: no header row"), rejection.error
+
+
+def test_a_file_is_read_as_a_stream_with_the_rows_the_text_gives(tmp_path: Path) -> None:
+    text = CSV.replace("\n", "\r") + 'C-3,"S1\r\rC-4,S1,2026-06-10T12:00:00Z\r'
+    from custody_watch.ingest import read_records_text
+
+    assert read_records_file(write(tmp_path, "day.csv", text)) == read_records_text(text, "csv")
+
+
+@pytest.mark.parametrize(
+    ("data", "offset"),
+    [
+        (b"custody_ref\n\xff", 12),
+        (b"\xef\xbb\xbfab\xe2\x82", 5),
+        ("é".encode() * 700_000 + b"\x80", 1_400_000),
+    ],
+)
+def test_the_first_byte_that_is_not_utf8_is_found_a_block_at_a_time(
+    tmp_path: Path, data: bytes, offset: int
+) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes(data)
+    assert scan_file(path)[1] == offset
+    with pytest.raises(InputError, match=f"bad byte at offset {offset}"):
+        read_records_file(path)
+
+
+def test_a_utf16_file_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(CSV, encoding="utf-16")
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_records_file(path)
 
 
 def test_a_naive_zone_applies_to_a_file(tmp_path: Path) -> None:

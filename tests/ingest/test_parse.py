@@ -5,6 +5,7 @@ number, the custody_ref and the ``field: reason`` form of the error are checked 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -463,15 +464,17 @@ def test_json_prior_detention_minutes_that_are_not_whole_and_non_negative_are_re
     assert_rejected("jsonl", good("B-2", prior_detention_minutes=value), "prior_detention_minutes")
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize(("value", "minutes"), [("30", 30), (" 30 ", 30), ("0", 0), ("", 0)])
-def test_whole_prior_detention_minutes_are_accepted(fmt: str, value: str, minutes: int) -> None:
+@pytest.mark.parametrize(
+    ("value", "minutes"),
+    [("30", 30), (" 30 ", 30), ("0", 0), ("", 0), ("5760", 5760), ("0005760", 5760)],
+)
+def test_whole_csv_prior_detention_minutes_are_accepted(value: str, minutes: int) -> None:
     row = good("C-1", prior_detention_minutes=value or None)
-    assert accepted(fmt, row).prior_detention_minutes == minutes
+    assert accepted("csv", row).prior_detention_minutes == minutes
 
 
-@pytest.mark.parametrize(("value", "minutes"), [(30, 30), (0, 0), (30.0, 30)])
-def test_json_numbers_of_whole_minutes_are_accepted(value: object, minutes: int) -> None:
+@pytest.mark.parametrize(("value", "minutes"), [(30, 30), (0, 0), (5760, 5760), (None, 0)])
+def test_json_integers_of_whole_minutes_are_accepted(value: object, minutes: int) -> None:
     assert (
         accepted("jsonl", good("C-1", prior_detention_minutes=value)).prior_detention_minutes
         == minutes
@@ -500,7 +503,7 @@ def test_other_odd_orderings_of_times_are_read_as_given() -> None:
         updated_at="2020-01-01T00:00:00Z",
         release_reason="court",  # reason without a release
         legal_basis="police_protection",
-        prior_detention_minutes="100000",
+        prior_detention_minutes=5760,
     )
     for fmt in FORMATS:
         d = accepted(fmt, row)
@@ -530,3 +533,175 @@ def test_a_time_outside_the_representable_range_is_rejected_not_raised(
     fmt: str, value: str
 ) -> None:
     assert_rejected(fmt, good("B-2", arrival_time=value), "arrival_time")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("value", ["5761", "100000", "5256000000", "9" * 5000, "-" + "9" * 5000])
+def test_prior_detention_minutes_over_96_hours_are_rejected_without_conversion(
+    fmt: str, value: str
+) -> None:
+    error = assert_rejected(
+        fmt, good("B-2", prior_detention_minutes=value), "prior_detention_minutes"
+    )
+    assert len(error) < 200, error  # the value quoted, cut to 40 characters
+
+
+@pytest.mark.parametrize("value", ["30", "0", " 30 ", "1e3"])
+def test_a_json_string_of_minutes_is_not_a_number(value: str) -> None:
+    error = assert_rejected(
+        "jsonl", good("B-2", prior_detention_minutes=value), "prior_detention_minutes"
+    )
+    assert "string" in error or "whole" in error
+
+
+@pytest.mark.parametrize("literal", ["30.0", "3e1", "1e308", "30.5", "5761", "1" + "0" * 5000])
+def test_a_json_number_with_a_fraction_or_exponent_or_out_of_range_is_rejected(
+    literal: str,
+) -> None:
+    base = feed("jsonl", [good("G-1"), good("B-2"), good("G-3")]).split("\n")
+    base[1] = base[1][:-1] + f', "prior_detention_minutes": {literal}}}'
+    result = read_records_text("\n".join(base), "jsonl")
+    assert [d.custody_ref for d in result.detentions] == ["G-1", "G-3"]
+    [rejection] = result.rejected
+    assert rejection.error.startswith("prior_detention_minutes: "), rejection.error
+    assert len(rejection.error) < 200
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("value", ["\u0663\u0660", "\uff13\uff10", "\u0969"])
+def test_non_ascii_digits_are_not_a_number_of_minutes(fmt: str, value: str) -> None:
+    assert value.isdigit()  # what str.isdigit and int() would accept
+    assert_rejected(fmt, good("B-2", prior_detention_minutes=value), "prior_detention_minutes")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    "value",
+    [
+        "\u0662\u0660\u0662\u0666-06-10T10:00:00Z",
+        "2026-06-10T1\uff10:00:00Z",
+        "2026-06-10T10:00:00\uff3a",
+        "2026-06-10T10:00:00+01:00" + " " * 30 + "x",
+    ],
+)
+def test_a_time_with_digits_beyond_ascii_or_too_long_is_rejected(fmt: str, value: str) -> None:
+    error = assert_rejected(fmt, good("B-2", arrival_time=value), "arrival_time")
+    assert "not a valid time" in error
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_date_of_birth_with_digits_beyond_ascii_is_rejected(fmt: str) -> None:
+    assert_rejected(
+        fmt, good("B-2", date_of_birth="\uff12\uff10\uff11\uff10-01-01"), "date_of_birth"
+    )
+
+
+# --- text fields ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("field", ["suite", "force", "person_ref", "legal_basis", "arrival_time"])
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [
+        ("a\x00b", "NUL"),
+        ("a\x07b", "control character (U+0007)"),
+        ("a\x1bb", "control character"),
+        ("a\x85b", "control character"),
+        ("a\u2028b", "control character"),
+        ("a\tb", "control character (U+0009)"),
+        ("a\x00", "NUL"),
+    ],
+)
+def test_a_text_field_holding_a_control_character_is_rejected_naming_its_field(
+    fmt: str, field: str, bad: str, said: str
+) -> None:
+    error = assert_rejected(fmt, good("B-2", **{field: bad}), field)
+    assert said in error, error
+
+
+def test_a_jsonl_line_break_inside_a_text_field_is_rejected() -> None:
+    error = assert_rejected("jsonl", good("B-2", suite="S\nX"), "suite")
+    assert "U+000A" in error
+
+
+@pytest.mark.parametrize("field", ["suite", "person_ref", "release_reason"])
+def test_a_row_with_a_lone_surrogate_is_rejected_naming_its_field(field: str) -> None:
+    error = assert_rejected("jsonl", good("B-2", **{field: "x\ud800y"}), field)
+    assert "lone surrogate" in error
+    error.encode("utf-8")  # the message itself can be stored
+
+
+def test_a_lone_surrogate_among_reviews_is_rejected() -> None:
+    assert_rejected("jsonl", good("B-2", reviews=["\udfff"]), "reviews")
+
+
+def test_a_custody_ref_holding_a_nul_is_rejected_without_showing_the_ref() -> None:
+    rejection, error = rejected_between_good_rows("csv", good("B\x00-2"))
+    assert error is not None and error.startswith("custody_ref: ")
+    assert rejection.custody_ref is None
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(("field", "limit"), [("suite", 64), ("force", 64), ("person_ref", 64)])
+def test_a_reference_longer_than_64_characters_is_rejected(
+    fmt: str, field: str, limit: int
+) -> None:
+    assert accepted(fmt, good("C-1", **{field: "x" * limit}))
+    error = assert_rejected(fmt, good("B-2", **{field: "x" * (limit + 1)}), field)
+    assert f"longer than {limit}" in error
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_custody_ref_longer_than_64_characters_is_rejected_and_not_shown(fmt: str) -> None:
+    rejection, error = rejected_between_good_rows(fmt, good("B" * 65))
+    assert error is not None and error.startswith("custody_ref: longer than 64")
+    assert rejection.custody_ref is None
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_other_text_longer_than_200_characters_is_rejected(fmt: str) -> None:
+    error = assert_rejected(fmt, good("B-2", legal_basis="p" * 201), "legal_basis")
+    assert "longer than 200" in error
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_many_reviews_may_be_longer_than_200_characters_together(fmt: str) -> None:
+    reviews = [f"2026-06-10T{hour:02}:00:00Z" for hour in range(13, 23)]
+    value: object = ";".join(reviews) if fmt == "csv" else reviews
+    assert len(accepted(fmt, good("C-1", reviews=value)).reviews) == 10
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("legal_basis", "q" * 150),
+        ("date_of_birth", "9" * 150),
+        ("arrival_time", "2" * 150),
+        ("release_reason", "\x01" + "r" * 150),
+        ("suite", "s" * 10_000),
+        ("prior_detention_minutes", "1" * 150),
+    ],
+)
+def test_an_error_quotes_at_most_40_characters_of_a_bad_value(
+    fmt: str, field: str, value: str
+) -> None:
+    error = assert_rejected(fmt, good("B-2", **{field: value}), field)
+    assert value[:41] not in error
+    assert len(error) < 200, error
+
+
+def test_unknown_columns_are_not_checked_and_not_kept_in_quarantine() -> None:
+    rows = [good("G-1"), good("B-2", suite="s\x00", secret="name \x00 of a child"), good("G-3")]
+    result = read_records_text(feed("jsonl", rows), "jsonl")
+    [rejection] = result.rejected
+    assert "secret" not in rejection.raw and "child" not in rejection.raw
+    assert json.loads(rejection.raw)["custody_ref"] == "B-2"
+    assert "\\u0000" in rejection.raw  # the NUL kept escaped: storable text
+
+
+def test_a_quarantined_value_is_cut_to_the_longest_a_field_may_be() -> None:
+    rows = [good("G-1"), good("B-2", suite="s" * 100_000), good("G-3")]
+    [rejection] = read_records_text(feed("csv", rows), "csv").rejected
+    assert len(rejection.raw) < 1000

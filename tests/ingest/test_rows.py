@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from custody_watch.ingest import csv_rows, jsonl_rows, read_records_text
 
 HEADER = "custody_ref,suite,arrival_time"
@@ -91,16 +93,63 @@ def test_blank_csv_lines_are_skipped_and_not_counted_as_rows() -> None:
     assert [(r.row, r.custody_ref) for r in result.rejected] == [(3, "C-3")]
 
 
-def test_a_quoted_csv_field_with_embedded_newlines_is_one_row() -> None:
+def test_a_quote_open_at_the_end_of_its_line_rejects_only_that_row_naming_the_field() -> None:
     text = csv_of(
-        HEADER + ",person_ref", f'C-1,S1,{T},"line one\nline two\n\nline four"', "C-2,S1,"
+        HEADER + ",person_ref",
+        f"C-1,S1,{T},p1",
+        f'C-2,S1,{T},"line one',
+        f"C-3,S1,{T},p3",
+        'line two",C-4',
+        f"C-5,S1,{T},p5",
     )
-    rows = list(csv_rows(text))
-    assert [row.number for row in rows] == [1, 2]
-    assert rows[0].values["person_ref"] == "line one\nline two\n\nline four"
     result = read_records_text(text, "csv")
+    assert [d.custody_ref for d in result.detentions] == ["C-1", "C-3", "C-5"]
+    assert result.rows == 5
+    [quote, other] = result.rejected
+    assert (quote.row, quote.custody_ref) == (2, "C-2")
+    assert quote.error.startswith("person_ref: unbalanced quote"), quote.error
+    assert json.loads(quote.raw) == {"custody_ref": "C-2", "suite": "S1", "arrival_time": T}
+    assert other.row == 4  # the stray second half is a row of its own, read as given
+
+
+def test_an_unbalanced_quote_in_the_first_column_names_that_column() -> None:
+    text = csv_of(HEADER, f"C-1,S1,{T}", '"C-2,S1', f"C-3,S1,{T}")
+    result = read_records_text(text, "csv")
+    assert [d.custody_ref for d in result.detentions] == ["C-1", "C-3"]
+    [rejection] = result.rejected
+    assert rejection.error.startswith("custody_ref: unbalanced quote")
+
+
+def test_an_unbalanced_quote_on_the_last_line_without_a_line_end_is_still_seen() -> None:
+    text = f'{HEADER}\nC-1,S1,{T}\nC-2,"S1'
+    result = read_records_text(text, "csv")
+    [rejection] = result.rejected
+    assert (rejection.row, rejection.error.split(":")[0]) == (2, "suite")
+
+
+def test_an_unbalanced_quote_beyond_the_named_columns_names_the_column_by_number() -> None:
+    text = csv_of(HEADER, f'C-1,S1,{T},"note')
+    [rejection] = read_records_text(text, "csv").rejected
+    assert rejection.error.startswith("column 4: unbalanced quote"), rejection.error
+
+
+def test_a_doubled_quote_inside_a_quoted_field_is_read_as_one_quote() -> None:
+    text = csv_of(HEADER + ",person_ref", f'C-1,S1,{T},"say ""hi"""')
+    [detention] = read_records_text(text, "csv").detentions
+    assert detention.person_ref == 'say "hi"'
+
+
+def test_a_quote_in_the_middle_of_an_unquoted_field_is_read_as_given() -> None:
+    text = csv_of(HEADER + ",person_ref", f'C-1,S1,{T},ab"c')
+    [detention] = read_records_text(text, "csv").detentions
+    assert detention.person_ref == 'ab"c'
+
+
+def test_cr_only_line_endings_are_read() -> None:
+    text = f"{HEADER}\rC-1,S1,{T}\r\rC-2,S1,{T}\r"
+    result = read_records_text(text, "csv")
+    assert [d.custody_ref for d in result.detentions] == ["C-1", "C-2"]
     assert result.rows == 2
-    assert [(r.row, r.custody_ref) for r in result.rejected] == [(2, "C-2")]
 
 
 def test_windows_line_endings_are_read() -> None:
@@ -127,14 +176,74 @@ def test_a_short_csv_row_leaves_the_missing_cells_absent() -> None:
     assert detention.date_of_birth is None
 
 
-def test_a_repeated_csv_column_does_not_blank_the_first_one() -> None:
-    rows = list(csv_rows(csv_of("custody_ref,suite,arrival_time,suite", f"C-1,S1,{T},")))
-    assert rows[0].values["suite"] == "S1"
+@pytest.mark.parametrize(
+    "header",
+    [
+        "custody_ref,suite,arrival_time,suite",
+        "custody_ref,suite,arrival_time, custody_ref",
+        "custody_ref,note,arrival_time,suite,note",
+    ],
+)
+def test_a_column_named_twice_rejects_the_whole_file_once(header: str) -> None:
+    text = csv_of(header, f"C-1,S1,{T},", f"C-2,S1,{T},")
+    result = read_records_text(text, "csv")
+    assert (result.rows, result.detentions) == (0, [])
+    [rejection] = result.rejected
+    assert (rejection.row, rejection.custody_ref) == (0, None)
+    assert rejection.error.startswith("header: the column ")
+    assert "given twice" in rejection.error
 
 
-def test_a_csv_row_keeps_its_raw_text_for_quarantine() -> None:
-    [row] = csv_rows(csv_of(HEADER, f'C-1,"S,1",{T}'))
-    assert row.raw == f'C-1,"S,1",{T}'
+@pytest.mark.parametrize(
+    "first",
+    [
+        "C-1,S1,2026-06-10T12:00:00Z",  # a headerless export
+        "custody_ref,suite,arrived",
+        "ref,suite,arrival_time",
+        "Custody_Ref,suite,arrival_time",
+        '"custody_ref,suite,arrival_time',
+    ],
+)
+def test_a_file_without_a_header_row_is_rejected_once_as_row_0(first: str) -> None:
+    text = csv_of(first, f"C-2,S1,{T}", f"C-3,S1,{T}")
+    result = read_records_text(text, "csv")
+    assert (result.rows, result.detentions) == (0, [])
+    [rejection] = result.rejected
+    assert (rejection.row, rejection.custody_ref) == (0, None)
+    assert rejection.error.startswith("header: "), rejection.error
+
+
+def test_blank_header_names_may_repeat() -> None:
+    text = csv_of("custody_ref,,suite,,arrival_time", f"C-1,x,S1,y,{T}")
+    assert [d.suite for d in read_records_text(text, "csv").detentions] == ["S1"]
+
+
+def test_a_rejected_csv_row_keeps_only_its_contract_fields_for_quarantine() -> None:
+    text = csv_of(HEADER + ",secret,legal_basis", f'C-1,"S,1",{T},private words,nonsense')
+    [rejection] = read_records_text(text, "csv").rejected
+    assert json.loads(rejection.raw) == {
+        "custody_ref": "C-1",
+        "suite": "S,1",
+        "arrival_time": T,
+        "legal_basis": "nonsense",
+    }
+    assert "private" not in rejection.raw
+
+
+def test_a_ten_megabyte_cell_is_read_and_rejected_naming_its_field() -> None:
+    text = csv_of(HEADER + ",person_ref", f"C-1,S1,{T},{'x' * 10_000_000}", f"C-2,S1,{T},p")
+    result = read_records_text(text, "csv")
+    assert [d.custody_ref for d in result.detentions] == ["C-2"]
+    [rejection] = result.rejected
+    assert rejection.error.startswith("person_ref: longer than 64")
+    assert len(rejection.error) < 200
+
+
+def test_a_million_columns_are_read_without_trouble() -> None:
+    names = HEADER + "," + ",".join(f"x{i}" for i in range(1_000_000))
+    text = csv_of(names, f"C-1,S1,{T}" + ",v" * 1_000_000)
+    [detention] = read_records_text(text, "csv").detentions
+    assert detention.custody_ref == "C-1"
 
 
 # --- JSON Lines -------------------------------------------------------------------------------
@@ -230,7 +339,7 @@ def test_an_invalid_json_line_is_rejected_and_the_rest_are_read() -> None:
     assert (rejection.row, rejection.custody_ref) == (2, None)
     assert rejection.error.startswith("row: ")
     assert "not valid JSON" in rejection.error
-    assert rejection.raw == '{"custody_ref": "C-2", "suite": '
+    assert rejection.raw == ""  # which of its text are contract fields cannot be known
 
 
 def test_jsonl_with_windows_line_endings_is_read() -> None:
@@ -240,12 +349,37 @@ def test_jsonl_with_windows_line_endings_is_read() -> None:
     assert result.rows == 2
 
 
-def test_a_jsonl_string_may_hold_a_line_separator_character() -> None:
-    row = {**BASE, "person_ref": "a\u2028b"}
+def test_a_jsonl_line_is_not_split_at_a_line_separator_character() -> None:
+    row = {**BASE, "note": "a\u2028b\u2029c\x85d"}
     text = json.dumps(row, ensure_ascii=False) + "\n"
     result = read_records_text(text, "jsonl")
     assert result.rows == 1
-    assert result.detentions[0].person_ref == "a\u2028b"
+    assert result.detentions[0].custody_ref == "C-1"
+
+
+def test_a_line_separator_character_in_a_text_field_is_a_line_break_and_rejected() -> None:
+    text = json.dumps({**BASE, "person_ref": "a\u2028b"}, ensure_ascii=False) + "\n"
+    [rejection] = read_records_text(text, "jsonl").rejected
+    assert rejection.error.startswith("person_ref: holds a control character (U+2028)")
+
+
+def test_a_key_given_twice_in_a_jsonl_object_rejects_the_row_naming_it() -> None:
+    text = jl(BASE, '{"custody_ref": "C-2", "suite": "S1", "suite": "S2", "arrival_time": "x"}')
+    result = read_records_text(text, "jsonl")
+    assert [d.custody_ref for d in result.detentions] == ["C-1"]
+    [rejection] = result.rejected
+    assert (rejection.row, rejection.error) == (2, "suite: given twice in one JSON object")
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["[" * 100_000, '{"a": ' * 5000 + "1" + "}" * 5000, "NaN", '{"suite": Infinity}', "7", '"x"'],
+)
+def test_a_jsonl_line_that_is_deep_or_not_an_object_is_rejected_as_a_row(line: str) -> None:
+    result = read_records_text(jl(BASE, line, {**BASE, "custody_ref": "C-3"}), "jsonl")
+    assert [d.custody_ref for d in result.detentions] == ["C-1", "C-3"]
+    [rejection] = result.rejected
+    assert (rejection.row, rejection.error.split(":")[0]) == (2, "row")
 
 
 def test_a_numeric_jsonl_custody_ref_is_read_as_text() -> None:

@@ -1,22 +1,28 @@
-"""Cutting a feed's text into chunks of whole rows, numbered as the whole feed numbers them.
+"""Cutting a feed into chunks of whole rows, numbered as the whole feed numbers them.
 
 A chunk can be read anywhere (a worker process, later) and gives exactly the rows, numbers
-and problems that reading the whole text would have given for that stretch of it: every
-rejection still names its row in the file."""
+and problems that reading the whole feed would have given for that stretch of it: every
+rejection still names its row in the file. The cut is made over lines, so a feed can be
+cut as it is read from a file (``line_chunks``) as well as from text held whole
+(``feed_chunks``): a CSV record is one line (``rows``), and a line is a row unless it is
+blank by the same test ``rows`` applies."""
 
 from __future__ import annotations
 
-import csv
-import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from custody_watch.ingest.files import FeedFormat
-from custody_watch.ingest.rows import SourceRow, csv_rows, is_blank_record, jsonl_rows
-
-BOM = "\ufeff"
-_NOT_BLANK = re.compile(r"\S")  # \s is exactly what str.strip() removes
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # universal line ends, kept
+from custody_watch.ingest.rows import (
+    BOM,
+    SourceRow,
+    csv_lines,
+    csv_rows,
+    is_blank_csv_line,
+    jsonl_lines,
+    jsonl_rows,
+    read_header,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,79 +40,77 @@ class FeedChunk:
 
 
 def feed_chunks(text: str, fmt: FeedFormat, rows_per_chunk: int) -> Iterator[FeedChunk]:
-    """Chunks of ``rows_per_chunk`` rows (the last may be shorter), in feed order."""
+    """Chunks of ``rows_per_chunk`` rows (the last may be shorter), in feed order. The text
+    is scanned in place: a year's backfill is millions of lines, never held as a list."""
     if rows_per_chunk < 1:
         raise ValueError("rows_per_chunk must be at least 1")
     body = text.removeprefix(BOM)
-    chunks = (
-        _csv_chunks(body, rows_per_chunk) if fmt == "csv" else _jsonl_chunks(body, rows_per_chunk)
-    )
+    lines = csv_lines(body) if fmt == "csv" else jsonl_lines(body)
     bom = len(text) - len(body)
-    for chunk in chunks:
+    for chunk in line_chunks(lines, fmt, rows_per_chunk):
         yield replace(chunk, span=chunk.span + bom) if bom else chunk
         bom = 0
 
 
-def _jsonl_chunks(body: str, size: int) -> Iterator[FeedChunk]:
-    """The same cut as jsonl_rows ("\n" only; a blank line is not a row), found by scanning
-    the text in place: a year's backfill is millions of lines, never held as a list."""
-    start, rows, first, at, end = 0, 0, 1, 0, len(body)
-    while at < end:
-        stop = body.find("\n", at)
-        stop = end if stop < 0 else stop + 1  # the line with its own "\n", if any
-        if _NOT_BLANK.search(body, at, stop):
+def line_chunks(lines: Iterable[str], fmt: FeedFormat, rows_per_chunk: int) -> Iterator[FeedChunk]:
+    """``feed_chunks`` over a feed's lines (a BOM already dropped), as they are read: only
+    one chunk's lines are held at a time."""
+    if rows_per_chunk < 1:
+        raise ValueError("rows_per_chunk must be at least 1")
+    if fmt == "csv":
+        return _csv_chunks(lines, rows_per_chunk)
+    return _jsonl_chunks(lines, rows_per_chunk)
+
+
+def _jsonl_chunks(lines: Iterable[str], size: int) -> Iterator[FeedChunk]:
+    """The same cut as jsonl_rows: a line that is not blank is a row."""
+    taken: list[str] = []
+    rows, first = 0, 1
+    for line in lines:
+        taken.append(line)
+        if line.strip():
             rows += 1
             if rows == size:
-                yield FeedChunk("jsonl", body[start:stop], first, stop - start)
-                start, rows, first = stop, 0, first + size
-        at = stop
+                yield _chunk("jsonl", taken, first)
+                taken.clear()
+                rows, first = 0, first + size
     if rows:
-        yield FeedChunk("jsonl", body[start:], first, end - start)
+        yield _chunk("jsonl", taken, first)
 
 
-def _csv_chunks(body: str, size: int) -> Iterator[FeedChunk]:
-    """A record may span lines (a quoted newline), so the cut is found by reading records
-    with the csv module itself; the chunk's text is the lines those records took."""
+def _csv_chunks(lines: Iterable[str], size: int) -> Iterator[FeedChunk]:
+    """The same cut as csv_rows: the first line that is not blank is the header, each later
+    one a row."""
     taken: list[str] = []
-
-    def lines() -> Iterator[str]:
-        # The lines csv_rows's io.StringIO(newline="") gives, found in place rather than
-        # through a copy of the whole file (StringIO keeps four bytes a character).
-        for match in _LINE.finditer(body):
-            line = match.group()
-            taken.append(line)
-            yield line
-
-    reader = csv.reader(lines())
     header: str | None = None
+    before = 0  # characters up to the header's end, counted in the first chunk's span
     rows, first = 0, 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error:
-            if header is None:
-                # Without a header nothing can be read; csv_rows reports that once, so the
-                # whole text goes as one chunk for it to do so.
-                yield FeedChunk("csv", body, 1, len(body))
-                return
-            cells = None  # a row that cannot be split is still a row (rejected by number)
-        if cells is not None and is_blank_record(cells):
-            continue
+    for line in lines:
         if header is None:
-            header = "".join(taken)
-            taken.clear()
+            before += len(line)
+            if is_blank_csv_line(line):
+                continue
+            if read_header(line)[1] is not None:
+                # Nothing of a file without a readable header is read: one chunk whose
+                # rows are that one whole-file problem, as csv_rows reports it.
+                yield FeedChunk("csv", line, 1, before)
+                return
+            header = line
+            continue
+        taken.append(line)
+        if is_blank_csv_line(line):
             continue
         rows += 1
         if rows == size:
-            yield _csv_chunk("".join(taken), first, header)
+            yield _chunk("csv", taken, first, header, before)
             taken.clear()
-            rows, first = 0, first + size
+            rows, first, before = 0, first + size, 0
     if rows:
-        yield _csv_chunk("".join(taken), first, header or "")
+        yield _chunk("csv", taken, first, header or "", before)
 
 
-def _csv_chunk(text: str, first: int, header: str) -> FeedChunk:
-    # The header's characters count once, in the first chunk's span.
-    return FeedChunk("csv", text, first, len(text) + (len(header) if first == 1 else 0), header)
+def _chunk(
+    fmt: FeedFormat, lines: list[str], first: int, header: str = "", before: int = 0
+) -> FeedChunk:
+    text = "".join(lines)
+    return FeedChunk(fmt, text, first, before + len(text), header)

@@ -6,6 +6,8 @@ recorded, not what we think it should have recorded."""
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, tzinfo
@@ -13,6 +15,8 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from custody_watch.domain import CertificateGround, Detention, LegalBasis, ReleaseReason
+from custody_watch.ingest.jsontext import HugeInt
+from custody_watch.ingest.quote import quote
 from custody_watch.ingest.result import Rejection
 from custody_watch.ingest.rows import SourceRow, row_ref
 from custody_watch.times import LONDON, TimeValueError, parse_instant
@@ -40,8 +44,35 @@ TIME_FIELDS = (
     "updated_at",
 )
 _TIMES = ("arrival_time", *TIME_FIELDS)
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_WHOLE = re.compile(r"[+-]?\d+(?:\.0*)?")
+# Every field of the format, in the order a row's faults are reported.
+FIELDS = (
+    *REQUIRED,
+    *TEXT_FIELDS,
+    "date_of_birth",
+    "legal_basis",
+    "prior_detention_minutes",
+    "reviews",
+    "s38_certificate_ground",
+    "release_reason",
+    *TIME_FIELDS,
+)
+_KNOWN = frozenset(FIELDS)
+# Text longer than this is refused: a reference or code at 64, anything else at 200.
+SHORT_TEXT = 64
+LONG_TEXT = 200
+_SHORT_FIELDS = frozenset(("custody_ref", "suite", "force", "person_ref"))
+# [0-9], not \d: \d, str.isdigit and int() all take Arabic-Indic, fullwidth and other
+# digits, which are not numbers in this format.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_WHOLE = re.compile(r"([+-]?)([0-9]+)(?:\.0*)?")
+# NUL and every other control character (C0, DEL, C1: line breaks and tabs included), the
+# Unicode line and paragraph separators, and lone surrogates (text that cannot be encoded,
+# so it could never be stored).
+_NOT_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# The longest time the format can hold (with microseconds and an offset) is 32 characters;
+# anything much longer is refused before parsing, so no message can echo more of it.
+_LONGEST_TIME = 40
+MAX_PRIOR_MINUTES = 5760  # 96 hours, the most PACE allows before charge
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -62,12 +93,41 @@ def read_each(
     and the field. Never raises for a bad row."""
     for row in rows:
         if row.problem is not None:
-            yield Rejection(row.number, None, row.problem, row.raw)
+            yield Rejection(row.number, row_ref(row), row.problem, kept_fields(row.values))
             continue
         try:
-            yield row, read_fields(row.values, naive_zone=naive_zone, local_zone=local_zone)
+            yield (
+                row,
+                read_fields(
+                    row.values, naive_zone=naive_zone, local_zone=local_zone, typed=row.typed
+                ),
+            )
         except RowError as exc:
-            yield Rejection(row.number, row_ref(row), str(exc), row.raw)
+            yield Rejection(row.number, row_ref(row), str(exc), kept_fields(row.values))
+
+
+def kept_fields(values: Mapping[str, object]) -> str:
+    """What quarantine keeps of a rejected row: its contract fields only (never unknown
+    columns, which may hold anything), as JSON text that every database stores (control
+    characters and lone surrogates escaped), each value cut to the longest a field may be."""
+    kept: dict[str, object] = {}
+    for name in FIELDS:
+        value = values.get(name)
+        if value is None:
+            continue
+        kept[name] = _kept(value)
+    return json.dumps(kept) if kept else ""
+
+
+def _kept(value: object) -> object:
+    if isinstance(value, str):  # HugeInt too: its digits, cut like any text
+        return value if len(value) <= LONG_TEXT else value[:LONG_TEXT] + "..."
+    if isinstance(value, list):
+        return [_kept(item) for item in value[:100]]
+    if isinstance(value, bool | int | float) or value is None:
+        # A float that JSON cannot write (inf, nan) is not kept as such.
+        return value if not isinstance(value, float) or math.isfinite(value) else repr(value)
+    return type(value).__name__  # an object: only what it was
 
 
 def parse_row(
@@ -85,10 +145,13 @@ def read_fields(
     *,
     naive_zone: tzinfo | None = None,
     local_zone: tzinfo = LONDON,
+    typed: bool = False,
 ) -> dict[str, Any]:
     """``parse_row``'s checks and conversions without building the ``Detention``: the
     arguments for one, only those the row has (the rest keep Detention's defaults). A
-    backfill reads millions of rows and stores only a few fields of each."""
+    backfill reads millions of rows and stores only a few fields of each. ``typed``: the
+    values are JSON's, where a number given as a string is not a number."""
+    _check_texts(values)
     texts = [_text(values, name) for name in REQUIRED]
     for name, text in zip(REQUIRED, texts, strict=True):
         if text is None:
@@ -105,10 +168,7 @@ def read_fields(
         text = value.strip() if type(value) is str else _text(values, name)
         if not text:
             continue
-        try:
-            fields[name] = parse_instant(text, naive_zone)
-        except TimeValueError as exc:
-            raise RowError(name, str(exc)) from None
+        fields[name] = _instant(name, text, naive_zone)
     arrival = fields["arrival_time"]
     released = fields.get("released_time")
     if released is not None and released < arrival:
@@ -119,11 +179,58 @@ def read_fields(
             fields[name] = text
     fields["date_of_birth"] = _date_of_birth(values, arrival, local_zone)
     fields["legal_basis"] = _choice(values, "legal_basis", LegalBasis) or LegalBasis.PACE_ARREST
-    fields["prior_detention_minutes"] = _minutes(values, "prior_detention_minutes")
+    fields["prior_detention_minutes"] = _minutes(values, "prior_detention_minutes", typed)
     fields["reviews"] = _reviews(values, naive_zone)
     fields["s38_certificate_ground"] = _choice(values, "s38_certificate_ground", CertificateGround)
     fields["release_reason"] = _choice(values, "release_reason", ReleaseReason)
     return fields
+
+
+def _check_texts(values: Mapping[str, object]) -> None:
+    """Refuse a row whose contract field holds what no text field may: a control character
+    (a NUL, a line break), a lone surrogate, or more characters than the field allows.
+    Checked on the value as given, before trimming (a trailing NUL or line break is a
+    fault, not white space). Unknown columns are not looked at: they are never kept."""
+    for name, value in values.items():
+        if name not in _KNOWN:
+            continue
+        if isinstance(value, str):  # HugeInt's digits too
+            _check_text(name, value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    _check_text(name, item)
+
+
+def _check_text(name: str, value: str) -> None:
+    bad = _NOT_TEXT.search(value)
+    if bad is not None:
+        char = bad.group()
+        what = (
+            "a NUL character"
+            if char == "\x00"
+            else "a lone surrogate"
+            if "\ud800" <= char <= "\udfff"
+            else f"a control character (U+{ord(char):04X})"
+        )
+        raise RowError(name, f"holds {what}: {quote(value)}")
+    limit = SHORT_TEXT if name in _SHORT_FIELDS else LONG_TEXT
+    # reviews come in CSV as one cell; the limit is for each time in it
+    parts = value.split(";") if name == "reviews" else (value,)
+    for part in parts:
+        if len(part.strip()) > limit:
+            raise RowError(name, f"longer than {limit} characters: {quote(part.strip())}")
+
+
+def _instant(name: str, text: str, naive_zone: tzinfo | None) -> datetime:
+    # Refused here rather than in parse_instant: digits beyond ASCII, which fromisoformat
+    # takes in some positions, and text too long to be a time, which its message would echo.
+    if not text.isascii() or len(text) > _LONGEST_TIME:
+        raise RowError(name, f"not a valid time: {quote(text)}")
+    try:
+        return parse_instant(text, naive_zone)
+    except TimeValueError as exc:
+        raise RowError(name, str(exc)) from None
 
 
 def _text(values: Mapping[str, object], name: str) -> str | None:
@@ -147,7 +254,9 @@ def _date_of_birth(values: Mapping[str, object], arrival: datetime, zone: tzinfo
             raise ValueError
         born = date.fromisoformat(text)
     except ValueError:
-        raise RowError("date_of_birth", f"not a date in the form YYYY-MM-DD: {text!r}") from None
+        raise RowError(
+            "date_of_birth", f"not a date in the form YYYY-MM-DD: {quote(text)}"
+        ) from None
     arrival_day = arrival.astimezone(zone).date()
     if born > arrival_day:
         raise RowError("date_of_birth", f"{text} is after the date of arrival ({arrival_day})")
@@ -162,24 +271,43 @@ def _choice(values: Mapping[str, object], name: str, kind: type[E]) -> E | None:
         return kind(text)
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
-        raise RowError(name, f"unknown value {text!r} (expected one of: {allowed})") from None
+        raise RowError(name, f"unknown value {quote(text)} (expected one of: {allowed})") from None
 
 
-def _minutes(values: Mapping[str, object], name: str) -> int:
+def _minutes(values: Mapping[str, object], name: str, typed: bool) -> int:
+    """Whole minutes, 0 to 5760. From JSON (``typed``) only an integer literal: a number
+    with a fraction or an exponent reads as a float, and a string is not a number. From
+    CSV, ASCII digits (a trailing ``.0`` allowed); their count is checked before ``int()``,
+    which raises past 4,300 digits."""
     value = values.get(name)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if isinstance(value, float) and not value.is_integer():
-            raise RowError(name, f"not a whole number of minutes: {value!r}")
-        minutes = int(value)
+    if value is None:
+        return 0
+    if isinstance(value, HugeInt):
+        raise RowError(name, f"over {MAX_PRIOR_MINUTES} (96 hours): {quote(value)}")
+    if type(value) is int:
+        minutes = value
+    elif isinstance(value, float):
+        raise RowError(name, f"not a whole number of minutes: {quote(repr(value))}")
+    elif typed and isinstance(value, str):
+        if not value.strip():
+            return 0
+        raise RowError(name, f"a string, not a number: {quote(value)}")
     else:
         text = _text(values, name)
         if text is None:
             return 0
-        if not _WHOLE.fullmatch(text):
-            raise RowError(name, f"not a whole number of minutes: {text!r}")
-        minutes = int(text.split(".", 1)[0])
+        match = _WHOLE.fullmatch(text)
+        if match is None:
+            raise RowError(name, f"not a whole number of minutes: {quote(text)}")
+        digits = match[2].lstrip("0") or "0"
+        if len(digits) > len(str(MAX_PRIOR_MINUTES)):
+            what = "negative" if match[1] == "-" else f"over {MAX_PRIOR_MINUTES} (96 hours)"
+            raise RowError(name, f"{what}: {quote(text)}")
+        minutes = -int(digits) if match[1] == "-" else int(digits)
     if minutes < 0:
         raise RowError(name, f"negative: {minutes}")
+    if minutes > MAX_PRIOR_MINUTES:
+        raise RowError(name, f"over {MAX_PRIOR_MINUTES} (96 hours): {minutes}")
     return minutes
 
 
@@ -201,10 +329,7 @@ def _reviews(values: Mapping[str, object], naive_zone: tzinfo | None) -> tuple[d
             raise RowError("reviews", f"expected a time, got {_json_kind(part)}")
         if not part.strip():
             continue
-        try:
-            reviews.append(parse_instant(part, naive_zone))
-        except TimeValueError as exc:
-            raise RowError("reviews", str(exc)) from None
+        reviews.append(_instant("reviews", part.strip(), naive_zone))
     return tuple(sorted(reviews))
 
 

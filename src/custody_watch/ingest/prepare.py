@@ -66,10 +66,11 @@ def prepare_rows(rows: Iterable[SourceRow], zones: Zones) -> Prepared:
     # exactly as the source gave it; otherwise it is kept in the normal UTC form.
     as_source_gave = zones.naive is None
     for item in read_each(rows, naive_zone=zones.naive, local_zone=zones.local):
-        prepared.rows += 1
         if isinstance(item, Rejection):
+            prepared.rows += item.row != 0  # a whole-file problem (row 0) is not a row
             reject(item)
             continue
+        prepared.rows += 1
         row, fields = item
         # The checked fields, not a Detention: building one costs more than all the rest.
         record = as_given(row.values) if as_source_gave else to_record(Detention(**fields))

@@ -1,93 +1,203 @@
 """Splitting CSV and JSON Lines text into numbered rows of named values.
 
 Rows are numbered from 1 over data rows only: the CSV header and blank lines are not rows.
-A row that cannot even be split into fields (broken CSV quoting, a JSON line that is not an
-object) still gets a number and comes out with a ``problem``, so it can be rejected and shown
-rather than dropped."""
+A row that cannot even be split into fields (an unbalanced CSV quote, a JSON line that is not
+an object) still gets a number and comes out with a ``problem``, so it can be rejected and
+shown rather than dropped. A problem with the whole file (no header row, a column named
+twice) comes out once, as row 0, and nothing else of that file is read.
+
+A CSV record is exactly one line. The format's text fields may not hold line breaks, so a
+quoted field still open at the end of its line is an unbalanced quote: it costs that row
+only, and reading goes on at the next line instead of swallowing the rest of the file.
+
+Everything here works line by line, so a feed can be read as a stream (``csv_line_rows``,
+``jsonl_line_rows``) as well as from text held whole (``csv_rows``, ``jsonl_rows``); both
+give the same rows."""
 
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple
 
 from custody_watch.ingest import jsontext
+from custody_watch.ingest.quote import quote
+
+BOM = "\ufeff"
+# The header must name these; a first line without them is not a header (a headerless
+# export, or a different file put in the wrong folder), and nothing of the file is read.
+HEADER_NEEDS = ("custody_ref", "arrival_time")
+# universal line ends, kept: what io.StringIO(newline="") and open(newline="") give
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+_LINE_END = ("\n", "\r")
+# A line holds the whole of its row before the csv module sees it, so the module's own
+# limit (128 KiB a field) would not bound memory, only turn an overlong cell into an error
+# that cannot name its column. Raised so the cell is read and then refused by name (text
+# fields are at most 200 characters). Process-wide, like every csv setting.
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
 
 
 class SourceRow(NamedTuple):
     """One row of a feed. A tuple (immutable, and the cheapest to make and to pickle: a
-    backfill makes millions)."""
+    backfill makes millions). ``typed``: the values carry JSON's types, so a number given
+    as a string is not a number."""
 
     number: int
     values: Mapping[str, object]
     raw: str
     problem: str | None = None
+    typed: bool = False
+
+
+def csv_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their ends (``\\r\\n``, ``\\r`` or ``\\n``), in place."""
+    return (match.group() for match in _LINE.finditer(text))
+
+
+def jsonl_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` split on ``\\n`` only: str.splitlines() would also split on
+    separators that are legal inside JSON strings (U+2028 and friends)."""
+    start, end = 0, len(text)
+    while start < end:
+        stop = text.find("\n", start)
+        stop = end if stop < 0 else stop + 1
+        yield text[start:stop]
+        start = stop
 
 
 def csv_rows(text: str, first: int = 1) -> Iterator[SourceRow]:
     """Rows of a CSV file with a header row; any column order, unknown columns kept.
     ``first`` is the first row's number (a chunk of a longer feed starts further on)."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    return csv_line_rows(csv_lines(text.removeprefix(BOM)), first)
+
+
+def csv_line_rows(lines: Iterable[str], first: int = 1) -> Iterator[SourceRow]:
+    """``csv_rows`` over lines (each with its end, as ``csv_lines`` cuts them)."""
     header: list[str] | None = None
     number = first - 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            if header is None:
-                # Without a header no row can be read; report once and stop.
-                yield SourceRow(first, {}, "", f"row: the CSV header cannot be read ({exc})")
-                return
-            number += 1
-            yield SourceRow(number, {}, "", f"row: not valid CSV ({exc})")
-            continue
-        if is_blank_record(cells):
+    for line in lines:
+        if is_blank_csv_line(line):
             continue
         if header is None:
-            header = [name.strip() for name in cells]
+            header, problem = read_header(line)
+            if problem is not None:
+                yield SourceRow(0, {}, "", problem)
+                return
             continue
         number += 1
-        yield SourceRow(number, _named(header, cells), _csv_line(cells))
+        yield csv_row(header, line, number)
 
 
-def jsonl_rows(text: str, first: int = 1) -> Iterator[SourceRow]:
-    """Rows of a JSON Lines file: one object per line; ``first`` as for ``csv_rows``."""
-    number = first - 1
-    # Split on \n only: str.splitlines() would also split on separators that are legal
-    # inside JSON strings (U+2028 and friends).
-    for line in text.removeprefix("\ufeff").split("\n"):
-        if not line.strip():
-            continue
-        number += 1
-        try:
-            value = jsontext.loads(line)
-        except (ValueError, RecursionError) as exc:
-            yield SourceRow(number, {}, line, f"row: not valid JSON ({_short(exc)})")
-            continue
-        if not isinstance(value, dict):
-            kind = type(value).__name__ if value is not None else "null"
-            yield SourceRow(number, {}, line, f"row: not a JSON object (got {kind})")
-            continue
-        # Keys are trimmed like CSV headers; field names are identifiers, so a row whose
-        # keys all are (nearly every row) has nothing to trim and is kept as decoded.
-        if not all(map(str.isidentifier, value)):
-            value = {key.strip(): item for key, item in value.items()}
-        yield SourceRow(number, value, line)
+def read_header(line: str) -> tuple[list[str], str | None]:
+    """The column names of a header line, or why the line is no header (a problem of the
+    whole file: its error names no row)."""
+    cells = split_csv_line(line)
+    if cells and cells[-1].endswith(_LINE_END):
+        return [], "header: the header row has a quote that is never closed"
+    names = [name.strip() for name in cells]
+    present = set(names)
+    for needed in HEADER_NEEDS:
+        if needed not in present:
+            return [], f"header: no header row (the first line has no {needed} column)"
+    if len(present) < len(names):
+        seen: set[str] = set()
+        for name in names:
+            if name and name in seen:
+                return [], f"header: the column {quote(name)} is given twice"
+            seen.add(name)
+    return names, None
 
 
-def row_ref(row: SourceRow) -> str | None:
-    """The row's custody_ref when it has a usable one, to show beside a rejection."""
-    value = row.values.get("custody_ref")
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return str(value).strip() or None
-    return None
+def csv_row(header: list[str], line: str, number: int) -> SourceRow:
+    cells = split_csv_line(line)
+    if cells and cells[-1].endswith(_LINE_END):
+        # The last cell swallowed the line end: its quote was still open. The cells before
+        # it are kept (contract fields only reach quarantine) to show which row it was.
+        column = len(cells) - 1
+        name = header[column] if column < len(header) and header[column] else None
+        field = name or f"column {column + 1}"
+        values = _named(header, cells[:-1])
+        return SourceRow(
+            number,
+            values,
+            "",
+            f"{field}: unbalanced quote (still open at the "
+            "end of the line; a field may not hold a line break)",
+        )
+    return SourceRow(number, _named(header, cells), "")
+
+
+def split_csv_line(line: str) -> list[str]:
+    """The cells of one line. A line ends every record; a quote open at its end leaves the
+    line end inside the last cell, which is how callers see it."""
+    if not line.endswith(_LINE_END):
+        line += "\n"  # the last line of a file may lack its end; an open quote must show
+    return next(csv.reader((line,)))
+
+
+def is_blank_csv_line(line: str) -> bool:
+    """A line that is no row: only white space, or a single empty or blank quoted cell."""
+    text = line.strip()
+    if not text:
+        return True
+    if text[0] != '"':
+        return False  # any other first character is content, or a comma: a row
+    return is_blank_record(split_csv_line(line))
 
 
 def is_blank_record(cells: list[str]) -> bool:
     return len(cells) <= 1 and not "".join(cells).strip()
+
+
+def jsonl_rows(text: str, first: int = 1) -> Iterator[SourceRow]:
+    """Rows of a JSON Lines file: one object per line; ``first`` as for ``csv_rows``."""
+    return jsonl_line_rows(jsonl_lines(text.removeprefix(BOM)), first)
+
+
+def jsonl_line_rows(lines: Iterable[str], first: int = 1) -> Iterator[SourceRow]:
+    """``jsonl_rows`` over lines split on ``\\n``."""
+    number = first - 1
+    for line in lines:
+        if not line.strip():
+            continue
+        number += 1
+        yield jsonl_row(line, number)
+
+
+def jsonl_row(line: str, number: int) -> SourceRow:
+    try:
+        value = jsontext.loads(line)
+    except jsontext.DuplicateKey as exc:
+        return SourceRow(number, {}, "", f"{exc.key}: given twice in one JSON object")
+    except (ValueError, RecursionError) as exc:
+        return SourceRow(number, {}, "", f"row: not valid JSON ({_short(exc)})")
+    if not isinstance(value, dict):
+        kind = type(value).__name__ if value is not None else "null"
+        return SourceRow(number, {}, "", f"row: not a JSON object (got {kind})")
+    # Keys are trimmed like CSV headers; field names are identifiers, so a row whose keys
+    # all are (nearly every row) has nothing to trim and is kept as decoded.
+    if not all(map(str.isidentifier, value)):
+        value = {key.strip(): item for key, item in value.items()}
+    return SourceRow(number, value, "", None, True)
+
+
+def row_ref(row: SourceRow) -> str | None:
+    """The row's custody_ref when it has a usable one, to show beside a rejection: one a
+    feed could legally give (a bad one is named in the error, quoted and cut short)."""
+    value = row.values.get("custody_ref")
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        text = str(value).strip() if isinstance(value, str) else _int_text(value)
+        if text and len(text) <= 64 and text.isprintable():
+            return text
+    return None
+
+
+def _int_text(value: int) -> str:
+    try:
+        return str(value)
+    except ValueError:  # more digits than int may print
+        return ""
 
 
 def _named(header: list[str], cells: list[str]) -> dict[str, object]:
@@ -95,19 +205,14 @@ def _named(header: list[str], cells: list[str]) -> dict[str, object]:
     once here rather than once per field lookup)."""
     values: dict[str, object] = {}
     for name, cell in zip(header, cells, strict=False):
-        # The first column of a name wins; a repeated column must not blank a filled one.
-        if name and name not in values:
+        # Header names are unique (a repeat rejects the file); blank names are ignored.
+        if name:
             text = cell.strip()
             if text:
                 values[name] = text
     return values
 
 
-def _csv_line(cells: list[str]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(cells)
-    return out.getvalue()
-
-
-def _short(exc: Exception) -> str:
+def _short(exc: BaseException) -> str:
+    # The json module's messages name a position, never the text, so nothing is echoed.
     return str(exc).split("\n", 1)[0][:120]
