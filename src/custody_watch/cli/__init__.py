@@ -31,11 +31,14 @@ COMMANDS = {
     "digest": "digest",
     "web": "web",
     "user": "users",
+    "init": "init",
 }
 
 
 def load_commands(argv: list[str]) -> None:
     named = next((arg for arg in argv if not arg.startswith("-")), None)
+    if named is None and "--version" in argv:
+        return  # answered by the root callback; no command module is needed
     modules = {COMMANDS[named]} if named in COMMANDS else set(COMMANDS.values())
     for module in sorted(modules):
         importlib.import_module(f"custody_watch.cli.{module}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +27,10 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
-        help="Config file (default: $CUSTODY_WATCH_CONFIG, else config/custody-watch.toml).",
+        help=(
+            "Config file (default: $CUSTODY_WATCH_CONFIG, else config/custody-watch.toml, "
+            "else /etc/custody-watch/custody-watch.toml)."
+        ),
         dir_okay=False,
     ),
 ]
@@ -35,8 +39,32 @@ FormatOption = Annotated[
 ]
 
 
+def package_version() -> str:
+    """The installed distribution's version: what operations must quote in a report."""
+    try:
+        return version("custody-watch")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"custody-watch {package_version()}")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the installed version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     """Watches custody records so that no child is held too long or in the wrong place."""
     # A callback keeps typer in "group" mode even when only one command's module is
     # loaded (see cli.main), so `custody-watch evaluate ...` always names its command.

@@ -7,6 +7,8 @@ import typer
 from custody_watch.cli.app import ConfigOption, app
 from custody_watch.cli.tables import stdout
 from custody_watch.config import config_path, load_settings
+from custody_watch.errors import ConfigError
+from custody_watch.messages.render import render_check
 from custody_watch.times import format_duration_spec
 
 
@@ -18,6 +20,7 @@ def check_config(config: ConfigOption = None) -> None:
     console = stdout()
     origin = str(path) if explicit or path.exists() else "built-in defaults"
     console.print(f"[bold]{origin}[/]: valid")
+    console.print(f"data directory: {settings.paths.data_dir}")
     console.print(f"database: {settings.database.url}")
     console.print(f"scope: {settings.scope.people}; time zone {settings.timezone}")
     for source in settings.sources:
@@ -37,4 +40,10 @@ def check_config(config: ConfigOption = None) -> None:
         console.print(f"escalation {severity}: {ladder}")
     if not settings.sources:
         console.print("[yellow]no sources: nothing will be watched[/]")
+    # Templates that cannot render mean alerts in fallback wording: a broken install or a
+    # template typo must fail the check, as the daemon raises it to operations.
+    problems = render_check()
+    if problems:
+        raise ConfigError(problems[0])
+    console.print("templates: every message renders")
     raise typer.Exit(0)

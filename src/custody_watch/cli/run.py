@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Annotated
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from custody_watch.alerts.render_failed import report_render_outcome
 from custody_watch.cli.app import ConfigOption, app
 from custody_watch.cli.common import checked_speed, clock_for, instant
 from custody_watch.config import load_settings
 from custody_watch.daemon.build import build_context
+from custody_watch.daemon.context import Context
 from custody_watch.daemon.cycle import run_cycle
 from custody_watch.daemon.scheduler import run_forever
+from custody_watch.logs import configure_logging
+from custody_watch.service import ServiceNotifier
+
+if TYPE_CHECKING:  # the web stack is imported only when the daemon serves it
+    from custody_watch.web.health import Heartbeat
+
+log = logging.getLogger(__name__)
+# --once ends with this status when any message had to be sent in the fallback wording: the
+# messages went out, but a script or a drill must not take the run for a clean one.
+EXIT_RENDER_FAILED = 1
 
 
 @app.command()
@@ -29,8 +43,8 @@ def run(
 ) -> None:
     """Poll the sources, evaluate, escalate and send, until stopped (SIGTERM or Ctrl-C)."""
     checked_speed(speed)  # before anything is built: a bad factor is a usage error
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = load_settings(config)
+    configure_logging(settings.logging)
     ctx = build_context(settings, clock_for(now, speed))
     # --now means the clock reads TIME when the work starts, not after start-up (migrations,
     # imports) has taken its fraction of a second: a step due at TIME must be due then.
@@ -39,12 +53,24 @@ def run(
         # One cycle is one instant: exactly TIME with --now, so replays are repeatable.
         at = instant("--now", now) if now is not None else ctx.clock.now()
         report = run_cycle(ctx, at, poll_all=True)
+        rendering = report_render_outcome(ctx.sessions, ctx.alert_ctx, ctx.renderer, at)
+        if rendering.failures:
+            # No next cycle will send the operations alert just raised: send it now.
+            ctx.dispatcher.run(at)
         typer.echo(
             f"cycle done: {report.changed} detentions changed, {report.evaluated} evaluated, "
             f"{report.escalated} alerts escalated, {report.sent} messages handled",
             err=True,
         )
         ctx.engine.dispose()
+        if rendering.failures:
+            typer.echo(
+                f"custody-watch: {len(rendering.failures)} messages could not be made from the "
+                f"templates in {ctx.renderer.directory} and were sent in fallback wording; "
+                "operations alerted (custody-watch check-config names the problem)",
+                err=True,
+            )
+            raise typer.Exit(EXIT_RENDER_FAILED)
         return
     # The web side (board, ack links, Twilio webhooks, /healthz, /metrics) in a thread beside
     # the scheduler, on the same store and clock; stopped when the scheduler stops.
@@ -58,8 +84,29 @@ def run(
         heartbeat = Heartbeat()
         web = build_web_context(ctx, os.environ, heartbeat=heartbeat)
         server = BackgroundServer(web).start()  # a taken port is a config error (exit 2)
+    service = ServiceNotifier()
+    service.ready(f"watching {len(settings.sources)} sources")
     try:
-        run_forever(ctx, speed=speed, on_cycle=heartbeat.beat if heartbeat else None)
+        run_forever(ctx, speed=speed, on_cycle=after_cycle(ctx, heartbeat, service))
     finally:
+        service.stopping()
         if server is not None:
             server.stop()
+
+
+def after_cycle(
+    ctx: Context, heartbeat: Heartbeat | None, service: ServiceNotifier
+) -> Callable[[datetime, float, bool], None]:
+    """What follows every tick: /healthz's heartbeat, render failures to operations, then
+    systemd's watchdog (last, so a tick whose reporting hangs is not counted as alive)."""
+
+    def done(at: datetime, seconds: float, finished: bool) -> None:
+        if heartbeat is not None:
+            heartbeat.beat(at, seconds, finished)
+        try:
+            report_render_outcome(ctx.sessions, ctx.alert_ctx, ctx.renderer, at)
+        except Exception:  # the scheduler thread must go on; the next tick reports again
+            log.exception("could not raise the message_render_failed alert")
+        service.on_cycle(at, seconds, finished)
+
+    return done

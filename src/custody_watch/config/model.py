@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from custody_watch.config.paths import with_data_dir_defaults
 from custody_watch.config.rules import RulesSettings
 from custody_watch.config.types import Duration, Email, Name, Phone, TimeOfDay, ZoneName
 
@@ -211,6 +212,17 @@ def _default_escalation() -> dict[SeverityName, EscalationPolicy]:
     }
 
 
+class PathsSettings(Strict):
+    # Filled in before validation (config.paths): $STATE_DIRECTORY under systemd, else var.
+    data_dir: str = "var"
+
+
+class LoggingSettings(Strict):
+    # json: one JSON object a line, for a log shipper; human: one readable line each.
+    format: Literal["human", "json"] = "human"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
 class Settings(Strict):
     timezone: ZoneName = "Europe/London"
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -223,4 +235,12 @@ class Settings(Strict):
     escalation: dict[SeverityName, EscalationPolicy] = Field(default_factory=_default_escalation)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     rules: RulesSettings = Field(default_factory=RulesSettings)
+    paths: PathsSettings = Field(default_factory=PathsSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _data_under_data_dir(cls, data: object) -> object:
+        """The data directory's default and the default SQLite file inside it."""
+        return with_data_dir_defaults(data) if isinstance(data, dict) else data
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)

@@ -18,6 +18,7 @@ RULE_LABELS = {
     "missing_dob": "date of birth missing",
     "feed_stale": "custody feed silent",
     "delivery_failed": "alert could not be delivered",
+    "message_render_failed": "alert text could not be made from its template",
     "nobody_on_call": "nobody on call",
     "opted_out": "on-call phone opted out of SMS",
 }

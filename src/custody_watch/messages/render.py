@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -11,20 +12,32 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from custody_watch.messages.labels import rule_label
 from custody_watch.notify.gsm import measure, to_gsm7
+from custody_watch.resources import templates_dir
 from custody_watch.times import human_duration, local_label
 
-TEMPLATES_ENV = "CUSTODY_WATCH_TEMPLATES"
+log = logging.getLogger(__name__)
 # Two GSM-7 segments (306 characters): long enough to say what is wrong, short enough that
 # it arrives as one message on every handset.
 SMS_SEGMENTS = 2
-
-
-def templates_dir() -> Path:
-    """``templates/`` at the top of the project (or ``$CUSTODY_WATCH_TEMPLATES``)."""
-    named = os.environ.get(TEMPLATES_ENV)
-    if named:
-        return Path(named)
-    return Path(__file__).resolve().parents[3] / "templates"
+PURPOSES = ("notify", "acknowledged", "resolved")
+DIGEST_TEMPLATES = (
+    "digest/digest.subject.txt",
+    "digest/digest.txt",
+    "digest/digest.html",
+    "digest/digest.short.txt",
+)
+WEB_FILES = ("web/base.html", "web/static/app.css", "web/static/app.js")
+# Every template a message can need, by purpose: check-config renders each of them.
+MESSAGE_TEMPLATES = tuple(
+    name
+    for purpose in PURPOSES
+    for name in (
+        f"sms/{purpose}.txt",
+        f"email/{purpose}.subject.txt",
+        f"email/{purpose}.txt",
+        f"email/{purpose}.html",
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +94,34 @@ def template_environment(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RenderFailure:
+    """A message that could not be made from its template, and was sent in the fallback
+    wording instead."""
+
+    alert_id: int
+    purpose: str
+    kind: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOutcome:
+    """What the renderer saw since it was last asked: operations act on the failures, and
+    a later success shows that the templates work again."""
+
+    failures: tuple[RenderFailure, ...]
+    rendered: int
+
+
 class Renderer:
     def __init__(self, directory: Path | None = None) -> None:
-        self._env = template_environment(directory)
+        self.directory = directory or templates_dir()
+        self._env = template_environment(self.directory)
+        # The scheduler's thread and the web side's (acknowledgements) render at once.
+        self._lock = threading.Lock()
+        self._failures: list[RenderFailure] = []
+        self._rendered = 0
 
     def sms(self, view: AlertView) -> Rendered:
         body = " ".join(self._env.get_template(f"sms/{view.purpose}.txt").render(a=view).split())
@@ -100,7 +138,121 @@ class Renderer:
         return Rendered(subject, text, html)
 
     def for_kind(self, address_kind: str, view: AlertView) -> Rendered:
-        return self.sms(view) if address_kind == "phone" else self.email(view)
+        """The message for one recipient. A template that is missing or broken must not
+        stop a child's alert from going out: the plain fallback wording is sent instead and
+        the failure is kept for ``take_outcome``, which raises it to operations."""
+        kind = "sms" if address_kind == "phone" else "email"
+        try:
+            rendered = self.sms(view) if kind == "sms" else self.email(view)
+        except Exception as exc:  # any template error, an unreadable file, a bad filter
+            error = f"{type(exc).__name__}: {exc}"
+            log.error(
+                "alert %s: %s %s message not rendered from %s (%s); sent in fallback wording",
+                view.alert_id,
+                view.purpose,
+                kind,
+                self.directory,
+                error,
+            )
+            with self._lock:
+                self._failures.append(RenderFailure(view.alert_id, view.purpose, kind, error))
+            return fallback_sms(view) if kind == "sms" else fallback_email(view)
+        with self._lock:
+            self._rendered += 1
+        return rendered
+
+    def take_outcome(self) -> RenderOutcome:
+        """Failures and successful renders since the last call (and forget them)."""
+        with self._lock:
+            outcome = RenderOutcome(tuple(self._failures), self._rendered)
+            self._failures.clear()
+            self._rendered = 0
+        return outcome
+
+
+def fallback_lines(view: AlertView) -> list[str]:
+    """The fallback wording: built in code, from the same view as the templates (so with no
+    name, date of birth or address), when the templates cannot be used."""
+    what = {
+        "notify": "ALERT",
+        "acknowledged": "Acknowledged",
+        "resolved": "Resolved",
+    }.get(view.purpose, view.purpose)
+    head = f"custody-watch {what} {view.severity} {view.ack_code}"
+    where = " ".join(part for part in (view.custody_ref, view.suite) if part)
+    lines = [f"{head}: {where}" if where else head]
+    if view.summary:
+        lines.append(view.summary)
+    lines.extend(f"{line.label} ({line.severity}) since {line.since}" for line in view.findings)
+    if view.acknowledged_by:
+        lines.append(f"acknowledged by {view.acknowledged_by}")
+    if view.ack_url:
+        lines.append(f"Acknowledge: {view.ack_url}")
+    return lines
+
+
+def fallback_sms(view: AlertView) -> Rendered:
+    tail = f" Reply ACK {view.ack_code}" if view.purpose == "notify" else ""
+    return Rendered("", fit_with_tail(". ".join(fallback_lines(view)), tail, SMS_SEGMENTS))
+
+
+def fallback_email(view: AlertView) -> Rendered:
+    lines = fallback_lines(view)
+    text = "\n".join(lines)
+    if view.purpose == "notify":
+        text += f"\n\nReply ACK {view.ack_code} to acknowledge."
+    return Rendered(lines[0], text + "\n")
+
+
+def render_check(directory: Path | None = None) -> list[str]:
+    """Problems that would stop any message from being made: each message template is
+    rendered with a sample view, and every other template (digest, pages) is compiled.
+    Empty when all is well. Used by ``check-config``."""
+    renderer = Renderer(directory)
+    problems: list[str] = []
+    for purpose in PURPOSES:
+        view = sample_view(purpose)
+        for kind, render in (("sms", renderer.sms), ("email", renderer.email)):
+            try:
+                render(view)
+            except Exception as exc:  # the same breadth as for_kind's fallback
+                problems.append(f"{kind} {purpose} message: {type(exc).__name__}: {exc}")
+    env = template_environment(renderer.directory)
+    for name in DIGEST_TEMPLATES:
+        try:
+            env.get_template(name)
+        except Exception as exc:  # the same breadth as a render: any of them stops a digest
+            problems.append(f"{name}: {type(exc).__name__}: {exc}")
+    # Pages use filters that only the web app defines, so they are not compiled here; that
+    # they are there at all is what a broken install gets wrong.
+    for name in WEB_FILES:
+        if not (renderer.directory / name).is_file():
+            problems.append(f"{name}: missing")
+    return [f"templates in {renderer.directory}: {problem}" for problem in problems]
+
+
+def sample_view(purpose: str) -> AlertView:
+    """An alert with every field filled, so that a template that uses any of them renders."""
+    return AlertView(
+        alert_id=1,
+        purpose=purpose,
+        severity="critical",
+        state="acknowledged" if purpose == "acknowledged" else "open",
+        ack_code="4821",
+        custody_ref="SAMPLE-1",
+        suite="SAMPLE-SUITE",
+        age=15,
+        held_for="9h 10m",
+        opened_at="10 Jun 23:45",
+        findings=(
+            FindingLine("pace_limit", rule_label("pace_limit"), "critical", "11 Jun 02:45", ""),
+        ),
+        summary="",
+        acknowledged_by="insp-sample" if purpose != "notify" else None,
+        ack_url="https://custody-watch.example/ack/sample",
+        level=1,
+        reason="opened",
+    )
 
 
 def fit_with_tail(body: str, tail: str, max_segments: int) -> str:

@@ -20,7 +20,8 @@ from custody_watch.config.model import Settings
 from custody_watch.config.secrets import TWILIO_AUTH_TOKEN, secret
 from custody_watch.daemon.build import ack_links, signing_key
 from custody_watch.daemon.context import Context
-from custody_watch.messages.render import Renderer, templates_dir
+from custody_watch.messages.render import Renderer
+from custody_watch.resources import templates_dir
 from custody_watch.rules.policy import Policy
 from custody_watch.web.health import Heartbeat
 
@@ -41,7 +42,9 @@ class WebContext:
     twilio_auth_token: str | None
     # Updated by the scheduler after each cycle; None when no scheduler runs in this process.
     heartbeat: Heartbeat | None = None
-    templates: Path = Path("templates/web")
+    # Page templates and static files (``static/``): the installed package's, never a path
+    # relative to the working directory, which under a service manager is anywhere.
+    templates: Path = field(default_factory=lambda: templates_dir() / "web")
     # argon2id with the library's own (RFC 9106) parameters; tests pass a cheaper one.
     password_hasher: PasswordHasher = field(default_factory=PasswordHasher)
 
