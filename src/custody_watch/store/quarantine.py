@@ -1,4 +1,11 @@
-"""Rejected rows, kept with their source, row, reason and raw text, never dropped."""
+"""Rejected rows, kept with their source, row, reason and raw text, never dropped.
+
+What a rejected row keeps is already cut down by the reader (contract fields only, each at
+most a field's length, a bad value quoted to 40 characters). Every text is made storable
+here once more, because a quarantine row must never be the thing that fails: PostgreSQL
+refuses a NUL in text, and no database takes a lone surrogate (a file name that is not
+UTF-8 decodes to those), so both are written as escapes; and each column is cut to its
+size."""
 
 from __future__ import annotations
 
@@ -11,18 +18,41 @@ from sqlalchemy.orm import Session
 from custody_watch.ingest import Rejection
 from custody_watch.store.schema import QuarantineRow
 
+FILE_LENGTH = 512  # the columns' sizes (store.schema)
+REF_LENGTH = 128
+ERROR_LENGTH = 1000  # a reason with its 40-character quote is far shorter
+RAW_LENGTH = 20_000  # thirty fields of at most 200 characters, escaped
+
+
+def storable(text: str, limit: int) -> str:
+    """``text`` as every database stores it: NULs and lone surrogates written as escapes
+    (``\\x00``, ``\\ud800``), cut to ``limit`` characters. Clean text, nearly all of it,
+    comes back unchanged."""
+    if "\x00" in text or not _encodes(text):
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
 
 def add(
     session: Session, source: str, file: str, rejections: Iterable[Rejection], now: datetime
 ) -> int:
+    name = storable(file, FILE_LENGTH)
     rows = [
         QuarantineRow(
             source=source,
-            file=file,
+            file=name,
             row=r.row,
-            custody_ref=r.custody_ref,
-            error=r.error,
-            raw=r.raw,
+            custody_ref=None if r.custody_ref is None else storable(r.custody_ref, REF_LENGTH),
+            error=storable(r.error, ERROR_LENGTH),
+            raw=storable(r.raw, RAW_LENGTH),
             received_at=now,
         )
         for r in rejections
@@ -36,10 +66,10 @@ def add_problem(session: Session, source: str, file: str, error: str, now: datet
     session.add(
         QuarantineRow(
             source=source,
-            file=file,
+            file=storable(file, FILE_LENGTH),
             row=0,
             custody_ref=None,
-            error=error,
+            error=storable(error, ERROR_LENGTH),
             raw="",
             received_at=now,
         )
