@@ -199,8 +199,9 @@ def test_a_restart_after_the_claim_lease_expired_sends_once(store: Store) -> Non
     # Daemon w1 claimed at 07:00:01 and died before sending.
     assert claim(store.sessions, date(2026, 6, 11), window, "w1", t("2026-06-11T06:00:01Z"))
     email = Recorder()
-    assert send(store, {"email": email}, "2026-06-11T06:05:00Z", worker="w2") == []  # leased
-    [outcome] = send(store, {"email": email}, "2026-06-11T06:10:02Z", worker="w2")
+    # The lease is 20 s (a live holder's heartbeat renews it): w2 waits that long, no more.
+    assert send(store, {"email": email}, "2026-06-11T06:00:15Z", worker="w2") == []  # leased
+    [outcome] = send(store, {"email": email}, "2026-06-11T06:00:22Z", worker="w2")
     assert outcome.state == "sent" and not outcome.late
     assert send(store, {"email": email}, "2026-06-11T06:30:00Z", worker="w1") == []
     assert len(email.sent) == 1

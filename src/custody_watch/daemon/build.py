@@ -17,6 +17,7 @@ from custody_watch.clock import Clock
 from custody_watch.config import Settings, rules_policy
 from custody_watch.config.secrets import secret
 from custody_watch.daemon.context import Context
+from custody_watch.daemon.status import DaemonStatus
 from custody_watch.dispatch.sender import Dispatcher
 from custody_watch.domain import Severity
 from custody_watch.escalation.policy import Ladder, Ladders, Level
@@ -57,6 +58,16 @@ def build_context(
     )
     renderer = Renderer()
     worker = worker_id(settings)
+    dispatcher = Dispatcher(
+        sessions=sessions,
+        channels=channels,
+        alert_ctx=alert_ctx,
+        renderer=renderer,
+        worker=worker,
+        status_callback_base=settings.web.public_base_url or None,
+        clock=clock,
+        lease=settings.daemon.lease,
+    )
     return Context(
         settings=settings,
         engine=engine,
@@ -66,17 +77,11 @@ def build_context(
         sources={s.name: build_source(s, env=env) for s in settings.sources},
         alert_ctx=alert_ctx,
         renderer=renderer,
-        dispatcher=Dispatcher(
-            sessions=sessions,
-            channels=channels,
-            alert_ctx=alert_ctx,
-            renderer=renderer,
-            worker=worker,
-            status_callback_base=settings.web.public_base_url or None,
-            clock=clock,
-            lease=settings.daemon.lease,
-        ),
+        dispatcher=dispatcher,
         worker=worker,
+        status=DaemonStatus(
+            tick_seconds=settings.daemon.tick.total_seconds(), channels=dispatcher.health
+        ),
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from custody_watch.alerts.context import AlertContext
 from custody_watch.clock import Clock
 from custody_watch.config.model import Settings
+from custody_watch.daemon.status import DaemonStatus
 from custody_watch.dispatch.sender import Dispatcher
 from custody_watch.messages.render import Renderer
 from custody_watch.rules.policy import Policy
@@ -31,3 +32,8 @@ class Context:
     worker: str
     # Per-source "when did we last poll" (in memory: a restart polls at once, which is right).
     last_polled: dict[str, object] = field(default_factory=dict)
+    # Cycle steps known to have no live ``cycle_step_failed`` alert (``cycle.guarded``):
+    # empty at start, so each step checks once for an alert a previous run left.
+    steps_known_clear: set[str] = field(default_factory=set)
+    # What the scheduler's jobs are doing, for /healthz and /metrics.
+    status: DaemonStatus = field(default_factory=lambda: DaemonStatus(tick_seconds=2.0))

@@ -1,4 +1,16 @@
-"""The thin APScheduler shell around ``cycle``: one job, clean shutdown on SIGTERM/SIGINT.
+"""The thin APScheduler shell around the daemon's work: four jobs, each on its own thread,
+and a clean shutdown on SIGTERM/SIGINT.
+
+- ``poll``: read the sources that are due. A big drop file can take minutes to ingest; it
+  must never stop thresholds and escalation being acted on, so polling is a job apart.
+- ``tick``: evaluate, watch feeds and rota, escalate, send (``cycle.tick``), every tick.
+- ``digest``: the daily digest, apart, so that a slow mail server never holds up a tick.
+- ``heartbeat``: renew the leases of the outbox rows (and the digest) being sent, and write
+  this daemon's beat, every few seconds, so a dead daemon's claims lapse within one lease
+  and a daemon that can no longer write finds out.
+
+Each job has ``max_instances=1``: a job that overruns is not started twice, the next run is
+simply late (and the overrun is logged, counted, and shown by /healthz while it lasts).
 
 APScheduler is only a local ticker here. Every timer that matters (escalation, thresholds,
 retries) lives in the database, so a restart resumes exactly where the last run stopped, and
@@ -8,71 +20,196 @@ from __future__ import annotations
 
 import logging
 import signal
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
 
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from custody_watch.daemon import cycle
 from custody_watch.daemon.context import Context
+from custody_watch.daemon.status import JOBS
+from custody_watch.digest import send as digest_send
+from custody_watch.store import beats
 
 log = logging.getLogger(__name__)
-# How often the cycle runs, in real seconds. A threshold at 06:00:00 is acted on by 06:00:05
-# whatever the poll interval, because evaluation does not wait for a poll.
+# The default tick, in real seconds (``[daemon] tick``). A threshold at 06:00:00 is acted on
+# by 06:00:05 whatever the poll interval, because evaluation does not wait for a poll.
 TICK_SECONDS = 2.0
-# Told after every cycle: (the clock when it started, real seconds it took, whether it
+# How often the digest job looks whether a digest is due (real seconds at --speed 1).
+DIGEST_EVERY_SECONDS = 30.0
+# Never faster than this, whatever --speed asks (real seconds).
+MIN_INTERVAL = 0.2
+# Told after every tick: (the clock when it started, real seconds it took, whether it
 # finished). The web side's Heartbeat.beat, for /healthz and /metrics.
 OnCycle = Callable[[datetime, float, bool], None]
+# Told after every heartbeat: (the clock, whether this daemon could write its beat). The hook
+# for a service manager's watchdog: a daemon whose store refuses writes is not alive.
+OnHeartbeat = Callable[[datetime, bool], None]
 
 
-def run_forever(ctx: Context, *, speed: float = 1.0, on_cycle: OnCycle | None = None) -> None:
-    scheduler = BlockingScheduler(timezone=UTC)
-    interval = max(0.2, TICK_SECONDS / max(speed, 1.0))
-    scheduler.add_job(
-        run_one_cycle,
-        "interval",
-        args=[ctx, on_cycle],
-        seconds=interval,
-        id="cycle",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=30,
-        next_run_time=datetime.now(UTC),  # APScheduler's own timing only: not our clock
+def run_forever(
+    ctx: Context,
+    *,
+    speed: float = 1.0,
+    on_cycle: OnCycle | None = None,
+    on_heartbeat: OnHeartbeat | None = None,
+) -> None:
+    take_back_own_claims(ctx)
+    scheduler = BlockingScheduler(
+        timezone=UTC,
+        # One thread per job and a spare: no job ever waits for another's thread.
+        executors={"default": ThreadPoolExecutor(max_workers=len(JOBS) + 1)},
+        job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
+    )
+    tick, heartbeat = add_jobs(
+        scheduler, ctx, speed=speed, on_cycle=on_cycle, on_heartbeat=on_heartbeat
     )
 
     def stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal %s: finishing the current cycle, then stopping", signum)
-        # wait=True: a cycle in progress finishes its transaction instead of being cut off.
+        log.info("signal %s: finishing the jobs in hand, then stopping", signum)
+        # wait=True: a job in progress finishes its transaction instead of being cut off.
         scheduler.shutdown(wait=True)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("custody-watch running (tick %.1fs, clock speed %gx)", interval, speed)
+    log.info(
+        "custody-watch running as %s (tick %.1fs, heartbeat %.1fs, clock speed %gx)",
+        ctx.worker,
+        tick,
+        heartbeat,
+        speed,
+    )
     scheduler.start()
     ctx.engine.dispose()
     log.info("custody-watch stopped")
 
 
-def run_one_cycle(ctx: Context, on_cycle: OnCycle | None = None) -> cycle.CycleReport | None:
+def add_jobs(
+    scheduler: BaseScheduler,
+    ctx: Context,
+    *,
+    speed: float = 1.0,
+    on_cycle: OnCycle | None = None,
+    on_heartbeat: OnHeartbeat | None = None,
+) -> tuple[float, float]:
+    """The four jobs, on ``scheduler``'s default executor; returns (tick, heartbeat) in real
+    seconds."""
+    factor = max(speed, 1.0)
+    daemon = ctx.settings.daemon
+    tick = max(MIN_INTERVAL, daemon.tick.total_seconds() / factor)
+    # Leases are on the (possibly accelerated) clock; the heartbeat keeps pace with it.
+    heartbeat = max(MIN_INTERVAL, daemon.heartbeat_every.total_seconds() / factor)
+    digest = max(MIN_INTERVAL, DIGEST_EVERY_SECONDS / factor)
+    first = datetime.now(UTC)  # APScheduler's own timing only: not our clock
+    every = {"trigger": "interval", "next_run_time": first}
+    scheduler.add_job(run_poll, args=[ctx], seconds=tick, id="poll", **every)
+    scheduler.add_job(run_one_cycle, args=[ctx, on_cycle], seconds=tick, id="tick", **every)
+    scheduler.add_job(run_digest, args=[ctx], seconds=digest, id="digest", **every)
+    scheduler.add_job(
+        run_heartbeat, args=[ctx, on_heartbeat], seconds=heartbeat, id="heartbeat", **every
+    )
+    return tick, heartbeat
+
+
+def take_back_own_claims(ctx: Context) -> None:
+    """On start: whatever this worker id held when its last process died is free now (the
+    worker id is stable across restarts), instead of after its lease."""
     at = ctx.clock.now()
-    started = time.monotonic()
     try:
-        report = cycle.run_cycle(ctx, at)
-    except Exception:  # the scheduler must keep ticking whatever one cycle hit
-        log.exception("cycle failed; the next tick will try again")
-        if on_cycle is not None:
-            on_cycle(at, time.monotonic() - started, False)
-        return None
+        rows = ctx.dispatcher.release_own(at)
+        with ctx.sessions.begin() as session:
+            digests = digest_send.release_own(session, ctx.worker, at)
+    except Exception:  # the leases lapse on their own; starting matters more
+        log.exception("could not release the claims held before this start")
+        return
+    if rows or digests:
+        log.info("released %d outbox rows and %d digests held before this start", rows, digests)
+
+
+def _job(ctx: Context, name: str, work: Callable[[], object]) -> tuple[object | None, float, bool]:
+    """Run one job's work, recording in ``ctx.status`` that it runs, how long it took and
+    whether it failed. Never raises: the scheduler must keep ticking whatever one run hit."""
+    ctx.status.job_started(name)
+    try:
+        result = work()
+    except Exception as exc:
+        log.exception("%s failed; the next run will try again", name)
+        took = ctx.status.job_finished(name, error=f"{type(exc).__name__}: {exc}")
+        return None, took, False
+    took = ctx.status.job_finished(name)
+    if name == "tick" and took > 2 * ctx.status.tick_seconds:
+        log.warning("tick took %.1fs, more than two ticks (%.1fs)", took, ctx.status.tick_seconds)
+    return result, took, True
+
+
+def run_poll(ctx: Context) -> int:
+    result, _took, _ok = _job(ctx, "poll", lambda: cycle.poll_sources(ctx, ctx.clock.now()))
+    return result if isinstance(result, int) else 0
+
+
+def run_one_cycle(ctx: Context, on_cycle: OnCycle | None = None) -> cycle.CycleReport | None:
+    """One tick: this daemon's beat (a store that refuses writes fails the tick at once),
+    then evaluation, feeds, rota, escalation and sending."""
+    at = ctx.clock.now()
+
+    def work() -> cycle.CycleReport:
+        write_beat(ctx, at)
+        return cycle.tick(ctx, at)
+
+    result, took, ok = _job(ctx, "tick", work)
     if on_cycle is not None:
-        on_cycle(at, time.monotonic() - started, True)
-    if report.changed or report.sent or report.escalated:
+        on_cycle(at, took, ok)
+    report = result if isinstance(result, cycle.CycleReport) else None
+    if report is not None and (report.sent or report.escalated):
         log.info(
-            "cycle: %d changed, %d evaluated, %d escalated, %d sent",
-            report.changed,
+            "tick: %d evaluated, %d escalated, %d sent",
             report.evaluated,
             report.escalated,
             report.sent,
         )
     return report
+
+
+def run_digest(ctx: Context) -> None:
+    at = ctx.clock.now()
+    _job(
+        ctx,
+        "digest",
+        lambda: digest_send.send_due_digest(
+            ctx.sessions,
+            ctx.settings,
+            ctx.dispatcher.channels,
+            ctx.worker,
+            at,
+            policy=ctx.policy,
+            lease=ctx.settings.daemon.lease,
+            clock=ctx.clock,
+        ),
+    )
+
+
+def run_heartbeat(ctx: Context, on_heartbeat: OnHeartbeat | None = None) -> bool:
+    """Renew what is being sent, then write the beat."""
+    at = ctx.clock.now()
+
+    def work() -> None:
+        lease = ctx.settings.daemon.lease
+        ctx.dispatcher.renew(at)
+        if "digest" in ctx.status.read().running:
+            with ctx.sessions.begin() as session:
+                digest_send.renew_claims(session, ctx.worker, at, lease)
+        write_beat(ctx, at)
+
+    _result, _took, ok = _job(ctx, "heartbeat", work)
+    if on_heartbeat is not None:
+        on_heartbeat(at, ok)
+    return ok
+
+
+def write_beat(ctx: Context, at: datetime) -> None:
+    with ctx.sessions.begin() as session:
+        beats.beat(session, ctx.worker, at)
+    ctx.status.wrote()

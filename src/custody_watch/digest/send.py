@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from custody_watch.clock import Clock
 from custody_watch.config import Settings, rules_policy
 from custody_watch.config.model import Person
 from custody_watch.notify.base import Channel, DeliveryError, Message
@@ -44,7 +45,10 @@ from .window import Window, digest_window, due_instant, latest_due_day
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=10)
+# Renewed by the daemon's heartbeat while the digest is being built and sent, so a short
+# lease is enough and a dead daemon's claim lapses within it (it was 10 minutes: a takeover
+# after kill -9 took 11). A restarted daemon releases its own claim at once.
+LEASE = timedelta(seconds=20)
 RETRY_AFTER = timedelta(minutes=15)
 LATE_AFTER = timedelta(hours=1)
 MAX_DAYS = 7
@@ -247,6 +251,33 @@ def claim(
         return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
+def renew_claims(session: Session, worker: str, now: datetime, lease: timedelta = LEASE) -> int:
+    """The heartbeat, while the digest job runs: keep this worker's live claims."""
+    result = session.execute(
+        update(DigestRow)
+        .where(
+            DigestRow.state == "claimed",
+            DigestRow.claimed_by == worker,
+            DigestRow.lease_until >= now,
+        )
+        .values(lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+def release_own(session: Session, worker: str, now: datetime) -> int:
+    """On start: a claim this worker id held when its process died lapses now, so the
+    digest is taken over at once instead of after its lease."""
+    result = session.execute(
+        update(DigestRow)
+        .where(DigestRow.state == "claimed", DigestRow.claimed_by == worker)
+        .values(lease_until=now - timedelta(microseconds=1))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
 def send_due_digest(
     sessions: sessionmaker[Session],
     settings: Settings,
@@ -258,6 +289,7 @@ def send_due_digest(
     renderer: DigestRenderer | None = None,
     max_days: int = MAX_DAYS,
     lease: timedelta = LEASE,
+    clock: Clock | None = None,
 ) -> list[Outcome]:
     """Send every digest that is due and not yet sent (see the module docstring). Never
     raises for a failed send: the row is marked ``failed`` and tried again later."""
@@ -275,7 +307,10 @@ def send_due_digest(
     outcomes = []
     for day in days:
         window = digest_window(day, at, zone)
-        if not claim(sessions, day, (window.start, window.end), worker, now, lease):
+        # The lease runs from the clock at the claim, not from the job's start: an earlier
+        # day's digest in this run may have taken a while.
+        claimed_at = clock.now() if clock is not None else now
+        if not claim(sessions, day, (window.start, window.end), worker, claimed_at, lease):
             continue
         outcomes.append(
             _send_claimed(sessions, settings, channels, worker, day, now, policy, renderer)

@@ -282,3 +282,15 @@ class InstanceSecretRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime]
+
+
+class DaemonBeatRow(Base):
+    """One row per daemon (worker id), written every tick and every heartbeat: the proof
+    that this daemon can still write to the store (/healthz is 503 when it cannot), and who
+    is alive on a shared database."""
+
+    __tablename__ = "daemon_beats"
+
+    worker: Mapped[str] = mapped_column(String(255), primary_key=True)
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime]

@@ -1,4 +1,10 @@
-"""``/healthz``: the database, every source's freshness and the scheduler's heartbeat.
+"""``/healthz``: the database, every source's freshness, the outbox, and the scheduler's
+heartbeat, jobs and channels.
+
+Unhealthy (503) also when: any channel has failed its last ``[daemon]
+channel_failures_unhealthy`` tries; the outbox has rows overdue by more than a minute; the
+store's last successful write by this daemon is older than two ticks (read-only or locked
+store); or a tick has been running for more than two ticks (a hung statement).
 
 200 ``{"status": "ok", ...}`` when all is well, 503 ``{"status": "degraded", "problems":
 [...]}`` with one plain sentence per problem otherwise. Open to anyone (load balancers and
@@ -10,14 +16,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy.orm import Session
 
+from custody_watch.daemon.status import DaemonStatus
 from custody_watch.store import sources as source_store
+from custody_watch.store.schema import OutboxRow
 from custody_watch.times import human_duration, utc_z
 
 if TYPE_CHECKING:
@@ -25,6 +34,11 @@ if TYPE_CHECKING:
 
 # A scheduler silent for this long (real seconds) is taken for dead. It ticks every 2 s.
 HEARTBEAT_STALE_SECONDS = 120.0
+# A message due this long ago and not sent is overdue: something is stuck.
+OVERDUE_AFTER = timedelta(minutes=1)
+# Before the first write, after start-up (migrations done), this daemon has this long more
+# than two ticks to make one.
+FIRST_WRITE_GRACE = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +64,11 @@ class Heartbeat:
         *,
         stale_after: float = HEARTBEAT_STALE_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
+        daemon: DaemonStatus | None = None,
     ) -> None:
         self.stale_after = stale_after
+        # The daemon's jobs, store writes and channels; None for a bare heartbeat (tests).
+        self.daemon = daemon
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._started = monotonic()
@@ -99,6 +116,39 @@ class Heartbeat:
             return "scheduler: the last cycle failed (see the daemon's log)"
         return None
 
+    def daemon_problems(self, failures_unhealthy: int) -> list[str]:
+        """The daemon's own trouble: a tick hung, a store that takes no writes, a channel
+        that fails every try."""
+        if self.daemon is None:
+            return []
+        view = self.daemon.read()
+        two_ticks = 2 * view.tick_seconds
+        problems = []
+        running = view.running.get("tick")
+        if running is not None and running > two_ticks:
+            problems.append(
+                f"scheduler: a tick has been running for {running:.0f}s "
+                f"(more than two ticks, {two_ticks:.0f}s)"
+            )
+        if view.write_age is None:
+            if view.since_start > two_ticks + FIRST_WRITE_GRACE:
+                problems.append(
+                    f"store: no write has succeeded in {view.since_start:.0f}s since start"
+                )
+        elif view.write_age > two_ticks:
+            problems.append(
+                f"store: the last successful write was {view.write_age:.0f}s ago "
+                f"(more than two ticks, {two_ticks:.0f}s)"
+                + (f"; last error: {view.last_error['tick']}" if "tick" in view.last_error else "")
+            )
+        for name, state in sorted(self.daemon.channels.read().items()):
+            if state.consecutive_failures >= failures_unhealthy:
+                problems.append(
+                    f"channel {name}: the last {state.consecutive_failures} tries failed "
+                    f"({state.last_error})"
+                )
+        return problems
+
 
 def health_report(web: WebContext) -> tuple[bool, dict[str, Any]]:
     now = web.clock.now()
@@ -108,11 +158,19 @@ def health_report(web: WebContext) -> tuple[bool, dict[str, Any]]:
         with web.sessions.begin() as session:
             session.execute(text("SELECT 1"))
             states = {state.name: state for state in source_store.all_states(session)}
+            overdue = overdue_messages(session, now)
         report["database"] = "ok"
     except Exception as exc:  # any driver error means the same thing here
         problems.append(f"database: {_first_line(exc)}")
         report["database"] = "unreachable"
         states = None
+        overdue = None
+    if overdue is not None:
+        report["outbox"] = {"overdue": overdue}
+        if overdue:
+            problems.append(
+                f"outbox: {overdue} messages overdue by more than {human_duration(OVERDUE_AFTER)}"
+            )
     if states is not None:
         sources: dict[str, Any] = {}
         report["sources"] = sources
@@ -155,9 +213,28 @@ def health_report(web: WebContext) -> tuple[bool, dict[str, Any]]:
         }
         if problem:
             problems.append(problem)
+        daemon = web.heartbeat.daemon_problems(web.settings.daemon.channel_failures_unhealthy)
+        if daemon:
+            report["scheduler"]["status"] = "degraded"
+            problems.extend(daemon)
     if problems:
         return False, {"status": "degraded", "problems": problems, **report}
     return True, {"status": "ok", **report}
+
+
+def overdue_messages(session: Session, now: datetime) -> int:
+    """Messages due more than a minute ago and not sent: pending past their due time, or
+    held by a claim that lapsed that long ago."""
+    late = now - OVERDUE_AFTER
+    count = session.scalar(
+        select(func.count(OutboxRow.id)).where(
+            or_(
+                and_(OutboxRow.state == "pending", OutboxRow.due_at < late),
+                and_(OutboxRow.state == "sending", OutboxRow.lease_until < late),
+            )
+        )
+    )
+    return int(count or 0)
 
 
 def _first_line(exc: BaseException) -> str:

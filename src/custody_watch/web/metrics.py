@@ -23,6 +23,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from sqlalchemy import Select, func, select
 
+from custody_watch.daemon.status import JOBS
 from custody_watch.store.schema import (
     AlertRow,
     AuditRow,
@@ -33,6 +34,7 @@ from custody_watch.store.schema import (
 from custody_watch.web.auth import User, api_user
 from custody_watch.web.board import children_in_custody
 from custody_watch.web.context import WebContext
+from custody_watch.web.health import Heartbeat, overdue_messages
 
 SEVERITIES = ("warning", "high", "critical")
 SEND_RESULTS = ("sent", "failed", "cancelled")
@@ -89,6 +91,7 @@ class StoreCollector(Collector):
             refused = session.scalar(
                 select(func.count()).where(AuditRow.event == "webhook_refused")
             )
+            overdue = overdue_messages(session, now)
 
         total = GaugeMetricFamily(
             "custody_watch_children_in_custody", "Children in custody now (all suites)"
@@ -124,6 +127,12 @@ class StoreCollector(Collector):
         )
         age.add_metric([], max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
         yield age
+        late = GaugeMetricFamily(
+            "custody_watch_outbox_overdue",
+            "Messages overdue by more than a minute (pending, or held by a lapsed claim)",
+        )
+        late.add_metric([], overdue)
+        yield late
 
         sent = CounterMetricFamily(
             "custody_watch_sends",
@@ -198,6 +207,54 @@ class StoreCollector(Collector):
             )
             since.add_metric([], beat.age)
             yield since
+        yield from self._daemon(heartbeat)
+
+    def _daemon(self, heartbeat: Heartbeat) -> Iterator[Metric]:
+        """The same conditions /healthz judges, as numbers."""
+        if heartbeat.daemon is None:
+            return
+        view = heartbeat.daemon.read()
+        running = GaugeMetricFamily(
+            "custody_watch_job_running_seconds",
+            "Real seconds the job in progress has been running (0 when idle)",
+            labels=["job"],
+        )
+        for job in JOBS:
+            running.add_metric([job], view.running.get(job, 0.0))
+        yield running
+        overruns = CounterMetricFamily(
+            "custody_watch_job_overruns", "Job runs that took more than two ticks", labels=["job"]
+        )
+        failed = CounterMetricFamily(
+            "custody_watch_job_failures", "Job runs that failed", labels=["job"]
+        )
+        for job in JOBS:
+            overruns.add_metric([job], view.overruns.get(job, 0))
+            failed.add_metric([job], view.failures.get(job, 0))
+        yield overruns
+        yield failed
+        if view.write_age is not None:
+            write = GaugeMetricFamily(
+                "custody_watch_store_write_age_seconds",
+                "Real seconds since this daemon's last successful write to the store",
+            )
+            write.add_metric([], view.write_age)
+            yield write
+        channels = GaugeMetricFamily(
+            "custody_watch_channel_consecutive_failures",
+            "Provider calls in a row that failed, by channel (0 after a success)",
+            labels=["channel"],
+        )
+        for name, state in sorted(heartbeat.daemon.channels.read().items()):
+            channels.add_metric([name], state.consecutive_failures)
+        yield channels
+        problems = heartbeat.daemon_problems(self.web.settings.daemon.channel_failures_unhealthy)
+        healthy = GaugeMetricFamily(
+            "custody_watch_daemon_healthy",
+            "1 when no tick hangs, the store takes writes and every channel answers",
+        )
+        healthy.add_metric([], 0 if problems else 1)
+        yield healthy
 
 
 def make_registry(web: WebContext) -> CollectorRegistry:
