@@ -83,6 +83,9 @@ class _SourceBase(Strict):
 class FolderSource(_SourceBase):
     kind: Literal["csv_folder", "jsonl"]
     path: str
+    # A file is read once its size and modification time have been still this long (or
+    # at once when it was renamed into place with an older mtime); see sources.folder.
+    settle_time: Duration = 10 * timedelta(seconds=1)
 
 
 class SqlSource(_SourceBase):
