@@ -4,16 +4,27 @@
 2. Evaluate detentions that changed or reached a threshold.
 3. Watch the feeds (``feed_stale``).
 4. Move alerts along their ladders.
-5. Send what is due from the outbox."""
+5. Send what is due from the outbox.
+
+Each step runs on its own (``guarded``): a step that fails is logged with its name and
+raised to operations as ``cycle_step_failed:<step>``, and the steps after it still run, so
+a broken digest or feed watch never stops escalation and sending. Within a step, each
+source, role and alert is handled on its own too: one that fails is logged and the rest go
+on, and the step then counts as failed. The alert clears when the step next succeeds. When
+the database itself is down, raising the alert fails too: that is logged, and the next
+step still runs (sending may still work from what was claimed)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar, cast
 
 from custody_watch.alerts import escalate, lifecycle, system
 from custody_watch.alerts.context import OPERATIONS
+from custody_watch.config.model import Source as SourceSettings
 from custody_watch.daemon.build import escalation_roles
 from custody_watch.daemon.context import Context
 from custody_watch.daemon.evaluate import evaluate_due
@@ -24,6 +35,12 @@ from custody_watch.store import sources as source_store
 from custody_watch.store.schema import AlertRow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+STEP_FAILED = "cycle_step_failed"
+# Steps whose failure can leave a child without an alert or a page: the duty inspector is
+# told too, as for feed_stale. The others (polling has its own feed_stale, the digest) go
+# to operations alone.
+CHILD_SAFETY_STEPS = frozenset({"evaluate", "escalate", "dispatch"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,44 +49,158 @@ class CycleReport:
     evaluated: int
     escalated: int
     sent: int
+    # The steps that failed (each logged and raised to operations); empty when all ran.
+    failed: tuple[str, ...] = ()
+
+
+class StepIncomplete(Exception):
+    """Some items of a step (sources, roles, alerts) failed; the rest were done.
+    ``partial`` is the step's result for what was done (a count), when it has one."""
+
+    partial: object = None
 
 
 def run_cycle(ctx: Context, now: datetime, *, poll_all: bool = False) -> CycleReport:
-    changed = poll_sources(ctx, now, poll_all=poll_all)
-    report = replace(tick(ctx, now), changed=changed)
+    failed: list[str] = []
+    changed = guarded(
+        ctx, "poll", now, lambda: poll_sources(ctx, now, poll_all=poll_all), 0, failed
+    )
+    report = tick(ctx, now)
     # The running daemon sends the digest from its own job (daemon.scheduler), so that a
     # slow mail server never holds up a tick; one cycle (``run --once``) sends it here.
-    send_digest(ctx, now)
-    return report
+    if not send_digest(ctx, now):
+        failed.append("digest")
+    return replace(report, changed=changed, failed=(*failed, *report.failed))
 
 
 def tick(ctx: Context, now: datetime) -> CycleReport:
-    """Everything but polling and the digest (steps 2-5)."""
-    evaluated = evaluate_due(ctx, now)
-    watch_feeds(ctx, now)
-    watch_rota(ctx, now)
-    escalated = escalate_due(ctx, now)
-    sent = ctx.dispatcher.run(now)
-    return CycleReport(0, evaluated, escalated, sent)
+    """Everything but polling and the digest (steps 2-5), each step on its own."""
+    failed: list[str] = []
+    evaluated = guarded(ctx, "evaluate", now, lambda: evaluate_due(ctx, now), 0, failed)
+    guarded(ctx, "feed_watch", now, lambda: watch_feeds(ctx, now), None, failed)
+    guarded(ctx, "rota_watch", now, lambda: watch_rota(ctx, now), None, failed)
+    escalated = guarded(ctx, "escalate", now, lambda: escalate_due(ctx, now), 0, failed)
+    sent = guarded(ctx, "dispatch", now, lambda: ctx.dispatcher.run(now), 0, failed)
+    return CycleReport(0, evaluated, escalated, sent, tuple(failed))
 
 
-def send_digest(ctx: Context, now: datetime) -> None:
-    """The daily digest: once a day across every daemon (claimed in the digests table)."""
-    try:
-        send_due_digest(
+def send_digest(ctx: Context, now: datetime) -> bool:
+    """The daily digest: once a day across every daemon (claimed in the digests table).
+    False when it failed (logged and raised to operations; the next cycle tries again)."""
+    failed: list[str] = []
+    guarded(
+        ctx,
+        "digest",
+        now,
+        lambda: send_due_digest(
             ctx.sessions, ctx.settings, ctx.dispatcher.channels, ctx.worker, now, policy=ctx.policy
+        ),
+        None,
+        failed,
+    )
+    return not failed
+
+
+def guarded(
+    ctx: Context,
+    step: str,
+    now: datetime,
+    work: Callable[[], T],
+    fallback: T,
+    failed: list[str] | None = None,
+) -> T:
+    """Run one step of the cycle; never raises. A failure is logged with the step's name,
+    added to ``failed`` and raised to operations as ``cycle_step_failed:<step>``, which
+    clears when the step next succeeds; ``fallback`` stands in for its result."""
+    try:
+        result = work()
+    except Exception as exc:
+        log.exception("cycle step %s failed; the steps after it still run", step)
+        if failed is not None:
+            failed.append(step)
+        ctx.steps_known_clear.discard(step)
+        _raise_step_failed(ctx, step, exc, now)
+        if isinstance(exc, StepIncomplete) and exc.partial is not None:
+            return cast(T, exc.partial)
+        return fallback
+    if step not in ctx.steps_known_clear:
+        _clear_step_failed(ctx, step, now)
+    return result
+
+
+def _raise_step_failed(ctx: Context, step: str, exc: Exception, now: datetime) -> None:
+    lines = str(exc).strip().splitlines()
+    error = f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
+    try:
+        with ctx.sessions.begin() as session:
+            system.raise_system(
+                session,
+                key=f"{STEP_FAILED}:{step}",
+                rule=STEP_FAILED,
+                severity=Severity.HIGH,
+                since=now,
+                summary=f"custody-watch cannot complete its {step.replace('_', ' ')} step",
+                detail=f"{step} failed: {error}; the other steps still run",
+                ctx=ctx.alert_ctx,
+                renderer=ctx.renderer,
+                now=now,
+                with_inspector=step in CHILD_SAFETY_STEPS,
+            )
+    except Exception:
+        # Most likely the database is down: nothing can be recorded, the log must do.
+        log.exception("cycle step %s failed and the alert about it could not be raised", step)
+
+
+def _clear_step_failed(ctx: Context, step: str, now: datetime) -> None:
+    """Checked once after start (a previous run may have left the alert) and after each
+    failure, not on every tick: a tick must stay cheap."""
+    key = f"{STEP_FAILED}:{step}"
+    try:
+        with ctx.sessions.begin() as session:
+            if lifecycle.live_alert(session, key) is not None:
+                system.clear_system(
+                    session, key, ctx.alert_ctx, ctx.renderer, now, f"the {step} step ran again"
+                )
+    except Exception:
+        log.exception("the %s alert could not be cleared; trying again next time", key)
+        return
+    ctx.steps_known_clear.add(step)
+
+
+def each(
+    items: list[T] | tuple[T, ...], what: Callable[[T], str], work: Callable[[T], None]
+) -> None:
+    """``work`` for every item on its own: one that fails is logged and the rest still run;
+    then raises ``StepIncomplete`` naming the failures, so the step counts as failed."""
+    failures: list[str] = []
+    for item in items:
+        try:
+            work(item)
+        except Exception as exc:
+            log.exception("%s failed", what(item))
+            message = (str(exc).strip().splitlines() or [""])[0][:80]
+            failures.append(f"{what(item)}: {type(exc).__name__}: {message}".rstrip(": "))
+    if failures:
+        shown = "; ".join(failures[:3]) + (
+            f"; and {len(failures) - 3} more" if len(failures) > 3 else ""
         )
-    except Exception:  # a digest problem must never stop alerting
-        log.exception("daily digest failed; the next cycle will try again")
+        raise StepIncomplete(f"{len(failures)} of {len(items)} failed ({shown})")
 
 
 def poll_sources(ctx: Context, now: datetime, *, poll_all: bool = False) -> int:
+    """Poll each due source; ``poll_source`` records a failing source and never raises, and
+    a source that fails any other way still leaves the others polled."""
     changed = 0
+    due = []
     for settings in ctx.settings.sources:
         last = ctx.last_polled.get(settings.name)
         if not poll_all and isinstance(last, datetime) and now - last < settings.poll_every:
             continue
         ctx.last_polled[settings.name] = now
+        due.append(settings)
+
+    def poll(settings: SourceSettings) -> None:
+        nonlocal changed
         changed += poll_source(
             ctx.sessions,
             ctx.sources[settings.name],
@@ -78,65 +209,91 @@ def poll_sources(ctx: Context, now: datetime, *, poll_all: bool = False) -> int:
             ctx.policy,
             now,
         )
+
+    try:
+        each(due, lambda s: f"polling source {s.name}", poll)
+    except StepIncomplete as exc:
+        exc.partial = changed  # what the other sources stored still counts
+        raise
     return changed
 
 
 def watch_feeds(ctx: Context, now: datetime) -> None:
     """``feed_stale``: nothing new and no successful poll for ``stale_after``; or, where a
     source sets ``expect_data_within``, no new records for that long however it answers."""
-    for settings in ctx.settings.sources:
-        with ctx.sessions.begin() as session:
-            state = source_store.state(session, settings.name, settings.kind)
-            heard = [t for t in (state.last_success_at, state.last_data_at) if t is not None]
-            silent_since = max(heard) if heard else state.first_poll_at
-            if silent_since is None:
-                continue  # never polled yet: nothing to judge
-            stale = now - silent_since >= settings.stale_after
-            no_data_since = state.last_data_at or state.first_poll_at
-            if (
-                not stale
-                and settings.expect_data_within is not None
-                and no_data_since is not None
-                and now - no_data_since >= settings.expect_data_within
-            ):
-                stale, silent_since = True, no_data_since
-            system.feed_stale(
-                session, settings.name, silent_since, stale, ctx.alert_ctx, ctx.renderer, now
-            )
+    each(
+        list(ctx.settings.sources),
+        lambda s: f"watching source {s.name}",
+        lambda s: _watch_feed(ctx, s, now),
+    )
+
+
+def _watch_feed(ctx: Context, settings: SourceSettings, now: datetime) -> None:
+    with ctx.sessions.begin() as session:
+        state = source_store.state(session, settings.name, settings.kind)
+        heard = [t for t in (state.last_success_at, state.last_data_at) if t is not None]
+        silent_since = max(heard) if heard else state.first_poll_at
+        if silent_since is None:
+            return  # never polled yet: nothing to judge
+        stale = now - silent_since >= settings.stale_after
+        no_data_since = state.last_data_at or state.first_poll_at
+        if (
+            not stale
+            and settings.expect_data_within is not None
+            and no_data_since is not None
+            and now - no_data_since >= settings.expect_data_within
+        ):
+            stale, silent_since = True, no_data_since
+        system.feed_stale(
+            session, settings.name, silent_since, stale, ctx.alert_ctx, ctx.renderer, now
+        )
 
 
 def watch_rota(ctx: Context, now: datetime) -> None:
     """A role that an escalation needs, held by nobody now, is an alert to operations before
     any child needs it, and clears when the rota is filled."""
+    roles = sorted(escalation_roles(ctx.settings) | {OPERATIONS})
+    each(roles, lambda role: f"watching the rota for {role}", lambda r: _watch_role(ctx, r, now))
+
+
+def _watch_role(ctx: Context, role: str, now: datetime) -> None:
     rota = ctx.alert_ctx.directory.rota
-    for role in sorted(escalation_roles(ctx.settings) | {OPERATIONS}):
-        key = f"nobody_on_call:{role}"
-        with ctx.sessions.begin() as session:
-            if rota.on_call(role, now):
-                if lifecycle.live_alert(session, key) is not None:
-                    system.clear_system(
-                        session, key, ctx.alert_ctx, ctx.renderer, now, f"{role} is covered again"
-                    )
-                continue
-            system.raise_system(
-                session,
-                key=key,
-                rule="nobody_on_call",
-                severity=Severity.HIGH,
-                since=now,
-                summary=f"nobody is on call as {role}",
-                ctx=ctx.alert_ctx,
-                renderer=ctx.renderer,
-                now=now,
-            )
+    key = f"nobody_on_call:{role}"
+    with ctx.sessions.begin() as session:
+        if rota.on_call(role, now):
+            if lifecycle.live_alert(session, key) is not None:
+                system.clear_system(
+                    session, key, ctx.alert_ctx, ctx.renderer, now, f"{role} is covered again"
+                )
+            return
+        system.raise_system(
+            session,
+            key=key,
+            rule="nobody_on_call",
+            severity=Severity.HIGH,
+            since=now,
+            summary=f"nobody is on call as {role}",
+            ctx=ctx.alert_ctx,
+            renderer=ctx.renderer,
+            now=now,
+        )
 
 
 def escalate_due(ctx: Context, now: datetime) -> int:
+    """Move each due alert along its ladder, each in its own transaction: one alert whose
+    escalation fails (logged, and the step reported failed) never holds back the others."""
     with ctx.sessions() as session:
         ids = [alert.id for alert in escalate.due_alerts(session, now)]
-    for alert_id in ids:
+
+    def move(alert_id: int) -> None:
         with ctx.sessions.begin() as session:
             alert = session.get(AlertRow, alert_id)  # re-read: an ack may have just landed
             if alert is not None:
                 escalate.escalate(session, alert, ctx.alert_ctx, ctx.renderer, now)
+
+    try:
+        each(ids, lambda alert_id: f"escalating alert {alert_id}", move)
+    except StepIncomplete as exc:
+        exc.partial = len(ids)
+        raise
     return len(ids)
