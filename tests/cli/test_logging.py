@@ -1,0 +1,82 @@
+"""Log lines: JSON objects with ``[logging] format = "json"``, readable lines otherwise."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+
+from custody_watch.config import parse_settings
+from custody_watch.config.model import LoggingSettings
+from custody_watch.errors import ConfigError
+from custody_watch.logs import configure_logging
+
+
+@pytest.fixture(autouse=True)
+def restore_root_logger() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_json_format_writes_one_object_a_line_with_time_level_logger_and_message() -> None:
+    stream = io.StringIO()
+    configure_logging(LoggingSettings(format="json"), stream)
+
+    logging.getLogger("custody_watch.test").warning("feed %s is silent", "suite-a")
+
+    [line] = stream.getvalue().splitlines()
+    record = json.loads(line)
+    assert record["level"] == "WARNING"
+    assert record["logger"] == "custody_watch.test"
+    assert record["message"] == "feed suite-a is silent"
+    assert datetime.fromisoformat(record["time"]).utcoffset() is not None
+
+
+def test_a_traceback_stays_inside_its_json_record() -> None:
+    stream = io.StringIO()
+    configure_logging(LoggingSettings(format="json"), stream)
+    try:
+        raise ValueError("bad row")
+    except ValueError:
+        logging.getLogger("custody_watch.test").exception("cycle failed")
+
+    [line] = stream.getvalue().splitlines()
+    record = json.loads(line)
+    assert "ValueError: bad row" in record["exc_info"]
+
+
+def test_human_format_writes_readable_lines_and_honours_the_level() -> None:
+    stream = io.StringIO()
+    configure_logging(LoggingSettings(format="human", level="warning"), stream)
+
+    logging.getLogger("custody_watch.test").info("not shown")
+    logging.getLogger("custody_watch.test").warning("shown")
+
+    [line] = stream.getvalue().splitlines()
+    assert line.endswith(" WARNING custody_watch.test: shown")
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(line)
+
+
+def test_configuring_twice_replaces_the_handler_instead_of_doubling_lines() -> None:
+    first, second = io.StringIO(), io.StringIO()
+    configure_logging(LoggingSettings(), first)
+    configure_logging(LoggingSettings(format="json"), second)
+
+    logging.getLogger("custody_watch.test").warning("once")
+
+    assert first.getvalue() == ""
+    assert len(second.getvalue().splitlines()) == 1
+
+
+def test_the_logging_section_is_validated_and_names_a_bad_value() -> None:
+    assert parse_settings({"logging": {"format": "json"}}).logging.format == "json"
+    with pytest.raises(ConfigError, match=r"logging\.format"):
+        parse_settings({"logging": {"format": "xml"}})
