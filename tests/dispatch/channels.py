@@ -46,6 +46,12 @@ class RecordingChannel:
         with self._lock:
             self._next_failures.extend([error] * count)
 
+    def recover(self) -> None:
+        """The provider answers again: queued failures are forgotten."""
+        with self._lock:
+            self._next_failures.clear()
+            self._dead.clear()
+
     def fail_always_for(self, address: str, *, code: str = "21211") -> None:
         """Every send to ``address`` fails permanently (a wrong number, a dead mailbox)."""
         with self._lock:

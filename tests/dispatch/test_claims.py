@@ -86,7 +86,9 @@ def test_a_restarted_daemon_takes_its_own_rows_back_at_once(
         assert "claims_released" in audit_events(session)
 
 
-def test_another_daemons_rows_are_not_taken_back_by_a_restart(store, ctx, renderer, make_dispatcher):
+def test_another_daemons_rows_are_not_taken_back_by_a_restart(
+    store, ctx, renderer, make_dispatcher
+):
     open_alert(store, ctx, renderer)
     claim(store, "host:other", T0)
     assert make_dispatcher(ctx, "host:abc").release_own(T0 + 2 * S) == 0
