@@ -4,9 +4,12 @@ on it later resumes escalation where the backup left it: every timer is in the d
 from __future__ import annotations
 
 import shutil
+import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from daemon.support import CONFIG, Daemon
 
@@ -22,11 +25,9 @@ INSPECTOR = "To:      +447700900001"
 SUPERINTENDENT = "To:      +447700900002"
 
 
-def daemon_on(
-    database: Path, inbox: Path, capsys: pytest.CaptureFixture[str], name: str
-) -> Daemon:
-    config = database.parent / f"{name}.toml"
-    config.write_text(CONFIG.format(database=f"sqlite:///{database}", inbox=inbox), "utf-8")
+def daemon_on(url: str, inbox: Path, capsys: pytest.CaptureFixture[str], name: str) -> Daemon:
+    config = inbox.parent / f"{name}.toml"
+    config.write_text(CONFIG.format(database=url, inbox=inbox), "utf-8")
     return Daemon(config, inbox, capsys)
 
 
@@ -37,7 +38,7 @@ def test_a_restored_backup_resumes_escalation_at_the_next_step(
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (tmp_path / "live").mkdir()
-    live = daemon_on(tmp_path / "live" / "cw.db", inbox, capsys, "live")
+    live = daemon_on(f"sqlite:///{tmp_path / 'live' / 'cw.db'}", inbox, capsys, "live")
     live.drop("day.csv", CHILD)
     first = live.run_once("2026-06-10T11:00:00Z")
     assert INSPECTOR in first and SUPERINTENDENT not in first
@@ -53,7 +54,7 @@ def test_a_restored_backup_resumes_escalation_at_the_next_step(
     shutil.rmtree(tmp_path / "live")
     (tmp_path / "restored").mkdir()
     shutil.copyfile(backup, tmp_path / "restored" / "cw.db")
-    restored = daemon_on(tmp_path / "restored" / "cw.db", inbox, capsys, "restored")
+    restored = daemon_on(f"sqlite:///{tmp_path / 'restored' / 'cw.db'}", inbox, capsys, "restored")
 
     later = restored.run_once("2026-06-10T11:16:00Z")  # level 1's 15 minutes are up
 
@@ -82,3 +83,56 @@ def test_backup_refuses_to_overwrite_and_names_pg_dump_for_postgresql(
     code, _, err = cli(capsys, "db", "backup", str(target), "--config", str(sqlite_config))
     assert code == 2
     assert err.strip() == f"custody-watch: {target}: already exists; pass --force to overwrite it"
+
+
+@pytest.mark.postgres
+def test_a_pg_dump_restored_into_a_new_database_resumes_escalation(
+    postgres_url: str,
+    postgres_schema_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The README's PostgreSQL procedure: pg_dump --format=custom, pg_restore into a fresh
+    database, start the daemon on it."""
+    if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
+        pytest.fail("pg_dump and pg_restore come with the PostgreSQL server the tests need")
+    monkeypatch.delenv("CUSTODY_WATCH_TWILIO_AUTH_TOKEN", raising=False)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    live = daemon_on(postgres_schema_url, inbox, capsys, "live")
+    live.drop("day.csv", CHILD)
+    assert INSPECTOR in live.run_once("2026-06-10T11:00:00Z")
+
+    schema = postgres_schema_url.rsplit("search_path%3D", 1)[1]
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    dump = tmp_path / "cw.dump"
+    subprocess.run(
+        ["pg_dump", "--format=custom", f"--schema={schema}", f"--file={dump}", plain],
+        check=True,
+        timeout=60,
+    )
+    database = f"restore_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
+    try:
+        base = plain.rsplit("/", 1)[0]
+        subprocess.run(
+            ["pg_restore", "--no-owner", f"--dbname={base}/{database}", str(dump)],
+            check=True,
+            timeout=60,
+        )
+        restored_url = (
+            postgres_url.rsplit("/", 1)[0] + f"/{database}?options=-csearch_path%3D{schema}"
+        )
+        restored = daemon_on(restored_url, inbox, capsys, "restored")
+
+        later = restored.run_once("2026-06-10T11:16:00Z")
+
+        assert SUPERINTENDENT in later
+        assert INSPECTOR not in later
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()

@@ -9,6 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from custody_watch.alerts import lifecycle
+from custody_watch.cli.run import after_cycle
+from custody_watch.clock import FixedClock
+from custody_watch.config import parse_settings
+from custody_watch.daemon.build import build_context
+from custody_watch.daemon.scheduler import run_one_cycle
+from custody_watch.messages.render import Renderer, sample_view
 from custody_watch.service import ServiceNotifier
 
 AT = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)
@@ -78,3 +85,28 @@ def test_the_unit_is_a_watched_notify_service_with_the_hardening_operations_expe
         assert setting in lines
     assert any(line.startswith("WatchdogSec=") for line in lines)
     assert any(line.startswith("LoadCredential=secret-key:") for line in lines)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.states: list[str] = []
+
+    def notify(self, state: str) -> None:
+        self.states.append(state)
+
+
+def test_every_scheduler_tick_feeds_the_watchdog_after_reporting_render_failures(
+    tmp_path: Path,
+) -> None:
+    settings = parse_settings({"database": {"url": f"sqlite:///{tmp_path / 'cw.db'}"}})
+    ctx = build_context(settings, FixedClock(AT), env={})
+    ctx.renderer = Renderer(tmp_path / "no-templates")
+    ctx.renderer.for_kind("phone", sample_view("notify"))  # a message fell back this tick
+    recorder = Recorder()
+
+    run_one_cycle(ctx, after_cycle(ctx, None, ServiceNotifier(recorder)))
+
+    assert [state.split("\n")[0] for state in recorder.states] == ["WATCHDOG=1"]
+    with ctx.sessions() as session:
+        assert lifecycle.live_alert(session, "message_render_failed") is not None
+    ctx.engine.dispose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from custody_watch.cli.app import ConfigOption, app
 from custody_watch.cli.common import clock_for
 from custody_watch.config import load_settings
 from custody_watch.daemon.build import build_context
+from custody_watch.logs import configure_logging
 
 
 @app.command()
@@ -28,8 +28,8 @@ def web(
     from custody_watch.web.context import build_web_context
     from custody_watch.web.server import parse_listen, serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = load_settings(config)
+    configure_logging(settings.logging)  # [logging] format, as for run
     parse_listen(listen or settings.web.listen)  # a bad address is a config error, exit 2
     ctx = build_context(settings, clock_for(now))
     try:
