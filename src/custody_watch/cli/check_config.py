@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
+from sqlalchemy.engine import make_url
 
 from custody_watch.cli.app import ConfigOption, app
 from custody_watch.cli.tables import stdout
 from custody_watch.config import config_path, load_settings
+from custody_watch.config.startup import check_startup
 from custody_watch.errors import ConfigError
 from custody_watch.messages.render import render_check
 from custody_watch.times import format_duration_spec
@@ -17,11 +21,17 @@ def check_config(config: ConfigOption = None) -> None:
     """Validate the configuration and say what it would do."""
     path, explicit = config_path(config)
     settings = load_settings(config)
+    # Everything the daemon's start checks (database driver, secrets, channels), the same
+    # function, so check-config never says "valid" to a config the daemon refuses.
+    warnings = check_startup(settings, os.environ)
     console = stdout()
     origin = str(path) if explicit or path.exists() else "built-in defaults"
     console.print(f"[bold]{origin}[/]: valid")
+    for warning in warnings:
+        console.print(f"[yellow]{warning}[/]")
     console.print(f"data directory: {settings.paths.data_dir}")
-    console.print(f"database: {settings.database.url}")
+    url = make_url(settings.database.url).render_as_string(hide_password=True)
+    console.print(f"database: {url}")
     console.print(f"scope: {settings.scope.people}; time zone {settings.timezone}")
     for source in settings.sources:
         console.print(

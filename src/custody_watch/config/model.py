@@ -12,7 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from custody_watch.config.paths import with_data_dir_defaults
 from custody_watch.config.rules import RulesSettings
-from custody_watch.config.types import Duration, Email, Name, Phone, TimeOfDay, ZoneName
+from custody_watch.config.types import (
+    Duration,
+    DurationOrZero,
+    Email,
+    Listen,
+    Name,
+    Phone,
+    TimeOfDay,
+    ZoneName,
+)
 
 M = timedelta(minutes=1)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -55,9 +64,10 @@ class DaemonSettings(Strict):
             raise ValueError("daemon.heartbeat_every: must be at most a third of daemon.lease")
         return self
 
+
 class WebSettings(Strict):
     enabled: bool = True
-    listen: str = "127.0.0.1:8080"
+    listen: Listen = "127.0.0.1:8080"
     public_base_url: str = "http://127.0.0.1:8080"
     ack_link_ttl: Duration = timedelta(hours=24)
     # A reverse proxy that authenticates users may name them in this header.
@@ -85,7 +95,7 @@ class FolderSource(_SourceBase):
     path: str
     # A file is read once its size and modification time have been still this long (or
     # at once when it was renamed into place with an older mtime); see sources.folder.
-    settle_time: Duration = 10 * timedelta(seconds=1)
+    settle_time: DurationOrZero = 10 * timedelta(seconds=1)
 
 
 class SqlSource(_SourceBase):

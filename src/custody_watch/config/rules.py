@@ -1,4 +1,7 @@
-"""``[rules.<rule id>]``: every threshold of ``shared/domain/RULES.md``, with its default."""
+"""``[rules.<rule id>]``: every threshold of ``shared/domain/RULES.md``, with its default.
+
+A threshold may be 0 (``warning_before = "0s"``: no early warning; ``warning_after = "0s"``:
+at arrival), never negative or over 366 days."""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ from datetime import time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from custody_watch.config.types import Duration, TimeOfDay
+from custody_watch.config.types import DurationOrZero as Duration
+from custody_watch.config.types import TimeOfDay
 
 H = timedelta(hours=1)
 

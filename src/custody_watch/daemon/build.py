@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import socket
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from custody_watch.alerts.links import AckLinks
 from custody_watch.clock import Clock
 from custody_watch.config import Settings, rules_policy
 from custody_watch.config.secrets import secret
+from custody_watch.config.startup import check_startup
 from custody_watch.daemon.context import Context
 from custody_watch.daemon.status import DaemonStatus
 from custody_watch.dispatch.sender import Dispatcher
@@ -27,6 +29,8 @@ from custody_watch.store.db import make_engine, make_sessionmaker
 from custody_watch.store.migrate import upgrade
 from custody_watch.store.secrets import instance_secret
 from custody_watch.times import parse_zone
+
+log = logging.getLogger(__name__)
 
 
 def build_context(
@@ -43,6 +47,9 @@ def build_context(
     from custody_watch.sources.build import build_source
 
     env = os.environ if env is None else env
+    # The same checks as check-config, so the daemon refuses what it refuses (exit 2).
+    for warning in check_startup(settings, env):
+        log.warning("%s", warning)
     engine = make_engine(
         settings.database.url,
         statement_timeout=settings.database.statement_timeout,
