@@ -115,3 +115,31 @@ def test_a_row_claimed_and_lost_max_attempts_times_is_failed_not_sent_again(
     # Not sent again; but nobody was reached as far as anyone knows, so operations hear of it.
     assert sms.sent == []
     assert [s.to for s in email.sent] == [OPS.email]
+
+
+def test_a_run_that_used_its_time_budget_hands_the_unsent_rows_back_untried(
+    store, ctx, renderer, sms, email, make_dispatcher
+):
+    """The tick that sends also escalates: a slow provider must not hold up the next step,
+    so a run stops after its budget and leaves the rest due for the next tick (or daemon)."""
+    for ref in ("C-1", "C-2", "C-3"):
+        open_alert(store, ctx, renderer, ref)  # six pages
+    elapsed = [0.0]
+    slow_send = sms.send
+
+    def send_in_0_6_s(message):
+        elapsed[0] += 0.6
+        return slow_send(message)
+
+    sms.send = send_in_0_6_s  # type: ignore[method-assign]
+    email.send = send_in_0_6_s  # type: ignore[method-assign]
+    dispatcher = make_dispatcher(ctx)
+    dispatcher.time_budget = 1.0
+    dispatcher.monotonic = lambda: elapsed[0]
+
+    assert dispatcher.run(T0) == 2  # 0.6 s, 1.2 s: over budget, the other four go back
+    pending = [r for r in rows(store) if r.state == "pending"]
+    assert len(pending) == 4
+    assert {(r.attempts, r.claim_token, r.lease_until) for r in pending} == {(0, None, None)}
+    elapsed[0] = 0.0
+    assert dispatcher.run(T0 + S) == 2

@@ -74,6 +74,7 @@ def build_context(
         status_callback_base=settings.web.public_base_url or None,
         clock=clock,
         lease=settings.daemon.lease,
+        time_budget=2 * settings.daemon.tick.total_seconds(),
     )
     return Context(
         settings=settings,

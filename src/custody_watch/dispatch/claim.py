@@ -175,3 +175,21 @@ def release_own(session: Session, worker: str, now: datetime) -> list[int]:
             .execution_options(synchronize_session=False)
         )
     return ids
+
+
+def unclaim(session: Session, tokens: Collection[str]) -> int:
+    """Give claims back untried: ``pending`` again, and the try they counted is returned."""
+    if not tokens:
+        return 0
+    result = session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.claim_token.in_(list(tokens)), OutboxRow.state == "sending")
+        .values(
+            state="pending",
+            attempts=OutboxRow.attempts - 1,
+            claim_token=None,
+            lease_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
