@@ -503,3 +503,79 @@ def test_check_config_exits_2_naming_the_key_of_a_bad_config(
     assert old in example_text
     config = write(tmp_path / "bad.toml", example_text.replace(old, new, 1))
     assert_one_line_error(cli(tmp_path, "check-config", "--config", config), "bad.toml", key)
+
+
+# --- hostile feeds (issue 10): every row is read or rejected, no traceback, exit 0 ----------
+
+
+def evaluate_json(path: Path) -> dict[str, Any]:
+    result = invoke("evaluate", str(path), "--at", "2026-06-10T20:00:00Z", "--format", "json")
+    out: dict[str, Any] = json.loads(result.output)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("cell", "field"),
+    [
+        ("9" * 5000, "prior_detention_minutes"),
+        ("5256000000", "prior_detention_minutes"),
+        ("\u0663\u0660", "prior_detention_minutes"),
+    ],
+)
+def test_evaluate_rejects_minutes_that_would_overflow_the_rules_and_exits_0(
+    clean_cwd: Path, cell: str, field: str
+) -> None:
+    feed = clean_cwd / "minutes.csv"
+    feed.write_text(
+        "custody_ref,suite,arrival_time,legal_basis,prior_detention_minutes\n"
+        "C-1,S1,2026-06-10T08:00:00Z,bail_return,30\n"
+        f"C-2,S1,2026-06-10T08:00:00Z,bail_return,{cell}\n",
+        encoding="utf-8",
+    )
+    out = evaluate_json(feed)
+    [rejected] = out["rejected"]
+    assert (rejected["row"], rejected["custody_ref"]) == (2, "C-2")
+    assert rejected["error"].startswith(f"{field}: ")
+    assert len(rejected["error"]) < 200
+    assert {f["custody_ref"] for f in out["findings"]} == {"C-1"}
+
+
+def test_evaluate_reads_on_after_an_unbalanced_quote(clean_cwd: Path) -> None:
+    feed = clean_cwd / "quote.csv"
+    feed.write_text(
+        "custody_ref,suite,arrival_time,person_ref\n"
+        "C-1,S1,2026-06-10T08:00:00Z,p\n"
+        'C-2,S1,2026-06-10T08:00:00Z,"open\n'
+        "C-3,S1,2026-06-10T08:00:00Z,p\n",
+        encoding="utf-8",
+    )
+    out = evaluate_json(feed)
+    assert [(r["row"], r["error"].split(":")[0]) for r in out["rejected"]] == [(2, "person_ref")]
+    assert {f["custody_ref"] for f in out["findings"]} == {"C-1", "C-3"}
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("C-1,S1,2026-06-10T08:00:00Z\n", "header: nohead.csv: no header row"),
+        ("custody_ref,arrival_time,suite,suite\nC-1,2026-06-10T08:00:00Z,a,b\n", "header: "),
+    ],
+)
+def test_evaluate_reports_a_whole_file_problem_once_as_row_0_and_exits_0(
+    clean_cwd: Path, text: str, said: str
+) -> None:
+    feed = clean_cwd / "nohead.csv"
+    feed.write_text(text, encoding="utf-8")
+    out = evaluate_json(feed)
+    assert out["findings"] == []
+    [rejected] = out["rejected"]
+    assert (rejected["row"], rejected["custody_ref"]) == (0, None)
+    assert rejected["error"].startswith(said) and "nohead.csv" in rejected["error"]
+
+
+def test_evaluate_of_a_utf16_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    feed = tmp_path / "wide.csv"
+    feed.write_text(f"{CSV_HEADER}\nC-1,S1,2026-06-10T08:00:00Z,,\n", encoding="utf-16")
+    done = cli(tmp_path, "evaluate", feed, "--at", "2026-06-10T20:00:00Z")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "wide.csv" in done.stderr and "UTF-8" in done.stderr

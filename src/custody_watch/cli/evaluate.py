@@ -38,6 +38,8 @@ def evaluate(
         raise InputError(f"--naive-timezone: {exc}") from None
     settings = load_settings(config)
     policy = rules_policy(settings)
+    # Read as a stream (ingest.files): only the chosen version of each detention and the
+    # rejections are held, never the file's text or every row.
     result = read_records_file(records, naive_zone=naive_zone, local_zone=policy.zone)
     findings = evaluate_all(result.detentions, policy, now)
     if output is OutputFormat.JSON:
