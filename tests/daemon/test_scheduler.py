@@ -80,3 +80,54 @@ def test_sigterm_finishes_the_cycle_and_exits_cleanly(
     assert "custody-watch stopped" in err
     [alert] = daemon.alerts()
     assert alert["state"] == "open"
+
+
+def test_a_digest_that_hangs_never_holds_up_a_tick(
+    make_daemon: Callable[..., Daemon], monkeypatch
+) -> None:
+    """The digest has its own job and thread: an SMTP server slow to take it (here, one
+    that never answers until the test lets it) does not stop ticks or heartbeats."""
+    import threading
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from custody_watch.daemon import scheduler as daemon_scheduler
+
+    daemon = make_daemon()
+    ctx = build_context(
+        read_settings(daemon.config),
+        FixedClock(parse_instant("2026-06-10T10:58:00Z")),
+        stream=io.StringIO(),
+    )
+    stuck = threading.Event()
+    digest_started = threading.Event()
+
+    def hanging_digest(*_args: object, **_kwargs: object) -> list[object]:
+        digest_started.set()
+        stuck.wait(30)
+        return []
+
+    monkeypatch.setattr(daemon_scheduler.digest_send, "send_due_digest", hanging_digest)
+    ticks: list[bool] = []
+    beats: list[bool] = []
+    scheduler = BackgroundScheduler()
+    daemon_scheduler.add_jobs(
+        scheduler,
+        ctx,
+        speed=10.0,  # a tick every 0.2 s
+        on_cycle=lambda _at, _took, ok: ticks.append(ok),
+        on_heartbeat=lambda _at, ok: beats.append(ok),
+    )
+    scheduler.start()
+    try:
+        assert digest_started.wait(10), "the digest job never started"
+        before = len(ticks)
+        time.sleep(2.0)
+        assert ctx.status.read().running.get("digest") is not None  # still hanging...
+        assert len(ticks) - before >= 4  # ...while ticks go on
+        assert ticks[-1] and beats and beats[-1]
+        assert ctx.status.read().write_age is not None
+    finally:
+        stuck.set()
+        scheduler.shutdown(wait=True)
+        ctx.engine.dispose()

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
+from custody_watch.daemon.status import DaemonStatus
 from custody_watch.web.app import create_app
 from custody_watch.web.health import Heartbeat
 from fakes.twilio_api import FakeTwilio
@@ -120,3 +121,99 @@ def test_metrics_behind_the_login_when_configured(tmp_path: Path, twilio: FakeTw
 def test_each_app_has_its_own_registry(site: Site) -> None:
     other = create_app(site.web)
     assert other.state.registry is not site.app.state.registry
+
+
+# --- the daemon's own trouble: hung ticks, a store that takes no writes, dead channels ----
+
+
+def with_daemon(site: Site) -> tuple[TestClient, DaemonStatus, list[float]]:
+    """The site with a daemon status on a clock the test moves (real seconds)."""
+    ticks = [100.0]
+    status = DaemonStatus(tick_seconds=2.0, monotonic=lambda: ticks[0])
+    heartbeat = Heartbeat(monotonic=lambda: ticks[0], daemon=status)
+    heartbeat.beat(site.clock.now(), 0.25)
+    status.wrote()
+    return TestClient(create_app(replace(site.web, heartbeat=heartbeat))), status, ticks
+
+
+def problems(client: TestClient) -> tuple[int, list[str]]:
+    response = client.get("/healthz")
+    return response.status_code, response.json().get("problems", [])
+
+
+def test_a_tick_running_for_more_than_two_ticks_is_a_problem_while_it_lasts(site: Site) -> None:
+    client, status, ticks = with_daemon(site)
+    status.job_started("tick")
+    ticks[0] += 3.0
+    assert problems(client)[0] == 200
+    ticks[0] += 2.0  # 5 s: more than two ticks (4 s)
+    status.wrote()  # the heartbeat still writes: only the tick hangs
+    code, found = problems(client)
+    assert code == 503
+    assert any("a tick has been running for 5s" in p for p in found)
+    assert 'custody_watch_job_running_seconds{job="tick"} 5.0' in client.get("/metrics").text
+    status.job_finished("tick", error="OperationalError: canceling statement due to lock timeout")
+    assert problems(client)[0] == 200
+    assert 'custody_watch_job_overruns_total{job="tick"} 1.0' in client.get("/metrics").text
+
+
+def test_a_store_that_took_no_write_for_two_ticks_is_a_problem(site: Site) -> None:
+    client, status, ticks = with_daemon(site)
+    ticks[0] += 4.5
+    status.job_finished("tick", error="InsufficientPrivilege: permission denied for table")
+    code, found = problems(client)
+    assert code == 503
+    assert any(
+        p.startswith("store: the last successful write was 4s ago") and "permission denied" in p
+        for p in found
+    ), found
+    assert "custody_watch_daemon_healthy 0.0" in client.get("/metrics").text
+    status.wrote()
+    assert problems(client)[0] == 200
+    assert "custody_watch_daemon_healthy 1.0" in client.get("/metrics").text
+
+
+def test_a_channel_that_failed_its_last_three_tries_is_a_problem_until_one_works(
+    site: Site,
+) -> None:
+    client, status, _ticks = with_daemon(site)
+    now = site.clock.now()
+    for _ in range(2):
+        status.channels.failed("sms", now, "Twilio 503")
+    assert problems(client)[0] == 200
+    status.channels.failed("sms", now, "Twilio 503")
+    code, found = problems(client)
+    assert code == 503
+    assert "channel sms: the last 3 tries failed (Twilio 503)" in found
+    metrics = client.get("/metrics").text
+    assert 'custody_watch_channel_consecutive_failures{channel="sms"} 3.0' in metrics
+    status.channels.ok("sms", now)
+    assert problems(client)[0] == 200
+
+
+def test_outbox_rows_overdue_by_more_than_a_minute_are_a_problem(site: Site) -> None:
+    from custody_watch.store import outbox
+
+    with site.ctx.sessions.begin() as session:
+        session.add(
+            outbox.pending(
+                dedupe_key="test:overdue",
+                alert_id=None,
+                purpose="ops_notice",
+                person_id="ops",
+                channel="sms",
+                address="+447700900003",
+                level=None,
+                subject="s",
+                body_text="b",
+                body_html=None,
+                max_attempts=5,
+                now=site.clock.now(),
+            )
+        )
+    assert site.client.get("/healthz").status_code == 200  # due now: not overdue yet
+    site.clock.advance(timedelta(seconds=61))
+    response = site.client.get("/healthz")
+    assert response.status_code == 503
+    assert "outbox: 1 messages overdue by more than 1m" in response.json()["problems"]
+    assert "custody_watch_outbox_overdue 1.0" in site.client.get("/metrics").text
