@@ -508,10 +508,7 @@ def test_check_config_exits_2_naming_the_key_of_a_bad_config(
 # --- hostile feeds (issue 10): every row is read or rejected, no traceback, exit 0 ----------
 
 
-def evaluate_json(path: Path) -> dict[str, Any]:
-    result = invoke("evaluate", str(path), "--at", "2026-06-10T20:00:00Z", "--format", "json")
-    out: dict[str, Any] = json.loads(result.output)
-    return out
+HOSTILE_AT = "2026-06-10T20:00:00Z"
 
 
 @pytest.mark.parametrize(
@@ -532,7 +529,7 @@ def test_evaluate_rejects_minutes_that_would_overflow_the_rules_and_exits_0(
         f"C-2,S1,2026-06-10T08:00:00Z,bail_return,{cell}\n",
         encoding="utf-8",
     )
-    out = evaluate_json(feed)
+    out = evaluate_json(feed, HOSTILE_AT)
     [rejected] = out["rejected"]
     assert (rejected["row"], rejected["custody_ref"]) == (2, "C-2")
     assert rejected["error"].startswith(f"{field}: ")
@@ -549,7 +546,7 @@ def test_evaluate_reads_on_after_an_unbalanced_quote(clean_cwd: Path) -> None:
         "C-3,S1,2026-06-10T08:00:00Z,p\n",
         encoding="utf-8",
     )
-    out = evaluate_json(feed)
+    out = evaluate_json(feed, HOSTILE_AT)
     assert [(r["row"], r["error"].split(":")[0]) for r in out["rejected"]] == [(2, "person_ref")]
     assert {f["custody_ref"] for f in out["findings"]} == {"C-1", "C-3"}
 
@@ -566,7 +563,7 @@ def test_evaluate_reports_a_whole_file_problem_once_as_row_0_and_exits_0(
 ) -> None:
     feed = clean_cwd / "nohead.csv"
     feed.write_text(text, encoding="utf-8")
-    out = evaluate_json(feed)
+    out = evaluate_json(feed, HOSTILE_AT)
     assert out["findings"] == []
     [rejected] = out["rejected"]
     assert (rejected["row"], rejected["custody_ref"]) == (0, None)
