@@ -5,6 +5,9 @@ rules for our wording and keep a traceback inside its record."""
 from __future__ import annotations
 
 import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 from pythonjsonlogger.json import JsonFormatter
@@ -18,8 +21,25 @@ JSON_FIELDS = "{levelname}{name}{message}"
 
 
 class _Handler(logging.StreamHandler[TextIO]):
-    """Ours, so that configuring twice (tests, `run` after a command that logged) replaces
-    it instead of printing every line twice."""
+    """Ours, so that configuring twice replaces it instead of printing every line twice.
+
+    Without a stream it writes to whatever ``sys.stderr`` is at each record (as logging's
+    own last-resort handler does), not to the one it was made with, which a caller
+    (pytest's capture, a redirection) may have closed since."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._fixed = stream
+        super().__init__(stream)
+
+    @property
+    def stream(self) -> TextIO:
+        return self._fixed if self._fixed is not None else sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        # StreamHandler.__init__ stores sys.stderr here when given no stream: keep following.
+        if value is not sys.stderr:
+            self._fixed = value
 
 
 def configure_logging(
@@ -45,3 +65,19 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(settings.level.upper())
     return handler
+
+
+@contextmanager
+def logging_for(
+    settings: LoggingSettings | None = None, stream: TextIO | None = None
+) -> Iterator[logging.Handler]:
+    """``configure_logging`` for the length of a command: the root logger's handlers and
+    level are put back afterwards, so a command run in-process (tests, a script calling
+    ``main``) leaves no handler printing into the next one's output."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield configure_logging(settings, stream)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)

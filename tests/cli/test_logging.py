@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -13,7 +14,7 @@ import pytest
 from custody_watch.config import parse_settings
 from custody_watch.config.model import LoggingSettings
 from custody_watch.errors import ConfigError
-from custody_watch.logs import configure_logging
+from custody_watch.logs import configure_logging, logging_for
 
 
 @pytest.fixture(autouse=True)
@@ -80,3 +81,28 @@ def test_the_logging_section_is_validated_and_names_a_bad_value() -> None:
     assert parse_settings({"logging": {"format": "json"}}).logging.format == "json"
     with pytest.raises(ConfigError, match=r"logging\.format"):
         parse_settings({"logging": {"format": "xml"}})
+
+
+def test_a_command_leaves_no_handler_behind_to_print_into_the_next_ones_output() -> None:
+    root = logging.getLogger()
+    before = list(root.handlers)
+    with logging_for(LoggingSettings(format="json", level="debug")):
+        assert len(root.handlers) == len(before) + 1
+        assert root.level == logging.DEBUG
+    assert root.handlers == before
+
+
+def test_without_a_stream_lines_go_to_the_stderr_of_the_moment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    earlier = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", earlier)
+    configure_logging(LoggingSettings())
+    monkeypatch.undo()
+    earlier.close()  # as pytest closes a finished test's capture
+
+    logging.getLogger("custody_watch.test").warning("to the current stderr")
+
+    err = capsys.readouterr().err
+    assert "Logging error" not in err
+    assert err.endswith(" WARNING custody_watch.test: to the current stderr\n")

@@ -13,12 +13,12 @@ import typer
 from custody_watch.alerts.render_failed import report_render_outcome
 from custody_watch.cli.app import ConfigOption, app
 from custody_watch.cli.common import checked_speed, clock_for, instant
-from custody_watch.config import load_settings
+from custody_watch.config import Settings, load_settings
 from custody_watch.daemon.build import build_context
 from custody_watch.daemon.context import Context
 from custody_watch.daemon.cycle import run_cycle
 from custody_watch.daemon.scheduler import run_forever
-from custody_watch.logs import configure_logging
+from custody_watch.logs import logging_for
 from custody_watch.service import ServiceNotifier
 
 if TYPE_CHECKING:  # the web stack is imported only when the daemon serves it
@@ -44,7 +44,11 @@ def run(
     """Poll the sources, evaluate, escalate and send, until stopped (SIGTERM or Ctrl-C)."""
     checked_speed(speed)  # before anything is built: a bad factor is a usage error
     settings = load_settings(config)
-    configure_logging(settings.logging)
+    with logging_for(settings.logging):
+        _run(settings, once=once, now=now, speed=speed)
+
+
+def _run(settings: Settings, *, once: bool, now: str | None, speed: float) -> None:
     ctx = build_context(settings, clock_for(now, speed))
     # --now means the clock reads TIME when the work starts, not after start-up (migrations,
     # imports) has taken its fraction of a second: a step due at TIME must be due then.
@@ -81,7 +85,7 @@ def run(
     server: BackgroundServer | None = None
     heartbeat: Heartbeat | None = None
     if settings.web.enabled:
-        heartbeat = Heartbeat()
+        heartbeat = Heartbeat(daemon=ctx.status)
         web = build_web_context(ctx, os.environ, heartbeat=heartbeat)
         server = BackgroundServer(web).start()  # a taken port is a config error (exit 2)
     service = ServiceNotifier()

@@ -11,7 +11,7 @@ from custody_watch.cli.app import ConfigOption, app
 from custody_watch.cli.common import clock_for
 from custody_watch.config import load_settings
 from custody_watch.daemon.build import build_context
-from custody_watch.logs import configure_logging
+from custody_watch.logs import logging_for
 
 
 @app.command()
@@ -29,10 +29,10 @@ def web(
     from custody_watch.web.server import parse_listen, serve
 
     settings = load_settings(config)
-    configure_logging(settings.logging)  # [logging] format, as for run
     parse_listen(listen or settings.web.listen)  # a bad address is a config error, exit 2
-    ctx = build_context(settings, clock_for(now))
-    try:
-        serve(build_web_context(ctx, os.environ), listen)
-    finally:
-        ctx.engine.dispose()
+    with logging_for(settings.logging):  # [logging] format, as for run
+        ctx = build_context(settings, clock_for(now))
+        try:
+            serve(build_web_context(ctx, os.environ), listen)
+        finally:
+            ctx.engine.dispose()
