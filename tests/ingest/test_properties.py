@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import random
+import tempfile
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Literal
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from custody_watch.domain import Detention
-from custody_watch.ingest import RowError, parse_row, read_records_text
+from custody_watch.ingest import RowError, parse_row, read_records_file, read_records_text
+from custody_watch.ingest.chunks import feed_chunks
+from custody_watch.ingest.rows import csv_rows, jsonl_rows
 from custody_watch.times import LONDON
 
 from .feeds import as_csv, as_jsonl
@@ -264,3 +269,126 @@ def test_with_distinct_updated_at_the_chosen_versions_do_not_depend_on_row_order
         assert detention.force == latest["force"]
     accepted_refs = {row["custody_ref"] for row in feed if row["legal_basis"] != "bogus"}
     assert set(chosen) == accepted_refs
+
+
+# --- hostile feeds (issue 10) -------------------------------------------------------------
+
+# Pieces of the poison that once stopped the daemon, and their neighbours: NUL and other
+# controls, lone surrogates, digits of other scripts, numbers too long to convert, quotes
+# left open, CR-only ends, a BOM, NaN, deep brackets, repeated keys.
+HOSTILE_CELLS = st.sampled_from(
+    [
+        "9" * 5000,
+        "5256000000",
+        "-1",
+        "1e308",
+        "\u0663\u0660",
+        "\uff13\uff10",
+        "\x00",
+        "a\x1bb",
+        "\x85",
+        "\u2028",
+        "\ud800",
+        "\udfff x",
+        '"',
+        '"open',
+        '""',
+        "x" * 300,
+        "2026-06-10T08:00:00Z",
+        "\u0662\u0660\u0662\u0666-06-10T08:00:00Z",
+        "2011-03-01",
+        "bail_return",
+        "",
+        " ",
+    ]
+)
+HOSTILE_JSON_VALUES = st.sampled_from(
+    [
+        "9" * 5000,
+        "-" + "9" * 90,
+        "1e308",
+        "3e1",
+        "30.0",
+        "NaN",
+        "-Infinity",
+        "true",
+        "null",
+        '"\\u0000"',
+        '"\\ud800"',
+        '"\\n"',
+        '"\\u0663"',
+        "[" * 2000 + "]" * 2000,
+        '{"a": 1, "a": 2}',
+        '"2026-06-10T08:00:00Z"',
+        '"' + "x" * 300 + '"',
+        "30",
+    ]
+)
+HOSTILE_FIELDS = st.sampled_from(
+    ["custody_ref", "suite", "arrival_time", "prior_detention_minutes", "person_ref", "reviews"]
+)
+
+
+@st.composite
+def hostile_csv(draw: st.DrawFn) -> str:
+    names = draw(st.lists(HOSTILE_FIELDS, min_size=1, max_size=5))
+    header = ",".join(["custody_ref", "suite", "arrival_time", *names])
+    if draw(st.booleans()):
+        header = draw(st.sampled_from(["\ufeff", '"', "", "note,"])) + header
+    lines = [header]
+    for _ in range(draw(st.integers(0, 5))):
+        cells = draw(st.lists(HOSTILE_CELLS, min_size=1, max_size=len(names) + 4))
+        lines.append(",".join(cells))
+    end = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    return end.join(lines) + draw(st.sampled_from(["", end]))
+
+
+@st.composite
+def hostile_jsonl(draw: st.DrawFn) -> str:
+    lines = []
+    for _ in range(draw(st.integers(0, 5))):
+        pairs = draw(st.lists(st.tuples(HOSTILE_FIELDS, HOSTILE_JSON_VALUES), max_size=5))
+        body = ", ".join(f'"{name}": {value}' for name, value in pairs)
+        lines.append(draw(st.sampled_from(["{%s}", "[%s]", "%s", "{%s"])) % body)
+    return "\n".join(lines)
+
+
+@FAST
+@given(text=hostile_csv())
+@example(text="custody_ref,suite,arrival_time\nC-1,S1,2026-06-10T08:00:00Z," + "9" * 5000)
+def test_hostile_csv_never_makes_the_reader_raise(text: str) -> None:
+    check_result(text, "csv")
+    check_result(text, "csv", naive=True)
+
+
+@FAST
+@given(text=hostile_jsonl())
+@example(text='{"custody_ref": "C\\ud800", "suite": "S", "arrival_time": "2026-06-10T08:00:00Z"}')
+def test_hostile_jsonl_never_makes_the_reader_raise(text: str) -> None:
+    check_result(text, "jsonl")
+
+
+@FAST
+@given(text=hostile_csv() | hostile_jsonl().map(lambda t: "\x00JSONL" + t))
+def test_a_hostile_file_reads_the_same_streamed_chunked_and_whole(text: str) -> None:
+    fmt: Literal["csv", "jsonl"] = "jsonl" if text.startswith("\x00JSONL") else "csv"
+    text = text.removeprefix("\x00JSONL")
+    whole = read_records_text(text, fmt)
+    # every message and kept row is storable text, and quotes at most 40 characters
+    for rejection in whole.rejected:
+        rejection.error.encode("utf-8")
+        rejection.raw.encode("utf-8")
+        assert len(rejection.error) < 300, rejection.error
+    chunks = [row for chunk in feed_chunks(text, fmt, 2) for row in chunk.rows()]
+    rows = list(csv_rows(text) if fmt == "csv" else jsonl_rows(text))
+    assert chunks == rows
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        return  # a file cannot hold a lone surrogate: the bytes would not be UTF-8
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"feed.{fmt}"
+        path.write_bytes(text.encode("utf-8"))
+        streamed = read_records_file(path)
+    assert [(r.row, r.error) for r in streamed.rejected if r.row] == [
+        (r.row, r.error) for r in whole.rejected if r.row
+    ]
+    assert streamed.detentions == whole.detentions

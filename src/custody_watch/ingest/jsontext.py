@@ -53,7 +53,11 @@ def loads(text: str) -> Any:
         if _has_float(value):
             value = _loads(text)
     if _may_repeat_keys(text, value):
-        _loads(text, pairs=True)  # raises DuplicateKey if one really is repeated
+        exact = _loads(text, pairs=True)
+        # Only a record's own keys matter: an object nested in a field is refused anyway
+        # (a field holds text or a list of text), by that field's name.
+        if isinstance(exact, _Repeated):
+            raise DuplicateKey(exact.repeated)
     return value
 
 
@@ -74,11 +78,19 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+class _Repeated(dict[str, Any]):
+    """An object that named a key twice (``repeated``, the first such)."""
+
+    repeated = ""
+
+
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     value: dict[str, Any] = {}
     for key, item in pairs:
         if key in value:
-            raise DuplicateKey(key.strip())
+            marked = _Repeated(pairs)
+            marked.repeated = key.strip()
+            return marked
         value[key] = item
     return value
 
