@@ -95,8 +95,12 @@ def test_a_chunk_size_below_one_is_refused() -> None:
         list(feed_chunks(CSV, "csv", 0))
 
 
+# With arrival_time, headers to read rows under; with U+FEFF, a BOM character anywhere.
 _PIECES = st.sampled_from(
-    ["custody_ref", "C-1", "suite", ",", '"', '""', "\n", "\r\n", "\r", " ", "x", "\x00", "{", "}"]
+    [
+        *("custody_ref", "arrival_time", "C-1", "suite", ",", '"', '""', "\n", "\r\n", "\r"),
+        *(" ", "x", "\x00", "{", "}", "\ufeff"),
+    ]
 )
 _JSON_PIECES = st.sampled_from(
     [
@@ -112,6 +116,7 @@ _JSON_PIECES = st.sampled_from(
         "null",
         '{"b": 1',
         "\u2028",
+        "\ufeff",
     ]
 )
 
@@ -123,6 +128,19 @@ _JSON_PIECES = st.sampled_from(
 def test_any_csv_text_reads_the_same_in_chunks_as_whole(text: str, size: int) -> None:
     assert chunked(text, "csv", size) == whole(text, "csv")
     assert sum(chunk.span for chunk in feed_chunks(text, "csv", size)) <= len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ("\ufeff\ufeff", "csv"),  # found by bench/fuzz_reader.py
+        ("\ufeffcustody_ref,arrival_time\n\ufeffC-1,x\n", "csv"),
+        ('{"a": 1}\n\ufeff{"b": 2}\n', "jsonl"),
+    ],
+)
+def test_a_chunk_that_starts_with_a_byte_order_mark_character_keeps_it(text: str, fmt: str) -> None:
+    for size in (1, 2):
+        assert chunked(text, fmt, size) == whole(text, fmt)
 
 
 @FAST

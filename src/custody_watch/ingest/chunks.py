@@ -16,11 +16,11 @@ from custody_watch.ingest.files import FeedFormat
 from custody_watch.ingest.rows import (
     BOM,
     SourceRow,
+    csv_line_rows,
     csv_lines,
-    csv_rows,
     is_blank_csv_line,
+    jsonl_line_rows,
     jsonl_lines,
-    jsonl_rows,
     read_header,
 )
 
@@ -34,9 +34,11 @@ class FeedChunk:
     header: str = ""  # CSV: the header as written, which every chunk needs to name its cells
 
     def rows(self) -> Iterator[SourceRow]:
+        # Over the lines as they are: the feed's BOM went before it was cut, and a chunk
+        # that starts with U+FEFF (a second one, or a row's first character) keeps it.
         if self.fmt == "csv":
-            return csv_rows(self.header + self.text, first=self.first_row)
-        return jsonl_rows(self.text, first=self.first_row)
+            return csv_line_rows(csv_lines(self.header + self.text), first=self.first_row)
+        return jsonl_line_rows(jsonl_lines(self.text), first=self.first_row)
 
 
 def feed_chunks(text: str, fmt: FeedFormat, rows_per_chunk: int) -> Iterator[FeedChunk]:
