@@ -19,7 +19,7 @@ from custody_watch.config import read_settings
 from custody_watch.daemon import cycle
 from custody_watch.daemon.build import build_context
 from custody_watch.daemon.context import Context
-from custody_watch.store.schema import AlertRow, FindingRow
+from custody_watch.store.schema import AlertRow, FindingRow, OutboxRow
 from custody_watch.times import parse_instant
 
 from .support import Daemon
@@ -163,3 +163,22 @@ def test_a_database_that_is_down_fails_every_step_and_the_cycle_still_completes(
     assert "evaluate" in report.failed and "escalate" in report.failed
     messages = [r.getMessage() for r in caplog.records]
     assert any("the alert about it could not be raised" in m for m in messages)
+
+
+def test_a_tick_whose_step_failed_still_sends_and_is_reported_failed_for_health(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from custody_watch.daemon.scheduler import run_one_cycle
+
+    cycle.run_cycle(ctx, START, poll_all=True)
+    monkeypatch.setattr(cycle, "_watch_role", fail)
+    told: list[bool] = []
+    run_one_cycle(ctx, lambda _at, _took, ok: told.append(ok))
+
+    assert told == [False]
+    assert ctx.status.read().last_error["tick"] == ("StepsFailed: cycle steps failed: rota_watch")
+    assert "cycle_step_failed:rota_watch" in live(ctx)
+    with ctx.sessions() as session:  # the alert about it went out in the same tick
+        alert = live(ctx)["cycle_step_failed:rota_watch"]
+        states = set(session.scalars(select(OutboxRow.state).where(OutboxRow.alert_id == alert.id)))
+        assert states and "pending" not in states

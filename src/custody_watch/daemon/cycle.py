@@ -60,6 +60,15 @@ class StepIncomplete(Exception):
     partial: object = None
 
 
+class StepsFailed(Exception):
+    """Raised by a caller that must report a cycle whose steps all ran but some failed
+    (the scheduler, so that /healthz sees it); ``report`` is what the cycle did."""
+
+    def __init__(self, report: CycleReport) -> None:
+        super().__init__(f"cycle steps failed: {', '.join(report.failed)}")
+        self.report = report
+
+
 def run_cycle(ctx: Context, now: datetime, *, poll_all: bool = False) -> CycleReport:
     failed: list[str] = []
     changed = guarded(

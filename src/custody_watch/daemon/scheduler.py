@@ -157,7 +157,12 @@ def run_one_cycle(ctx: Context, on_cycle: OnCycle | None = None) -> cycle.CycleR
 
     def work() -> cycle.CycleReport:
         write_beat(ctx, at)
-        return cycle.tick(ctx, at)
+        report = cycle.tick(ctx, at)
+        if report.failed:
+            # Every step ran (each is guarded in cycle.tick); the tick still counts as
+            # failed, so that /healthz and /metrics see a step failing every tick.
+            raise cycle.StepsFailed(report)
+        return report
 
     result, took, ok = _job(ctx, "tick", work)
     if on_cycle is not None:
