@@ -144,7 +144,8 @@ def sources(
         print_json({"sources": data})
         return
     table = Table(title="Sources", title_justify="left")
-    for column in ("name", "kind", "status", "last heard", "rows", "rejected", "last error"):
+    columns = ("name", "kind", "status", "last heard", "rows", "rejected", "failures")
+    for column in (*columns, "last error"):
         table.add_column(column, overflow="fold")
     for item in data:
         lag = item["lag_seconds"]
@@ -156,6 +157,7 @@ def sources(
             "never" if lag is None else f"{human_duration(timedelta(seconds=lag))} ago",
             str(item["rows_read"]),
             str(item["rows_rejected"]),
+            str(item["failures"]),  # polls failed in a row since the last success
             str(item["last_error"] or "-"),
         )
     stdout().print(table)
