@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from custody_watch.domain import LegalBasis
 from custody_watch.rules import RULE_IDS, Policy, RuleFailure, assess, engine
@@ -155,3 +157,55 @@ def test_facts_that_cannot_be_worked_out_fail_every_rule_and_raise_nothing(
 
 def test_a_detention_with_no_failure_reports_none() -> None:
     assert assess(build_detention(), Policy(), ARRIVAL + 5 * H).failed == ()
+
+
+INSTANTS = st.datetimes(
+    min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)
+).map(lambda at: at.replace(tzinfo=UTC))
+THRESHOLDS = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=366))
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    arrival=INSTANTS,
+    events=st.lists(INSTANTS, min_size=6, max_size=6),
+    now=INSTANTS,
+    prior=st.one_of(st.integers(min_value=0, max_value=10**20), st.floats(0, 1e308)),
+    threshold=THRESHOLDS,
+    basis=st.sampled_from(list(LegalBasis)),
+    born=st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)),
+)
+def test_no_record_anywhere_in_the_calendar_makes_a_rule_fail(
+    arrival: datetime,
+    events: list[datetime],
+    now: datetime,
+    prior: float,
+    threshold: timedelta,
+    basis: LegalBasis,
+    born: date,
+) -> None:
+    """Whatever the reader lets through (and more: any instant from year 1 to 9999, any
+    prior detention, any threshold up to the config's bound of 366 days), every rule
+    answers."""
+    detention = build_detention(
+        arrival_time=arrival,
+        arrest_time=events[0],
+        relevant_time=events[1],
+        date_of_birth=born,
+        legal_basis=basis,
+        prior_detention_minutes=prior,
+        reviews=(events[2],),
+        superintendent_extension_until=events[3],
+        warrant_until=events[3],
+        mha_extension_until=events[3],
+        police_protection_start=events[4],
+        bail_refused_time=events[5],
+    )
+    policy = replace(
+        EVERYONE,
+        child_detention_duration=ChildDurationPolicy(threshold, threshold, threshold),
+        pace_limit=replace(PaceLimitPolicy(), basic_limit=threshold, warning_before=threshold),
+    )
+    evaluation = assess(detention, policy, now)
+    assert evaluation.failed == ()
+    assert evaluation.next_change is None or now < evaluation.next_change < NEVER
