@@ -140,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         # the ingest shows as a long gap before the next one starts
         starts = [t[0] for t in ticks]
         gaps = [b - a for a, b in itertools.pairwise(starts)]
-        delay = max((gap - interval for gap in gaps), default=0.0)
+        # A tick due while another ran starts when that one ends (max_instances=1): so
+        # a tick's own length beyond the interval delays the next as much as a late start.
+        delay = max((span - interval for span in [*gaps, *(t[1] for t in ticks)]), default=0.0)
         print(
             json.dumps(
                 {
