@@ -705,3 +705,15 @@ def test_a_quarantined_value_is_cut_to_the_longest_a_field_may_be() -> None:
     rows = [good("G-1"), good("B-2", suite="s" * 100_000), good("G-3")]
     [rejection] = read_records_text(feed("csv", rows), "csv").rejected
     assert len(rejection.raw) < 1000
+
+
+def test_a_deeply_nested_list_in_a_field_is_rejected_and_kept_as_its_kind() -> None:
+    nested: object = "2026-06-10T12:00:00Z"
+    for _ in range(900):  # within what the JSON decoder reads, deeper than quarantine goes
+        nested = [nested]
+    text = json.dumps(
+        {"custody_ref": "B-2", "suite": "S1", "arrival_time": ARRIVAL, "reviews": nested}
+    )
+    [rejection] = read_records_text(text + "\n", "jsonl").rejected
+    assert rejection.error.startswith("reviews: ")
+    assert json.loads(rejection.raw)["reviews"] == ["list"]

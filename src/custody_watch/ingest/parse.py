@@ -119,11 +119,13 @@ def kept_fields(values: Mapping[str, object]) -> str:
     return json.dumps(kept) if kept else ""
 
 
-def _kept(value: object) -> object:
+def _kept(value: object, *, nested: bool = False) -> object:
     if isinstance(value, str):  # HugeInt too: its digits, cut like any text
         return value if len(value) <= LONG_TEXT else value[:LONG_TEXT] + "..."
-    if isinstance(value, list):
-        return [_kept(item) for item in value[:100]]
+    if isinstance(value, list) and not nested:
+        # one level only (reviews): a list inside is kept as its kind, so no depth of
+        # nesting a JSON line can hold makes this recurse
+        return [_kept(item, nested=True) for item in value[:100]]
     if isinstance(value, bool | int | float) or value is None:
         # A float that JSON cannot write (inf, nan) is not kept as such.
         return value if not isinstance(value, float) or math.isfinite(value) else repr(value)
