@@ -391,3 +391,17 @@ def test_an_empty_jsonl_has_no_rows() -> None:
     for text in ("", "\n", "\ufeff\n  \n"):
         result = read_records_text(text, "jsonl")
         assert (result.rows, result.detentions, result.rejected) == (0, [], [])
+
+
+def test_a_repeated_key_that_is_no_plain_name_is_quoted_short_after_row() -> None:
+    key = "k\\u0000" + "x" * 500
+    text = jl(BASE, f'{{"custody_ref": "C-2", "{key}": 1, "{key}": 2}}')
+    [rejection] = read_records_text(text, "jsonl").rejected
+    assert rejection.error.startswith("row: the key 'k\\x00xxx")
+    assert len(rejection.error) < 120
+
+
+def test_an_unbalanced_quote_under_an_odd_column_name_names_the_column_by_number() -> None:
+    text = csv_of(HEADER + ",two words", f'C-1,S1,{T},"open')
+    [rejection] = read_records_text(text, "csv").rejected
+    assert rejection.error.startswith("column 4: unbalanced quote"), rejection.error

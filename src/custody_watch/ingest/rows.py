@@ -115,8 +115,8 @@ def csv_row(header: list[str], line: str, number: int) -> SourceRow:
         # The last cell swallowed the line end: its quote was still open. The cells before
         # it are kept (contract fields only reach quarantine) to show which row it was.
         column = len(cells) - 1
-        name = header[column] if column < len(header) and header[column] else None
-        field = name or f"column {column + 1}"
+        name = header[column] if column < len(header) else ""
+        field = name if _nameable(name) else f"column {column + 1}"
         values = _named(header, cells[:-1])
         return SourceRow(
             number,
@@ -169,7 +169,9 @@ def jsonl_row(line: str, number: int) -> SourceRow:
     try:
         value = jsontext.loads(line)
     except jsontext.DuplicateKey as exc:
-        return SourceRow(number, {}, "", f"{exc.key}: given twice in one JSON object")
+        if _nameable(exc.key):
+            return SourceRow(number, {}, "", f"{exc.key}: given twice in one JSON object")
+        return SourceRow(number, {}, "", f"row: the key {quote(exc.key)} is given twice")
     except (ValueError, RecursionError) as exc:
         return SourceRow(number, {}, "", f"row: not valid JSON ({_short(exc)})")
     if not isinstance(value, dict):
@@ -191,6 +193,13 @@ def row_ref(row: SourceRow) -> str | None:
         if text and len(text) <= 64 and text.isprintable():
             return text
     return None
+
+
+def _nameable(name: str) -> bool:
+    """Whether a column or key name can begin an error as its field: a plain name of
+    reasonable length (every contract field is one), never text a feed could use to put
+    anything it likes at the head of a message."""
+    return 0 < len(name) <= 64 and name.isidentifier()
 
 
 def _int_text(value: int) -> str:
