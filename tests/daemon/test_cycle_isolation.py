@@ -182,3 +182,20 @@ def test_a_tick_whose_step_failed_still_sends_and_is_reported_failed_for_health(
         alert = live(ctx)["cycle_step_failed:rota_watch"]
         states = set(session.scalars(select(OutboxRow.state).where(OutboxRow.alert_id == alert.id)))
         assert states and "pending" not in states
+
+
+def test_the_running_daemons_digest_job_that_raises_is_told_to_operations(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from custody_watch.daemon import scheduler
+
+    monkeypatch.setattr(scheduler.digest_send, "send_due_digest", fail)
+    scheduler.run_digest(ctx)
+
+    assert ctx.status.read().last_error["digest"] == "RuntimeError: step exploded"
+    alert = live(ctx)["cycle_step_failed:digest"]
+    assert alert.summary == "custody-watch cannot complete its digest step"
+
+    monkeypatch.undo()
+    scheduler.run_digest(ctx)
+    assert "cycle_step_failed:digest" not in live(ctx)

@@ -122,16 +122,26 @@ def guarded(
     added to ``failed`` and raised to operations as ``cycle_step_failed:<step>``, which
     clears when the step next succeeds; ``fallback`` stands in for its result."""
     try:
-        result = work()
+        return alerting(ctx, step, now, work)
     except Exception as exc:
         log.exception("cycle step %s failed; the steps after it still run", step)
         if failed is not None:
             failed.append(step)
-        ctx.steps_known_clear.discard(step)
-        _raise_step_failed(ctx, step, exc, now)
         if isinstance(exc, StepIncomplete) and exc.partial is not None:
             return cast(T, exc.partial)
         return fallback
+
+
+def alerting(ctx: Context, step: str, now: datetime, work: Callable[[], T]) -> T:
+    """Run one step, raising ``cycle_step_failed:<step>`` to operations when it fails (and
+    then re-raising) and clearing it when it succeeds. For a job that reports failures
+    itself (the scheduler's poll and digest jobs); ``guarded`` for one that must not raise."""
+    try:
+        result = work()
+    except Exception as exc:
+        ctx.steps_known_clear.discard(step)
+        _raise_step_failed(ctx, step, exc, now)
+        raise
     if step not in ctx.steps_known_clear:
         _clear_step_failed(ctx, step, now)
     return result

@@ -146,7 +146,13 @@ def _job(ctx: Context, name: str, work: Callable[[], object]) -> tuple[object | 
 
 
 def run_poll(ctx: Context) -> int:
-    result, _took, _ok = _job(ctx, "poll", lambda: cycle.poll_sources(ctx, ctx.clock.now()))
+    at = ctx.clock.now()
+
+    def poll() -> int:
+        # cycle.alerting: a failing poll job is raised to operations (cycle_step_failed:poll).
+        return cycle.alerting(ctx, "poll", at, lambda: cycle.poll_sources(ctx, at))
+
+    result, _took, _ok = _job(ctx, "poll", poll)
     return result if isinstance(result, int) else 0
 
 
@@ -183,15 +189,21 @@ def run_digest(ctx: Context) -> None:
     _job(
         ctx,
         "digest",
-        lambda: digest_send.send_due_digest(
-            ctx.sessions,
-            ctx.settings,
-            ctx.dispatcher.channels,
-            ctx.worker,
+        # cycle.alerting: a digest job that raises is told to operations as well as logged.
+        lambda: cycle.alerting(
+            ctx,
+            "digest",
             at,
-            policy=ctx.policy,
-            lease=ctx.settings.daemon.lease,
-            clock=ctx.clock,
+            lambda: digest_send.send_due_digest(
+                ctx.sessions,
+                ctx.settings,
+                ctx.dispatcher.channels,
+                ctx.worker,
+                at,
+                policy=ctx.policy,
+                lease=ctx.settings.daemon.lease,
+                clock=ctx.clock,
+            ),
         ),
     )
 
