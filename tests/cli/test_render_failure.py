@@ -15,7 +15,7 @@ from custody_watch.messages.render import (
     render_check,
     sample_view,
 )
-from custody_watch.resources import TEMPLATES_ENV, templates_dir
+from custody_watch.resources import TEMPLATES_ENV, packaged_dir, templates_dir
 from daemon.support import CONFIG, Daemon
 
 from .support import cli
@@ -128,3 +128,23 @@ def test_the_operations_alert_clears_once_messages_render_again(
     assert "Reply ACK" in out
     rules = [a["findings"][0]["rule"] for a in daemon.alerts()]
     assert "message_render_failed" not in rules
+
+
+def test_the_operations_alert_stays_while_any_template_is_still_broken(
+    broken_templates: Path, daemon: Daemon, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(TEMPLATES_ENV, str(broken_templates))
+    daemon.drop("day.csv", CHILD)
+    daemon.cli("run", "--once", "--now", "2026-06-10T09:30:00Z")
+    # Half fixed: alert texts render again, but the "resolved" notice is now broken.
+    half = tmp_path / "half-fixed"
+    shutil.copytree(packaged_dir("templates"), half)
+    (half / "sms" / "resolved.txt").write_text("{{ a.nope }}\n", encoding="utf-8")
+    monkeypatch.setenv(TEMPLATES_ENV, str(half))
+
+    out = daemon.run_once("2026-06-10T11:00:00Z")
+
+    assert "Reply ACK" in out  # the inspector's message rendered from its template
+    [render_alert] = [a for a in daemon.alerts() if a["custody_ref"] is None]
+    assert render_alert["findings"][0]["rule"] == "message_render_failed"
+    assert render_alert["state"] == "open"

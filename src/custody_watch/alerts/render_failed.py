@@ -15,7 +15,7 @@ from custody_watch.alerts import lifecycle
 from custody_watch.alerts.context import AlertContext
 from custody_watch.alerts.system import clear_system, raise_system
 from custody_watch.domain import Severity
-from custody_watch.messages.render import Renderer, RenderOutcome
+from custody_watch.messages.render import Renderer, RenderOutcome, render_check
 
 RULE = "message_render_failed"
 KEY = RULE  # one alert for the whole installation: the templates are shared by every alert
@@ -27,7 +27,8 @@ def report_render_outcome(
     sessions: sessionmaker[Session], ctx: AlertContext, renderer: Renderer, now: datetime
 ) -> RenderOutcome:
     """Raise (or keep) the alert when any message fell back since the last call; clear it
-    when messages rendered and none fell back. Returns what the renderer saw."""
+    when messages rendered, none fell back and every message template renders again.
+    Returns what the renderer saw."""
     outcome = renderer.take_outcome()
     if outcome.failures:
         count = len(outcome.failures)
@@ -59,7 +60,12 @@ def report_render_outcome(
             )
     elif outcome.rendered:
         with sessions.begin() as session:
-            if lifecycle.live_alert(session, KEY) is not None:
+            # Only a full check may clear it: with just the "resolved" template broken, the
+            # alert's own notices render and the clearing notice would not, and the alert
+            # would be raised and cleared again every other tick.
+            if lifecycle.live_alert(session, KEY) is not None and not render_check(
+                renderer.directory
+            ):
                 clear_system(
                     session, KEY, ctx, renderer, now, "messages are made from templates again"
                 )
