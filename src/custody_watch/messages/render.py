@@ -140,7 +140,8 @@ class Renderer:
     def for_kind(self, address_kind: str, view: AlertView) -> Rendered:
         """The message for one recipient. A template that is missing or broken must not
         stop a child's alert from going out: the plain fallback wording is sent instead and
-        the failure is kept for ``take_outcome``, which raises it to operations."""
+        the failure is kept for ``take_outcome`` (``alerts.render_failed`` raises it to
+        operations after every cycle)."""
         kind = "sms" if address_kind == "phone" else "email"
         try:
             rendered = self.sms(view) if kind == "sms" else self.email(view)
