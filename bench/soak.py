@@ -186,7 +186,8 @@ class Soak:
     clock_start: datetime = field(default_factory=lambda: datetime.now(UTC))
     daemons: list[Daemon] = field(default_factory=list)
     kills: list[Kill] = field(default_factory=list)
-    pending_restart: tuple[Daemon, float] | None = None
+    # (daemon, monotonic instant): killed daemons waiting to be started again.
+    restarts: list[tuple[Daemon, float]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.url)
@@ -288,7 +289,10 @@ class Soak:
             return [r[0] for r in rows if r[0]]
 
     def kill_one(self, rng: random.Random) -> None:
-        victim = rng.choice([d for d in self.daemons if d.process and d.process.poll() is None])
+        running = [d for d in self.daemons if d.process and d.process.poll() is None]
+        if len(running) < 2:
+            return  # always leave one daemon running: this is a takeover test
+        victim = rng.choice(running)
         worker = self.worker_of(victim)
         assert victim.process is not None
         victim.process.send_signal(signal.SIGKILL)
@@ -309,13 +313,14 @@ class Soak:
         if restart_after == 0.0:
             self.start(victim)
         else:
-            self.pending_restart = (victim, at + restart_after)
+            self.restarts.append((victim, at + restart_after))
 
     def watch(self) -> None:
         """Between kills: restart a daemon whose time has come, time the takeovers."""
-        if self.pending_restart and time.monotonic() >= self.pending_restart[1]:
-            self.start(self.pending_restart[0])
-            self.pending_restart = None
+        due = [r for r in self.restarts if time.monotonic() >= r[1]]
+        for daemon, _at in due:
+            self.start(daemon)
+        self.restarts = [r for r in self.restarts if r not in due]
         for kill in self.kills:
             if kill.takeover is None and self.still_held(kill.tokens) == 0:
                 kill.takeover = time.monotonic() - kill.at
@@ -460,9 +465,9 @@ def main(argv: list[str] | None = None) -> int:
                     next_kill = time.monotonic() + rng.uniform(0.5, 1.5) * args.kill_every
                 soak.watch()
                 time.sleep(0.2)
-            if soak.pending_restart is not None:
-                soak.start(soak.pending_restart[0])
-                soak.pending_restart = None
+            for daemon, _at in soak.restarts:  # every daemon runs for the drain
+                soak.start(daemon)
+            soak.restarts.clear()
             drain_began = soak.clock_now()
             drain_end = time.monotonic() + args.drain
             while time.monotonic() < drain_end and soak.backlog(drain_began):
