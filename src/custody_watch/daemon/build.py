@@ -72,7 +72,8 @@ def build_context(
         renderer=renderer,
         worker=worker,
         status_callback_base=settings.web.public_base_url or None,
-        clock=clock,
+        # No clock here: one cycle (``run --once``) is one instant; the running daemon
+        # gives the dispatcher its clock (daemon.scheduler), so leases run from real time.
         lease=settings.daemon.lease,
         time_budget=2 * settings.daemon.tick.total_seconds(),
     )

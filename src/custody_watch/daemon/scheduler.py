@@ -57,6 +57,9 @@ def run_forever(
     on_cycle: OnCycle | None = None,
     on_heartbeat: OnHeartbeat | None = None,
 ) -> None:
+    # Leases and sends are timed by the clock at each claim and call, not by a tick's
+    # start: the daemon's clock (the one ``run`` set after start-up), whatever built it.
+    ctx.dispatcher.clock = ctx.clock
     take_back_own_claims(ctx)
     scheduler = BlockingScheduler(
         timezone=UTC,
