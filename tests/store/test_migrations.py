@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from custody_watch.store.db import make_sessionmaker
 from custody_watch.store.migrate import current_revision, head_revision, upgrade
-from custody_watch.store.schema import AlertRow, AuditRow, Base
+from custody_watch.store.schema import AlertRow, AuditRow, Base, OutboxRow
 
 T0 = datetime(2026, 1, 14, 10, 0, tzinfo=UTC)
 SUMMER = timezone(timedelta(hours=1), "BST")
@@ -168,3 +168,33 @@ def test_the_database_refuses_one_ack_code_on_two_live_alerts(migrated: Engine):
         session.add(alert("detention:C-1", live=True, code="1111"))
     with pytest.raises(IntegrityError), sessions.begin() as session:
         session.add(alert("detention:C-2", live=True, code="1111"))
+
+
+# --- 0005: provider text unbounded --------------------------------------------------------
+
+
+def test_rows_from_before_0005_keep_their_values_and_take_a_provider_id_of_any_length(
+    fresh_engine: Engine,
+):
+    """The column that broke PostgreSQL (an SMTP Message-ID of 72 characters against
+    varchar(64)) is unbounded after the upgrade; rows already there are not exhausted."""
+    upgrade(fresh_engine, "0004")
+    with fresh_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO outbox (dedupe_key, purpose, person_id, channel, address, subject,"
+                " body_text, state, due_at, created_at, attempts, max_attempts, token)"
+                " VALUES ('k', 'notify', 'insp-a', 'email', 'a@example.org', '', 'b', 'failed',"
+                " :at, :at, 5, 5, 't')"
+            ),
+            {"at": "2026-01-14 10:00:00.000000" if fresh_engine.dialect.name == "sqlite" else T0},
+        )
+    upgrade(fresh_engine)
+    message_id = "<" + "1" * 40 + ".custody-watch@alerts.custody-suites.example.police.uk>"
+    assert len(message_id) > 64
+    with make_sessionmaker(fresh_engine).begin() as session:
+        row = session.scalars(select(OutboxRow)).one()
+        assert (row.state, row.attempts, row.exhausted) == ("failed", 5, False)
+        row.provider_id = message_id
+    with make_sessionmaker(fresh_engine)() as session:
+        assert session.scalars(select(OutboxRow.provider_id)).one() == message_id
