@@ -131,3 +131,28 @@ def test_a_digest_that_hangs_never_holds_up_a_tick(
         stuck.set()
         scheduler.shutdown(wait=True)
         ctx.engine.dispose()
+
+
+def test_a_restarted_daemon_frees_the_digest_it_was_sending_at_once(
+    make_daemon: Callable[..., Daemon],
+) -> None:
+    """Killed while sending the digest: the same daemon (same worker id) restarted frees
+    its claim on start, so the digest goes now rather than after the lease."""
+    from datetime import date
+
+    from custody_watch.daemon.scheduler import take_back_own_claims
+    from custody_watch.digest.send import claim
+
+    daemon = make_daemon()
+    clock = FixedClock(parse_instant("2026-06-11T06:00:05Z"))
+    ctx = build_context(read_settings(daemon.config), clock, stream=io.StringIO())
+    window = (parse_instant("2026-06-10T06:00:00Z"), parse_instant("2026-06-11T06:00:00Z"))
+    day = date(2026, 6, 11)
+    assert claim(ctx.sessions, day, window, ctx.worker, clock.now())  # then kill -9
+    clock.advance(timedelta(seconds=3))
+    assert not claim(ctx.sessions, day, window, "another-daemon", clock.now())  # leased
+
+    take_back_own_claims(ctx)  # the restart
+    clock.advance(timedelta(seconds=1))
+    assert claim(ctx.sessions, day, window, ctx.worker, clock.now())
+    ctx.engine.dispose()
