@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from custody_watch.config.model import FolderSource
+from custody_watch.ingest.chunks import FeedChunk
+from custody_watch.ingest.rows import SourceRow
 from custody_watch.sources.base import SourceError
 from custody_watch.sources.folder import DropFolder
 
@@ -371,3 +374,24 @@ def test_the_settle_time_comes_from_the_folder_settings(tmp_path: Path) -> None:
     assert FolderSource.model_validate(
         {"name": "i", "kind": "jsonl", "path": "x"}
     ).settle_time == timedelta(seconds=10)
+
+
+def test_a_file_written_to_while_it_is_read_is_not_marked_read(
+    tmp_path: Path, seen: SeenSet
+) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("custody_ref,suite,arrival_time\n" + many_rows(3))
+    source = folder(tmp_path)
+    real_rows = FeedChunk.rows
+
+    def rows_then_append(chunk: FeedChunk) -> Iterator[SourceRow]:
+        with path.open("a") as out:  # the writer adds a row after the file was hashed
+            out.write("C-9,S1,2026-06-10T08:00:00Z\n")
+        return real_rows(chunk)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FeedChunk, "rows", rows_then_append)
+        [batch] = source.poll(None, seen, NOW).batches
+    assert batch.key is None and len(batch.rows) == 3
+    [again] = source.poll(None, seen, NOW).batches
+    assert again.key == key("a.csv", path.read_text()) and len(again.rows) == 4

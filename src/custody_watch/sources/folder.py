@@ -234,6 +234,13 @@ class DropFolder:
             rows = (
                 [] if chunk is None else [_naming_file(row, cursor.label) for row in chunk.rows()]
             )
+            if last and _stamp_or_none(cursor.path) != cursor.stamp:
+                # Written to while it was read: what was read may not be what was hashed,
+                # so it is not marked read under that key; it is read again once settled.
+                batches.append(Batch(cursor.label, rows, None))
+                self._drop_cursor()
+                self._read.pop(cursor.name, None)
+                break
             batches.append(Batch(cursor.label, rows, cursor.key if last else None))
             budget -= max(1, len(rows))
             if last:
