@@ -216,6 +216,8 @@ def _check_text(name: str, value: str) -> None:
             else f"a control character (U+{ord(char):04X})"
         )
         raise RowError(name, f"holds {what}: {quote(value)}")
+    if name == "prior_detention_minutes":
+        return  # a number: its digits are counted by _minutes, which says "over 5760"
     limit = SHORT_TEXT if name in _SHORT_FIELDS else LONG_TEXT
     # reviews come in CSV as one cell; the limit is for each time in it
     parts = value.split(";") if name == "reviews" else (value,)
@@ -285,11 +287,16 @@ def _minutes(values: Mapping[str, object], name: str, typed: bool) -> int:
     if value is None:
         return 0
     if isinstance(value, HugeInt):
-        raise RowError(name, f"over {MAX_PRIOR_MINUTES} (96 hours): {quote(value)}")
+        what = "negative" if value.startswith("-") else f"over {MAX_PRIOR_MINUTES} (96 hours)"
+        raise RowError(name, f"{what}: {quote(value)}")
     if type(value) is int:
         minutes = value
     elif isinstance(value, float):
-        raise RowError(name, f"not a whole number of minutes: {quote(repr(value))}")
+        # JSON reads a number with a fraction or an exponent (30.0, 3e1, 1e308) as a float
+        reason = "a number with a fraction or an exponent, not whole minutes"
+        raise RowError(name, f"{reason}: {quote(repr(value))}")
+    elif isinstance(value, bool | list | dict):
+        raise RowError(name, f"not a whole number of minutes: got {_json_kind(value)}")
     elif typed and isinstance(value, str):
         if not value.strip():
             return 0
