@@ -104,14 +104,24 @@ class Dispatcher:
             if not claims:
                 break
             self._hold(claims)
+            untried = list(claims)
             try:
-                for n, claim in enumerate(claims):
+                for claim in claims:
                     if self._over_budget(started):
-                        self._hand_back(claims[n:])
+                        self._hand_back(untried)
                         break
+                    untried.remove(claim)
                     self._send_claimed(claim, now)
                     self._release([claim])
                     handled += 1
+            except Exception:
+                # The store failed under us (a lock timeout, say): what was not tried goes
+                # back at once rather than after the lease, if the store lets it.
+                try:
+                    self._hand_back(untried)
+                except Exception:
+                    log.exception("could not hand back %d claimed rows", len(untried))
+                raise
             finally:
                 self._release(claims)
         return handled
