@@ -82,10 +82,19 @@ def run_cycle(ctx: Context, now: datetime, *, poll_all: bool = False) -> CycleRe
     return replace(report, changed=changed, failed=(*failed, *report.failed))
 
 
-def tick(ctx: Context, now: datetime) -> CycleReport:
-    """Everything but polling and the digest (steps 2-5), each step on its own."""
+def tick(ctx: Context, now: datetime, *, evaluate_budget: float | None = None) -> CycleReport:
+    """Everything but polling and the digest (steps 2-5), each step on its own.
+    ``evaluate_budget``: real seconds evaluation may take before escalation and sending get
+    their turn (the running daemon's ticks; ``run --once`` evaluates everything)."""
     failed: list[str] = []
-    evaluated = guarded(ctx, "evaluate", now, lambda: evaluate_due(ctx, now), 0, failed)
+    evaluated = guarded(
+        ctx,
+        "evaluate",
+        now,
+        lambda: evaluate_due(ctx, now, budget_seconds=evaluate_budget),
+        0,
+        failed,
+    )
     guarded(ctx, "feed_watch", now, lambda: watch_feeds(ctx, now), None, failed)
     guarded(ctx, "rota_watch", now, lambda: watch_rota(ctx, now), None, failed)
     escalated = guarded(ctx, "escalate", now, lambda: escalate_due(ctx, now), 0, failed)

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 # The default tick, in real seconds (``[daemon] tick``). A threshold at 06:00:00 is acted on
 # by 06:00:05 whatever the poll interval, because evaluation does not wait for a poll.
 TICK_SECONDS = 2.0
+# Real seconds a tick may spend evaluating before it escalates and sends.
+EVALUATE_BUDGET_SECONDS = 2.0
 # How often the digest job looks whether a digest is due (real seconds at --speed 1).
 DIGEST_EVERY_SECONDS = 30.0
 # Never faster than this, whatever --speed asks (real seconds).
@@ -166,7 +168,9 @@ def run_one_cycle(ctx: Context, on_cycle: OnCycle | None = None) -> cycle.CycleR
 
     def work() -> cycle.CycleReport:
         write_beat(ctx, at)
-        report = cycle.tick(ctx, at)
+        # Evaluation gets one tick's worth of real time, so that a big feed being stored
+        # meanwhile never holds escalation and sending back (the rest waits a tick).
+        report = cycle.tick(ctx, at, evaluate_budget=EVALUATE_BUDGET_SECONDS)
         if report.failed:
             # Every step ran (each is guarded in cycle.tick); the tick still counts as
             # failed, so that /healthz and /metrics see a step failing every tick.
