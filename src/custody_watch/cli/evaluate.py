@@ -15,7 +15,7 @@ from custody_watch.config import load_settings, rules_policy
 from custody_watch.domain import Finding
 from custody_watch.errors import InputError
 from custody_watch.ingest import ReadResult, Rejection, read_records_file
-from custody_watch.rules import evaluate_all
+from custody_watch.rules import assess
 from custody_watch.times import TimeValueError, local_label, parse_instant, parse_zone, utc_z
 
 
@@ -41,7 +41,19 @@ def evaluate(
     # Read as a stream (ingest.files): only the chosen version of each detention and the
     # rejections are held, never the file's text or every row.
     result = read_records_file(records, naive_zone=naive_zone, local_zone=policy.zone)
-    findings = evaluate_all(result.detentions, policy, now)
+    findings: list[Finding] = []
+    for detention in result.detentions:
+        evaluation = assess(detention, policy, now)
+        findings.extend(evaluation.findings)
+        # A rule that raised gives no finding: say so, or a missing alert would look like
+        # a safe child. The JSON shape is the contract's; the warning goes to stderr.
+        for failure in evaluation.failed:
+            typer.echo(
+                f"custody-watch: {detention.custody_ref}: rule {failure.rule} could not be "
+                f"evaluated ({failure.error}); its finding may be missing",
+                err=True,
+            )
+    findings.sort(key=Finding.sort_key)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(as_json(now, findings, result), ensure_ascii=False, indent=1))
         return
