@@ -33,7 +33,6 @@ class Strict(BaseModel):
 
 class DatabaseSettings(Strict):
     url: str = "sqlite:///var/custody-watch.db"
-
     # Every statement is bounded, so a locked table or a stuck server ends a cycle with an
     # error (and /healthz says so) instead of hanging it. PostgreSQL: statement_timeout and
     # lock_timeout; SQLite waits for a writer's lock at most lock_timeout.
@@ -239,6 +238,7 @@ class LoggingSettings(Strict):
 class Settings(Strict):
     timezone: ZoneName = "Europe/London"
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     scope: ScopeSettings = Field(default_factory=ScopeSettings)
     sources: list[Source] = Field(default_factory=list)
@@ -256,4 +256,3 @@ class Settings(Strict):
     def _data_under_data_dir(cls, data: object) -> object:
         """The data directory's default and the default SQLite file inside it."""
         return with_data_dir_defaults(data) if isinstance(data, dict) else data
-    daemon: DaemonSettings = Field(default_factory=DaemonSettings)

@@ -75,7 +75,7 @@ def build_context(
         # No clock here: one cycle (``run --once``) is one instant; the running daemon
         # gives the dispatcher its clock (daemon.scheduler), so leases run from real time.
         lease=settings.daemon.lease,
-        time_budget=2 * settings.daemon.tick.total_seconds(),
+        time_budget=settings.daemon.tick.total_seconds(),
     )
     return Context(
         settings=settings,

@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 # The default tick, in real seconds (``[daemon] tick``). A threshold at 06:00:00 is acted on
 # by 06:00:05 whatever the poll interval, because evaluation does not wait for a poll.
 TICK_SECONDS = 2.0
-# Real seconds a tick may spend evaluating before it escalates and sends.
-EVALUATE_BUDGET_SECONDS = 2.0
 # How often the digest job looks whether a digest is due (real seconds at --speed 1).
 DIGEST_EVERY_SECONDS = 30.0
 # Never faster than this, whatever --speed asks (real seconds).
@@ -168,9 +166,12 @@ def run_one_cycle(ctx: Context, on_cycle: OnCycle | None = None) -> cycle.CycleR
 
     def work() -> cycle.CycleReport:
         write_beat(ctx, at)
-        # Evaluation gets one tick's worth of real time, so that a big feed being stored
+        # Evaluation gets a bounded share of real time, so that a big feed being stored
         # meanwhile never holds escalation and sending back (the rest waits a tick).
-        report = cycle.tick(ctx, at, evaluate_budget=EVALUATE_BUDGET_SECONDS)
+        # Half a tick for evaluation and a tick for sending (daemon.build) keep a busy tick
+        # inside /healthz's rule of two ticks.
+        budget = ctx.settings.daemon.tick.total_seconds() / 2
+        report = cycle.tick(ctx, at, evaluate_budget=budget)
         if report.failed:
             # Every step ran (each is guarded in cycle.tick); the tick still counts as
             # failed, so that /healthz and /metrics see a step failing every tick.
