@@ -64,6 +64,11 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.level.upper())
+    # APScheduler says "Running job ... executed successfully" at INFO for every job, four
+    # jobs every tick: hundreds of lines a minute that bury what the daemon itself says.
+    # Its warnings (a job skipped or missed) still show; at debug, everything does.
+    noisy = logging.DEBUG if settings.level == "debug" else logging.WARNING
+    logging.getLogger("apscheduler").setLevel(noisy)
     return handler
 
 
@@ -74,10 +79,11 @@ def logging_for(
     """``configure_logging`` for the length of a command: the root logger's handlers and
     level are put back afterwards, so a command run in-process (tests, a script calling
     ``main``) leaves no handler printing into the next one's output."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    root, scheduler = logging.getLogger(), logging.getLogger("apscheduler")
+    handlers, level, scheduler_level = list(root.handlers), root.level, scheduler.level
     try:
         yield configure_logging(settings, stream)
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+        scheduler.setLevel(scheduler_level)

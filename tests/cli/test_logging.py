@@ -106,3 +106,16 @@ def test_without_a_stream_lines_go_to_the_stderr_of_the_moment(
     err = capsys.readouterr().err
     assert "Logging error" not in err
     assert err.endswith(" WARNING custody_watch.test: to the current stderr\n")
+
+
+@pytest.mark.parametrize(("level", "shown"), [("info", False), ("debug", True)])
+def test_the_schedulers_every_job_chatter_is_shown_only_at_debug(level: str, shown: bool) -> None:
+    stream = io.StringIO()
+    with logging_for(LoggingSettings(level=level), stream):  # type: ignore[arg-type]
+        logging.getLogger("apscheduler.executors.default").info('Running job "run_poll"')
+        logging.getLogger("apscheduler.scheduler").warning("job run_poll skipped")
+        logging.getLogger("custody_watch.daemon").info("custody-watch running")
+    text = stream.getvalue()
+    assert ('Running job "run_poll"' in text) is shown
+    assert "job run_poll skipped" in text  # a skipped or missed job always shows
+    assert "custody-watch running" in text

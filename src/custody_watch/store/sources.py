@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from custody_watch.store.schema import SourceFileRow, SourceStateRow
@@ -13,10 +14,19 @@ from custody_watch.store.schema import SourceFileRow, SourceStateRow
 
 def state(session: Session, name: str, kind: str) -> SourceStateRow:
     row = session.get(SourceStateRow, name)
-    if row is None:
-        row = SourceStateRow(name=name, kind=kind, failures=0, rows_read=0, rows_rejected=0)
-        session.add(row)
-        session.flush()
+    if row is not None:
+        return row
+    # The poll and tick jobs (and other daemons) may both meet a new source first: the
+    # loser of the insert takes the winner's row instead of failing its step.
+    try:
+        with session.begin_nested():
+            session.add(
+                SourceStateRow(name=name, kind=kind, failures=0, rows_read=0, rows_rejected=0)
+            )
+    except IntegrityError:
+        pass
+    row = session.get(SourceStateRow, name)
+    assert row is not None
     return row
 
 
