@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from .support import Daemon
 
 # A 15-year-old arrives at 09:00 BST; no appropriate adult is requested.
@@ -192,3 +194,40 @@ def test_a_readable_folder_that_stops_receiving_files_is_stale_when_asked_to_exp
     daemon.drop("more.csv", CHILD)
     daemon.run_once("2026-06-10T10:05:00Z")
     assert all(a["custody_ref"] is not None for a in daemon.alerts())
+
+
+@pytest.mark.parametrize("by", ["", "   ", "nobody-here", "insp-a-typo"])
+def test_an_ack_by_nobody_known_is_refused_and_the_alert_stays_open(
+    make_daemon: Callable[..., Daemon], by: str
+) -> None:
+    daemon = make_daemon()
+    daemon.drop("day.csv", CHILD)
+    daemon.run_once("2026-06-10T11:00:00Z")
+    [alert] = daemon.alerts()
+
+    code, _out, err = daemon.cli("ack", alert["ack_code"], "--by", by)
+    assert code == 2, err
+    assert err.count("\n") == 1 and err.startswith("custody-watch: --by:")
+    [still] = daemon.alerts()
+    assert still["state"] == "open" and still["acknowledged_by"] is None
+
+
+def test_an_enabled_web_user_may_ack_from_the_command_line_and_a_disabled_one_may_not(
+    make_daemon: Callable[..., Daemon], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    daemon = make_daemon()
+    for name in ("duty-sgt", "gone-user"):
+        monkeypatch.setattr("sys.stdin", io.StringIO("a long enough passphrase 7\n"))
+        code, _out, err = daemon.cli("user", "add", name, "--role", "inspector", "--password-stdin")
+        assert code == 0, err
+    assert daemon.cli("user", "disable", "gone-user")[0] == 0
+    daemon.drop("day.csv", CHILD)
+    daemon.run_once("2026-06-10T11:00:00Z")
+    [alert] = daemon.alerts()
+
+    assert daemon.cli("ack", alert["ack_code"], "--by", "gone-user")[0] == 2
+    code, _out, err = daemon.cli("ack", alert["ack_code"], "--by", "duty-sgt")
+    assert code == 0, err
+    assert daemon.alerts()[0]["acknowledged_by"] == "duty-sgt"

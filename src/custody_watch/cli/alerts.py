@@ -6,18 +6,21 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from custody_watch.alerts.ack import acknowledge
 from custody_watch.alerts.report import alert_json, alert_rows
 from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
 from custody_watch.cli.common import clock_for, open_store, print_json
 from custody_watch.cli.tables import severity_text, stdout
-from custody_watch.config import load_settings
+from custody_watch.config import Settings, load_settings
 from custody_watch.daemon.build import alert_context, channel_kinds
 from custody_watch.domain import Severity
 from custody_watch.errors import InputError
 from custody_watch.messages.labels import rule_label
 from custody_watch.messages.render import Renderer
+from custody_watch.store.schema import UserRow
 from custody_watch.times import local_label, parse_zone
 
 
@@ -78,7 +81,27 @@ def ack(
     sessions = open_store(settings)
     ctx = alert_context(settings, channel_kinds(settings))
     with sessions.begin() as session:
-        result = acknowledge(session, code, by, ctx, Renderer(), at, via="cli")
+        owner = _known_owner(session, settings, by)
+        result = acknowledge(session, code, owner, ctx, Renderer(), at, via="cli")
     if not result.ok:
         raise InputError(result.message)
     typer.echo(result.message)
+
+
+def _known_owner(session: Session, settings: Settings, by: str) -> str:
+    """An acknowledgement stops the escalation, so it must name someone who will act: a
+    configured person or an enabled web user. "Acknowledged by nobody" (a blank, a typo)
+    would silence a child's alert with no one owning it."""
+    who = by.strip()
+    if not who:
+        raise InputError("--by: name the person who takes ownership (a person id)")
+    if any(person.id == who for person in settings.people):
+        return who
+    user = session.scalar(
+        select(UserRow).where(UserRow.username == who, UserRow.disabled.is_(False))
+    )
+    if user is None:
+        raise InputError(
+            f"--by: {who[:40]!r} is neither a person in the config nor an enabled user"
+        )
+    return who
