@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from custody_watch.ingest.prepare import Prepared, PreparedRow, Zones, prepare_rows
 from custody_watch.ingest.result import Rejection
 from custody_watch.ingest.rows import SourceRow
+from custody_watch.redact import redact_urls
 from custody_watch.rules.policy import Policy
 from custody_watch.sources.base import PollResult, Source, SourceError
 from custody_watch.store import audit, detentions, quarantine, sources
@@ -418,7 +419,9 @@ def _describe(error: BaseException) -> str:
 def _record_failure(
     sessions: sessionmaker[Session], name: str, kind: str, error: str, now: datetime
 ) -> None:
-    error = _safe(error, ERROR_TEXT)
+    # Shown on /healthz and kept in the audit log: a feed's URL keeps its host and path,
+    # never its credentials or query (an ?api_key=).
+    error = _safe(redact_urls(error), ERROR_TEXT)
     with sessions.begin() as session:
         state = sources.state(session, name, kind)
         state.last_error = error
@@ -432,6 +435,7 @@ def _record_failure_quietly(
 ) -> None:
     """Record a failed source; when even that fails (the database is down), log it: the
     cycle must go on to the other sources and to sending what is already due."""
+    error = redact_urls(error)
     try:
         _record_failure(sessions, name, kind, error, now)
     except Exception:

@@ -25,6 +25,7 @@ from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from custody_watch.daemon.status import DaemonStatus
+from custody_watch.redact import redact_urls
 from custody_watch.store import sources as source_store
 from custody_watch.store.schema import OutboxRow
 from custody_watch.times import human_duration, utc_z
@@ -145,7 +146,7 @@ class Heartbeat:
             if state.consecutive_failures >= failures_unhealthy:
                 problems.append(
                     f"channel {name}: the last {state.consecutive_failures} tries failed "
-                    f"({state.last_error})"
+                    f"({redact_urls(state.last_error or '')})"
                 )
         return problems
 
@@ -186,7 +187,8 @@ def health_report(web: WebContext) -> tuple[bool, dict[str, Any]]:
                 "last_success": utc_z(last) if last else None,
                 "lag_seconds": None if last is None else int((now - last).total_seconds()),
                 "failures": state.failures if state else 0,
-                "last_error": state.last_error if state else None,
+                # Rows kept before errors were redacted at the source may still quote a URL.
+                "last_error": redact_urls(state.last_error) if state and state.last_error else None,
             }
             if last is None:
                 entry["status"] = "never read"
@@ -195,7 +197,11 @@ def health_report(web: WebContext) -> tuple[bool, dict[str, Any]]:
                 entry["status"] = "stale"
                 problems.append(
                     f"source {configured.name}: stale, nothing for {human_duration(now - last)}"
-                    + (f" (last error: {state.last_error})" if state and state.last_error else "")
+                    + (
+                        f" (last error: {redact_urls(state.last_error)})"
+                        if state and state.last_error
+                        else ""
+                    )
                 )
             else:
                 entry["status"] = "ok"
