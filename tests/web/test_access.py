@@ -243,3 +243,24 @@ def test_trusted_header_from_a_proxy(tmp_path: Path, twilio: FakeTwilio, known: 
         assert response.status_code == 403
         assert site.alert().state == "open"
     site.ctx.engine.dispose()
+
+
+def test_a_server_error_carries_the_security_headers_too(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from custody_watch.web import api
+
+    def broken(*_args: object, **_kwargs: object) -> object:
+        raise RuntimeError("a bug the tests put here")
+
+    monkeypatch.setattr(api, "alert_rows", broken)
+    client = TestClient(site.app, raise_server_exceptions=False)
+    site.login("alice", client=client)
+    response = client.get("/api/alerts")
+    assert response.status_code == 500
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-store"
+    assert "a bug the tests put here" not in response.text

@@ -43,6 +43,24 @@ class SecurityHeaders:
                 if not path.startswith("/static/"):
                     # Pages show custody data: never keep them in a shared or back-button cache.
                     headers.setdefault("Cache-Control", "no-store")
+            if message["type"] == "http.response.start":
+                started.append(True)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        started: list[bool] = []
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Starlette answers an unhandled error from its outermost middleware, outside
+            # this one, so its 500 would go without these headers. Answer it here instead;
+            # re-raising lets the server log it, and the outer layer sees a started response.
+            if not started:
+                await send_with_headers(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": b"Internal Server Error"})
+            raise
