@@ -3,6 +3,7 @@ RequestValidator, and forged, replayed, unsigned and "webhook off" requests refu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -164,3 +165,37 @@ def test_no_token_means_the_webhooks_are_off(tmp_path: Path, twilio: FakeTwilio)
     refused = site.audit("webhook_refused")
     assert len(refused) == 2
     assert all("webhook off" in row.detail for row in refused)
+
+
+def _chunks(total: int, size: int = 16 * 1024) -> Iterator[bytes]:
+    sent = 0
+    while sent < total:
+        yield b"a" * min(size, total - sent)
+        sent += size
+
+
+@pytest.mark.parametrize("path", ["/twilio/inbound", "/twilio/status"])
+def test_a_chunked_body_past_the_limit_is_refused_before_it_is_parsed(
+    site: Site, path: str
+) -> None:
+    # No Content-Length to trust: the body streams in chunks, 4 MB of it.
+    response = site.client.post(
+        path,
+        content=_chunks(4 * 1024 * 1024),
+        headers={
+            "X-Twilio-Signature": "anything",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    assert response.status_code == 413
+    assert "body too large" in site.audit("webhook_refused")[0].detail
+
+
+def test_a_multipart_body_is_refused_not_spooled_to_disk(site: Site) -> None:
+    response = site.client.post(
+        "/twilio/inbound",
+        files={"upload": ("big.bin", b"x" * 1024, "application/octet-stream")},
+        headers={"X-Twilio-Signature": "anything"},
+    )
+    assert response.status_code == 415
+    assert site.alert().state == "open"

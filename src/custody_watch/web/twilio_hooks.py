@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Request
@@ -25,7 +26,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 
 from custody_watch.alerts.inbound import handle_inbound_sms
@@ -36,6 +36,7 @@ from custody_watch.web.context import WebContext
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 MAX_BODY = 64 * 1024
+FORM = "application/x-www-form-urlencoded"
 # Twilio's message statuses in the order they happen; the finals share a rank, so a late
 # "failed" cannot overwrite "delivered" or the other way round. "read" follows "delivered".
 STATUS_RANK = {
@@ -77,15 +78,30 @@ def public_url(base: str, request: Request) -> str:
     return base.rstrip("/") + request.url.path + (f"?{query}" if query else "")
 
 
-def _params(form: FormData) -> Params:
+async def _bounded_body(request: Request) -> bytes | None:
+    """The body, read as it streams in, or None past ``MAX_BODY``: a Content-Length is only
+    a claim, and a chunked body has none, so bytes are counted as they arrive and nothing
+    is parsed or written anywhere before the limit is known to hold."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    return bytes(body)
+
+
+def _params_of(body: bytes) -> Params:
+    """Twilio posts ``application/x-www-form-urlencoded``; every value is text."""
     params = Params()
-    for name, value in form.multi_items():
-        if isinstance(value, str):
-            params.setdefault(name, []).append(value)
+    text = body.decode("utf-8", errors="replace")
+    for name, value in parse_qsl(text, keep_blank_values=True, max_num_fields=1000):
+        params.setdefault(name, []).append(value)
     return params
 
 
-def _refuse(web: WebContext, request: Request, kind: str, reason: str) -> Response:
+def _refuse(
+    web: WebContext, request: Request, kind: str, reason: str, status_code: int = 403
+) -> Response:
     client = request.client.host if request.client else "unknown"
     with web.sessions.begin() as session:
         audit.record(
@@ -96,7 +112,9 @@ def _refuse(web: WebContext, request: Request, kind: str, reason: str) -> Respon
             detail=f"twilio {kind}: {reason}",
         )
     text = "webhook off" if web.twilio_auth_token is None else "forbidden"
-    return Response(text, status_code=403, media_type="text/plain")
+    if status_code != 403:
+        text = {413: "body too large", 415: "unsupported media type"}.get(status_code, text)
+    return Response(text, status_code=status_code, media_type="text/plain")
 
 
 async def verified(request: Request, kind: str) -> Params | Response:
@@ -107,12 +125,15 @@ async def verified(request: Request, kind: str) -> Params | Response:
         return await run_in_threadpool(
             _refuse, web, request, kind, "webhook off: no Twilio auth token is configured"
         )
-    if int(request.headers.get("content-length") or 0) > MAX_BODY:
-        return await run_in_threadpool(_refuse, web, request, kind, "body too large")
     signature = request.headers.get(SIGNATURE_HEADER)
     if not signature:
         return await run_in_threadpool(_refuse, web, request, kind, f"no {SIGNATURE_HEADER}")
-    params = _params(await request.form())
+    body = await _bounded_body(request)
+    if body is None:
+        return await run_in_threadpool(_refuse, web, request, kind, "body too large", 413)
+    if not request.headers.get("content-type", "").startswith(FORM):
+        return await run_in_threadpool(_refuse, web, request, kind, "not a Twilio form", 415)
+    params = _params_of(body)
     url = public_url(web.settings.web.public_base_url, request)
     # The validator compares in constant time and tries the URL with and without the port.
     if not RequestValidator(token).validate(url, params, signature):
