@@ -65,14 +65,23 @@ def killed_mid_batch(fleet: Fleet, twilio: FakeTwilio) -> tuple[float, str]:
     fleet.drop_children(20)
     a = fleet.start("a")
 
+    holders: list[str | None] = []
+
     def mid_batch() -> bool:
+        # The holder is read from the same look as "mid-batch": read again later, the send
+        # in flight may have finished meanwhile.
         rows = fleet.rows()
-        return any(r.state == "sent" for r in rows) and any(r.state == "sending" for r in rows)
+        sending = [r.claimed_by for r in rows if r.state == "sending"]
+        if sending and any(r.state == "sent" for r in rows):
+            holders.append(sending[0])
+            return True
+        return False
 
     fleet.wait_for("a mid-batch", mid_batch, timeout=60)
-    held_by = next(r.claimed_by for r in fleet.rows() if r.state == "sending")
+    killed_at = fleet.kill(a)
+    held_by = holders[0]
     assert held_by is not None
-    return fleet.kill(a), held_by
+    return killed_at, held_by
 
 
 def duplicates(fleet: Fleet) -> int:
