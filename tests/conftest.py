@@ -7,6 +7,15 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Tests run two at a time (xdist) beside real servers and daemon subprocesses: how long one
+# example takes on a loaded machine is not what any property checks, so no deadline and no
+# too-slow health check (each would fail a correct run at random).
+settings.register_profile(
+    "custody-watch", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("custody-watch")
 
 POSTGRES_URL = os.environ.get(
     "CUSTODY_WATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
