@@ -243,3 +243,22 @@ def test_a_wrong_number_falls_back_to_email_and_tells_operations(
     assert ops and "sms" in str(ops[0].message["Subject"])
     # The inspector was reached by email: no delivery_failed escalation.
     assert all(a["custody_ref"] is not None for a in daemon.alerts())
+
+
+def test_a_resolved_mail_is_not_flagged_with_the_severity_it_had(
+    daemon: Daemon, fake_smtp: FakeSmtp
+) -> None:
+    daemon.run_once("2026-06-10T11:00:00Z")
+    [alert] = daemon.alerts()
+    daemon.drop(
+        "released.csv",
+        "C-1,suite-a,2026-06-10T09:00:00+01:00,2011-03-01,pace_arrest,,,,"
+        "2026-06-10T12:30:00+01:00,2026-06-10T12:30:00+01:00,P-77\n",
+    )
+    daemon.run_once("2026-06-10T11:40:00Z")
+
+    [opened, resolved] = mail_to(fake_smtp, "insp.a@example.police.uk")
+    assert opened.startswith("[HIGH]")
+    # Mail rules that page on "[CRITICAL]" or "[HIGH]" must not page again for the all-clear.
+    assert resolved.startswith("[RESOLVED] suite-a C-1: alert ")
+    assert resolved.endswith(f"{alert['ack_code']} resolved (was high)")
