@@ -122,26 +122,46 @@ def _unreachable(
 ) -> None:
     alert = session.get(AlertRow, row.alert_id) if row.alert_id is not None else None
     what = f"alert {alert.ack_code}" if alert else "an alert"
-    raise_system(
+    # Operations hear of it first; when operations are the ones who cannot be reached, the
+    # duty inspector hears at once.
+    _delivery_failed(
         session,
-        key=f"delivery_failed:{row.person_id}",
-        rule="delivery_failed",
-        severity=Severity.CRITICAL,
-        since=now,
-        summary=(
-            f"{row.person_id} could not be reached on any channel for {what} ({row.last_error})"
-        ),
-        ctx=ctx,
-        renderer=renderer,
-        now=now,
-        # Operations hear of it first; when operations are the ones who cannot be reached,
-        # the duty inspector hears at once.
+        row,
+        f"{row.person_id} could not be reached on any channel for {what} ({row.last_error})",
+        ctx,
+        renderer,
+        now,
         with_inspector=_is_operations(ctx, row.person_id, now),
     )
     if alert is not None and alert.state == "open" and alert.live_key is not None:
         # Escalate early: the next level must not wait for someone who never got the page.
         alert.next_action_at = now
         alert.version += 1
+
+
+def _delivery_failed(
+    session: Session,
+    row: OutboxRow,
+    summary: str,
+    ctx: AlertContext,
+    renderer: Renderer,
+    now: datetime,
+    *,
+    with_inspector: bool,
+) -> None:
+    """The one ``delivery_failed`` alert per person who could not be reached."""
+    raise_system(
+        session,
+        key=f"delivery_failed:{row.person_id}",
+        rule="delivery_failed",
+        severity=Severity.CRITICAL,
+        since=now,
+        summary=summary,
+        ctx=ctx,
+        renderer=renderer,
+        now=now,
+        with_inspector=with_inspector,
+    )
 
 
 def _operations_notice(
@@ -197,18 +217,13 @@ def _operations_unreachable(
     ).all()
     if set(others) & {"pending", "sending", "sent"}:
         return
-    raise_system(
+    _delivery_failed(
         session,
-        key=f"delivery_failed:{row.person_id}",
-        rule="delivery_failed",
-        severity=Severity.CRITICAL,
-        since=now,
-        summary=(
-            f"operations ({row.person_id}) could not be told on any channel "
-            f"({row.last_error}): {row.body_text}"
-        ),
-        ctx=ctx,
-        renderer=renderer,
-        now=now,
+        row,
+        f"operations ({row.person_id}) could not be told on any channel "
+        f"({row.last_error}): {row.body_text}",
+        ctx,
+        renderer,
+        now,
         with_inspector=True,
     )
