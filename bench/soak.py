@@ -33,7 +33,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,6 +53,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from custody_watch.store.db import make_engine  # noqa: E402
 from custody_watch.store.migrate import upgrade  # noqa: E402
+from fakes.ports import free_port  # noqa: E402
 from fakes.smtp_server import FakeSmtp  # noqa: E402
 from fakes.twilio_api import FakeTwilio  # noqa: E402
 
@@ -150,12 +150,6 @@ repeat_every = "15m"
 at = "{digest_at}"
 recipients = ["supt-b"]
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

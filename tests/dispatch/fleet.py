@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from custody_watch.store.db import make_engine, make_sessionmaker
 from custody_watch.store.migrate import upgrade
 from custody_watch.store.schema import OutboxRow
+from fakes.ports import free_port
 from fakes.twilio_api import FakeTwilio
 
 HEADER = (
@@ -91,12 +91,6 @@ levels = [{{ notify = ["duty_inspector"], channels = ["sms"], wait = "15m" }}]
 [escalation.critical]
 levels = [{{ notify = ["duty_inspector"], channels = ["sms"], wait = "10m" }}]
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

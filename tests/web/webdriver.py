@@ -6,13 +6,14 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from fakes.ports import free_port
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 CHROMIUM_ARGS = (
@@ -27,12 +28,6 @@ CHROMIUM_ARGS = (
     "--no-default-browser-check",
     "--hide-scrollbars",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def find_browser() -> tuple[str, str] | str:
