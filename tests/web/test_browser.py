@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from custody_watch.web.server import BackgroundServer
+from fakes.ports import free_port
 from fakes.twilio_api import FakeTwilio
 
 from .support import PASSWORD, Site, make_site
-from .webdriver import Browser, find_browser, free_port
+from .webdriver import Browser, find_browser
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
