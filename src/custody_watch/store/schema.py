@@ -48,6 +48,11 @@ class DetentionRow(Base):
     first_seen_at: Mapped[datetime]
     last_changed_at: Mapped[datetime]
     next_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Copied out of ``record`` so that ``repeat_detention`` finds a person's other
+    # detentions by index (person, then arrival), whatever the size of the history.
+    person_ref: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_detentions_person_arrival", "person_ref", "arrival_time"),)
 
 
 class DetentionVersionRow(Base):
@@ -96,6 +101,17 @@ class AlertRow(Base):
     next_action_at: Mapped[datetime | None] = mapped_column(index=True)
     # Bumped by every conditional update, so two daemons cannot both move one alert.
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # The escalation round an acknowledgement link was sent for: bumped whenever a round
+    # ends (ack timeout, resolve, re-raise, an acknowledgement), so a link from an earlier
+    # round cannot silence a later one.
+    ack_round: Mapped[int] = mapped_column(Integer, default=0)
+    # Snoozed by a person, with a reason, until at most two hours ahead: paging pauses, the
+    # board still shows the alert (never for a statutory breach; see alerts/snooze).
+    snoozed_until: Mapped[datetime | None]
+    snoozed_by: Mapped[str | None] = mapped_column(String(64))
+    snooze_reason: Mapped[str | None] = mapped_column(Text)
+    # "Reassign to": the person who takes the alert over, paged instead of the rota.
+    assigned_to: Mapped[str | None] = mapped_column(String(64))
 
 
 class FindingRow(Base):
@@ -294,3 +310,51 @@ class DaemonBeatRow(Base):
     worker: Mapped[str] = mapped_column(String(255), primary_key=True)
     started_at: Mapped[datetime]
     beat_at: Mapped[datetime]
+
+
+class WebSessionRow(Base):
+    """A signed-in browser. The cookie carries a random token; only its SHA-256 is stored,
+    so a copy of the database cannot be replayed as a cookie. Ending a session (logout,
+    password change, a disabled user, an admin's "end all") sets ``ended_at``, and the next
+    request with that cookie is refused."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    # The CSRF token is derived from this per-session secret, so it dies with the session.
+    csrf_secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    # The absolute end (created_at plus the lifetime); idle expiry is last_seen_at based.
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(Text)
+
+
+class AccessRow(Base):
+    """Append-only (Data Protection Act 2018 s.62 logging): each consultation or disclosure
+    of a detention's record: when, who, which record, what, from where."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(Text)
+    custody_ref: Mapped[str] = mapped_column(String(128), index=True)
+    what: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertNoteRow(Base):
+    """A note on an alert (a handover, what was done): shown on the board and listed in the
+    next digest. Notes are added, never edited."""
+
+    __tablename__ = "alert_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
