@@ -3,7 +3,9 @@ and a clean shutdown on SIGTERM/SIGINT.
 
 - ``poll``: read the sources that are due. A big drop file can take minutes to ingest; it
   must never stop thresholds and escalation being acted on, so polling is a job apart.
-- ``tick``: evaluate, watch feeds and rota, escalate, send (``cycle.tick``), every tick.
+- ``tick``: evaluate, watch feeds and rota, escalate, send (``cycle.tick``), every tick,
+  and brought forward to the instant the next threshold, escalation step or retry falls due
+  (``daemon.wake``), so lateness is the time of one cycle, not of a tick.
 - ``digest``: the daily digest, apart, so that a slow mail server never holds up a tick.
 - ``heartbeat``: renew the leases of the outbox rows (and the digest) being sent, and write
   this daemon's beat, every few seconds, so a dead daemon's claims lapse within one lease
@@ -31,6 +33,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from custody_watch.daemon import cycle
 from custody_watch.daemon.context import Context
 from custody_watch.daemon.status import JOBS
+from custody_watch.daemon.wake import Waker
 from custody_watch.digest import send as digest_send
 from custody_watch.store import beats
 
@@ -42,6 +45,9 @@ TICK_SECONDS = 2.0
 DIGEST_EVERY_SECONDS = 30.0
 # Never faster than this, whatever --speed asks (real seconds).
 MIN_INTERVAL = 0.2
+# The soonest a wake may follow the tick before it (real seconds): instants a few
+# milliseconds apart are served by one cycle, and a store with constant due work cannot spin.
+WAKE_FLOOR = 0.05
 # Told after every tick: (the clock when it started, real seconds it took, whether it
 # finished). The web side's Heartbeat.beat, for /healthz and /metrics.
 OnCycle = Callable[[datetime, float, bool], None]
@@ -108,8 +114,9 @@ def add_jobs(
     digest = max(MIN_INTERVAL, DIGEST_EVERY_SECONDS / factor)
     first = datetime.now(UTC)  # APScheduler's own timing only: not our clock
     every = {"trigger": "interval", "next_run_time": first}
-    scheduler.add_job(run_poll, args=[ctx], seconds=tick, id="poll", **every)
-    scheduler.add_job(run_one_cycle, args=[ctx, on_cycle], seconds=tick, id="tick", **every)
+    waker = Waker(scheduler, ctx, speed=speed, tick=tick, floor=WAKE_FLOOR)
+    scheduler.add_job(run_poll, args=[ctx, waker], seconds=tick, id="poll", **every)
+    scheduler.add_job(run_one_cycle, args=[ctx, on_cycle, waker], seconds=tick, id="tick", **every)
     scheduler.add_job(run_digest, args=[ctx], seconds=digest, id="digest", **every)
     scheduler.add_job(
         run_heartbeat, args=[ctx, on_heartbeat], seconds=heartbeat, id="heartbeat", **every
@@ -148,7 +155,7 @@ def _job(ctx: Context, name: str, work: Callable[[], object]) -> tuple[object | 
     return result, took, True
 
 
-def run_poll(ctx: Context) -> int:
+def run_poll(ctx: Context, waker: Waker | None = None) -> int:
     at = ctx.clock.now()
 
     def poll() -> int:
@@ -156,12 +163,27 @@ def run_poll(ctx: Context) -> int:
         return cycle.alerting(ctx, "poll", at, lambda: cycle.poll_sources(ctx, at))
 
     result, _took, _ok = _job(ctx, "poll", poll)
-    return result if isinstance(result, int) else 0
+    changed = result if isinstance(result, int) else 0
+    if changed and waker is not None:
+        _wake(waker.now)  # what just arrived is evaluated now, not at the next tick
+    return changed
 
 
-def run_one_cycle(ctx: Context, on_cycle: OnCycle | None = None) -> cycle.CycleReport | None:
+def _wake(work: Callable[[], None]) -> None:
+    """A wake that fails costs at most one tick (the regular tick still runs): log it and
+    never let it fail the job that asked."""
+    try:
+        work()
+    except Exception:
+        log.exception("could not bring the tick forward; it runs on its regular schedule")
+
+
+def run_one_cycle(
+    ctx: Context, on_cycle: OnCycle | None = None, waker: Waker | None = None
+) -> cycle.CycleReport | None:
     """One tick: this daemon's beat (a store that refuses writes fails the tick at once),
-    then evaluation, feeds, rota, escalation and sending."""
+    then evaluation, feeds, rota, escalation and sending; then, with a ``waker``, the next
+    tick brought forward to the first instant anything falls due."""
     at = ctx.clock.now()
 
     def work() -> cycle.CycleReport:
@@ -181,6 +203,8 @@ def run_one_cycle(ctx: Context, on_cycle: OnCycle | None = None) -> cycle.CycleR
     result, took, ok = _job(ctx, "tick", work)
     if on_cycle is not None:
         on_cycle(at, took, ok)
+    if waker is not None:
+        _wake(lambda: waker.after_tick(at))
     report = result if isinstance(result, cycle.CycleReport) else None
     if report is not None and (report.sent or report.escalated):
         log.info(
