@@ -10,7 +10,8 @@ from .support import T0, Site
 
 def link(site: Site, person: str = "insp-a") -> str:
     assert site.web.links is not None
-    return f"/ack/{site.web.links.token(site.alert().id, person, T0)}"
+    alert = site.alert()
+    return f"/ack/{site.web.links.token(alert.id, alert.ack_round, person, T0)}"
 
 
 def test_get_shows_the_alert_and_never_acts(site: Site) -> None:
@@ -33,8 +34,8 @@ def test_post_acknowledges_as_the_links_person(site: Site) -> None:
     assert (alert.state, alert.acknowledged_by) == ("acknowledged", "supt-b")
     acks = site.audit("acknowledged")
     assert len(acks) == 1 and "via link" in acks[0].detail
-    again = site.client.post(path)
-    assert again.status_code == 200 and "already acknowledged" in again.text
+    again = site.client.post(path)  # a link is single-use: its round ended with it
+    assert again.status_code == 403 and "earlier round" in again.text
     assert len(site.audit("acknowledged")) == 1
 
 
@@ -53,7 +54,7 @@ def test_forged_links_are_refused(site: Site) -> None:
     from custody_watch.alerts.links import AckLinks
 
     forged = AckLinks("not-the-key", "http://x", timedelta(hours=1)).token(
-        site.alert().id, "insp-a", T0
+        site.alert().id, 0, "insp-a", T0
     )
     damaged = link(site)[:-3] + "abc"
     for path in (f"/ack/{forged}", damaged, "/ack/nonsense"):

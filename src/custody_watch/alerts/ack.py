@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from custody_watch.alerts import lifecycle, notify
 from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.links import EARLIER_ROUND
 from custody_watch.domain import Severity
 from custody_watch.escalation.policy import DEFAULT_ACK_TIMEOUT, from_json
 from custody_watch.messages.render import Renderer
@@ -57,7 +58,14 @@ def acknowledge_alert(
     now: datetime,
     *,
     via: str = "cli",
+    ack_round: int | None = None,
 ) -> AckResult:
+    """Acknowledge ``alert`` as ``by``. ``ack_round``: the round a link was sent for; the
+    acknowledgement happens only while the alert is still in that round (checked in the
+    same conditional update as ``version``), so a link cannot outlive its round even when
+    the round ends between the page's check and this update."""
+    if ack_round is not None and alert.ack_round != ack_round:
+        return AckResult(False, EARLIER_ROUND, alert.id)
     if alert.state == "acknowledged":
         return AckResult(
             True,
@@ -70,9 +78,15 @@ def acknowledge_alert(
     expires = now + (ladder.ack_timeout if ladder else DEFAULT_ACK_TIMEOUT)
     # Conditional update: if another daemon or request moved the alert since we read it,
     # nothing changes here and the caller is told to look again.
+    # The acknowledgement ends the round too (a link is single-use): ack_round moves on.
     claimed = session.execute(
         update(AlertRow)
-        .where(AlertRow.id == alert.id, AlertRow.state == "open", AlertRow.version == alert.version)
+        .where(
+            AlertRow.id == alert.id,
+            AlertRow.state == "open",
+            AlertRow.version == alert.version,
+            AlertRow.ack_round == alert.ack_round,
+        )
         .values(
             state="acknowledged",
             acknowledged_at=now,
@@ -81,6 +95,7 @@ def acknowledge_alert(
             ack_expires_at=expires,
             next_action_at=expires,
             version=alert.version + 1,
+            ack_round=alert.ack_round + 1,
         )
         .execution_options(synchronize_session=False)
     )

@@ -61,8 +61,9 @@ class AlertContext:
     public_base_url: str = ""
     # Retries per message before it counts as failed on that channel.
     max_attempts: int = 5
-    # Makes a signed ack link for (alert id, person id, now); None when links are off.
-    ack_link: Callable[[int, str, datetime], str] | None = field(default=None)
+    # Makes a signed ack link for (alert id, its ack round, person id, now); None when links
+    # are off. The round binds the link to the escalation round it is sent in.
+    ack_link: Callable[[int, int, str, datetime], str] | None = field(default=None)
 
     def system_ladders(self, *, with_inspector: bool = True) -> Ladders:
         """System alerts (feed_stale, nobody on call) go to operations and the duty

@@ -50,6 +50,9 @@ def escalate(
         alert.acknowledged_by = None
         alert.ack_expires_at = None
         alert.version += 1
+        # A new round before paging resumes: the new pages' links carry it, and a link from
+        # the round before cannot silence them.
+        alert.ack_round += 1
         lifecycle.start_ladder(session, alert, ctx, renderer, now, "acknowledgement timed out")
         return
     if ladder is None:

@@ -105,6 +105,9 @@ def sync(
         alert.acknowledged_at = None
         alert.acknowledged_by = None
         alert.ack_expires_at = None
+        # A re-raise starts a new round before its pages go out: their links carry it, and
+        # links sent for the lower severity stop working.
+        alert.ack_round += 1
         audit.record(
             session,
             now,
@@ -146,6 +149,7 @@ def resolve(
     alert.live_ack_code = None
     alert.next_action_at = None
     alert.version += 1
+    alert.ack_round += 1  # the round ends: its links stop working
     for row in _active_findings(session, alert.id):
         row.cleared_at = now
     cancel_pending(session, alert.id)
@@ -187,6 +191,7 @@ def _open(
         level=-1,
         step=0,
         version=0,
+        ack_round=0,
     )
     code = new_ack_code(session)
     alert.ack_code = code

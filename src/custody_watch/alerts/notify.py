@@ -69,10 +69,12 @@ def view_of(
     )
 
 
-def for_person(view: AlertView, person: Person, ctx: AlertContext, now: datetime) -> AlertView:
+def for_person(
+    view: AlertView, person: Person, ctx: AlertContext, now: datetime, ack_round: int
+) -> AlertView:
     if ctx.ack_link is None:
         return view
-    return replace(view, ack_url=ctx.ack_link(view.alert_id, person.id, now))
+    return replace(view, ack_url=ctx.ack_link(view.alert_id, ack_round, person.id, now))
 
 
 def notify_level(
@@ -99,7 +101,7 @@ def notify_level(
     if people:
         view = view_of(session, alert, "notify", ctx, now, reason=reason)
         for person in people:
-            personal = for_person(view, person, ctx, now)
+            personal = for_person(view, person, ctx, now, alert.ack_round)
             for channel in level.channels:
                 _queue_one(
                     session, alert, person, channel, level_index, personal, ctx, renderer, now
@@ -147,7 +149,7 @@ def notify_people(
     for person_id, channel in pairs:
         person = ctx.directory.people.get(person_id)
         if person is not None:
-            personal = for_person(view, person, ctx, now)
+            personal = for_person(view, person, ctx, now, alert.ack_round)
             _queue_one(session, alert, person, channel, None, personal, ctx, renderer, now)
 
 

@@ -2,17 +2,20 @@
 acts (mail scanners and link previews follow links); ``POST /ack/<token>`` acknowledges as
 the person the link was sent to.
 
-The token is the credential (signed, naming alert and person, expiring after
+The token is the credential (signed, naming alert, round and person, expiring after
 ``[web] ack_link_ttl``), so it also stands in for a CSRF token: a forged form cannot carry it
-without already holding the link."""
+without already holding the link. A link works only in the escalation round it was sent for
+(``alerts.ack_round``): after an acknowledgement, an ack timeout, a resolve or a re-raise it
+is refused, both to look at and to act on."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from custody_watch.alerts.ack import acknowledge_alert
-from custody_watch.alerts.links import AckLink, InvalidLink
+from custody_watch.alerts.links import EARLIER_ROUND, AckLink, InvalidLink
 from custody_watch.alerts.report import alert_json
 from custody_watch.store import audit
 from custody_watch.store.schema import AlertRow
@@ -48,6 +51,34 @@ def _link(request: Request, token: str) -> AckLink | HTMLResponse:
     return link
 
 
+def _round_ended(
+    request: Request, session: Session, link: AckLink, alert: AlertRow
+) -> HTMLResponse | None:
+    """The refusal page when the round the link was sent for is over, else None."""
+    if alert.ack_round == link.ack_round:
+        return None
+    _refused(request, session, link, alert)
+    return error_page(
+        request, 403, "Link no longer valid", f"{EARLIER_ROUND[:1].upper()}{EARLIER_ROUND[1:]}."
+    )
+
+
+def _refused(request: Request, session: Session, link: AckLink, alert: AlertRow) -> None:
+    web: WebContext = request.app.state.web
+    audit.record(
+        session,
+        web.clock.now(),
+        "ack_link_refused",
+        actor=link.person_id,
+        detail=(
+            f"link for round {link.ack_round}, alert is in round {alert.ack_round} "
+            f"({request.method})"
+        ),
+        alert_id=alert.id,
+        custody_ref=alert.custody_ref,
+    )
+
+
 @router.get("/ack/{token}", response_class=HTMLResponse)
 def ack_page(request: Request, token: str) -> HTMLResponse:
     link = _link(request, token)
@@ -58,6 +89,9 @@ def ack_page(request: Request, token: str) -> HTMLResponse:
         alert = session.get(AlertRow, link.alert_id)
         if alert is None:
             return error_page(request, 404, "No such alert", "This alert no longer exists.")
+        ended = _round_ended(request, session, link, alert)
+        if ended is not None:
+            return ended
         item = alert_json(session, alert)
     return render(
         request,
@@ -82,8 +116,18 @@ def ack_confirm(request: Request, token: str) -> HTMLResponse:
         alert = session.get(AlertRow, link.alert_id)
         if alert is None:
             return error_page(request, 404, "No such alert", "This alert no longer exists.")
+        ended = _round_ended(request, session, link, alert)
+        if ended is not None:
+            return ended
         result = acknowledge_alert(
-            session, alert, link.person_id, web.alert_ctx, web.renderer, now, via="link"
+            session,
+            alert,
+            link.person_id,
+            web.alert_ctx,
+            web.renderer,
+            now,
+            via="link",
+            ack_round=link.ack_round,
         )
         item = alert_json(session, alert)
     return render(
