@@ -53,9 +53,20 @@ class ChildView:
     over_8h: bool
     aa_delay: bool
     review_late: bool
+    # v2
+    looked_after: bool = False
+    repeat_detention: bool = False
+    released_without_referral: bool = False
 
 
-def child_view(detention: Detention, age: int | None, window: Window, policy: Policy) -> ChildView:
+def child_view(
+    detention: Detention,
+    age: int | None,
+    window: Window,
+    policy: Policy,
+    *,
+    repeat: bool = False,
+) -> ChildView:
     span = in_custody_span(detention, window)
     nights: list[tuple[datetime, datetime]] = []
     if span is not None:
@@ -85,6 +96,21 @@ def child_view(detention: Detention, age: int | None, window: Window, policy: Po
         < span[1],
         aa_delay=span is not None and _aa_delayed(detention, span, policy),
         review_late=span is not None and _review_late(detention, span, policy),
+        looked_after=span is not None and detention.looked_after,
+        repeat_detention=span is not None and repeat,
+        released_without_referral=released_without_referral(detention, window),
+    )
+
+
+def released_without_referral(detention: Detention, window: Window) -> bool:
+    """Released in the window, from a feed that carries ``social_care_referral_time`` (a feed
+    that does not export it says nothing about referrals: RULES.md, Precise reading 15), and
+    no referral at or before the window's end (cli.md)."""
+    referral = detention.social_care_referral_time
+    return (
+        window.contains(detention.released_time)
+        and detention.carries("social_care_referral_time")
+        and (referral is None or referral > window.end)
     )
 
 
@@ -137,6 +163,8 @@ def child_json(view: ChildView) -> dict[str, Any]:
         "held_overnight_after_charge": view.overnight_after_charge,
         "appropriate_adult_delay": view.aa_delay,
         "review_late": view.review_late,
+        "looked_after": view.looked_after,
+        "repeat_detention": view.repeat_detention,
         "events": _events(d),
     }
 
@@ -144,13 +172,16 @@ def child_json(view: ChildView) -> dict[str, Any]:
 _EVENTS = (
     ("arrested", "arrest_time"),
     ("arrived", "arrival_time"),
+    ("welfare_person_informed", "welfare_person_informed_time"),
     ("appropriate_adult_requested", "appropriate_adult_requested_time"),
     ("appropriate_adult_arrived", "appropriate_adult_arrived_time"),
     ("charged", "charged_time"),
     ("bail_refused", "bail_refused_time"),
     ("la_accommodation_requested", "la_accommodation_requested_time"),
     ("s38_certificate", "s38_certificate_time"),
+    ("placed_in_cell", "cell_time"),
     ("released", "released_time"),
+    ("social_care_referral", "social_care_referral_time"),
 )
 
 
@@ -207,3 +238,24 @@ def _refused_bail_json(d: Detention) -> dict[str, Any]:
         "released_time": utc_z_or_none(d.released_time),
         "release_reason": None if d.release_reason is None else d.release_reason.value,
     }
+
+
+def released_without_referral_list(
+    aged: Sequence[tuple[Detention, int | None]], window: Window
+) -> list[dict[str, Any]]:
+    """The children released in the window without a referral to children's social care, by
+    time of release."""
+    out = [
+        d for d, age in aged if (age is None or age < 18) and released_without_referral(d, window)
+    ]
+    return [
+        {
+            "custody_ref": d.custody_ref,
+            "suite": d.suite,
+            "force": d.force,
+            "looked_after": d.looked_after,
+            "released_time": utc_z_or_none(d.released_time),
+            "release_reason": None if d.release_reason is None else d.release_reason.value,
+        }
+        for d in sorted(out, key=lambda d: (d.released_time or window.end, d.custody_ref))
+    ]

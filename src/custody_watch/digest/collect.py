@@ -34,16 +34,20 @@ from custody_watch.store.schema import (
     QuarantineRow,
     SourceStateRow,
 )
+from custody_watch.times import utc_iso
 
 from .inputs import (
     AlertFact,
+    CaseReview,
     DeliveryFailure,
     DigestInputs,
+    EarlierArrival,
     FailedPoll,
     RejectedRow,
     SilentPeriod,
     SourceInfo,
 )
+from .safeguards import RepeatRule, share_start
 from .trends import HISTORY_DAYS
 from .window import Window, digest_window
 
@@ -59,10 +63,16 @@ def collect_for_day(
     window = digest_window(day, at, policy.zone)
     days = max(HISTORY_DAYS) if history_days is None else history_days
     first = digest_window(day - timedelta(days=days), at, policy.zone) if days else window
-    return collect(session, window, first.start)
+    return collect(session, window, first.start, reviews_from=share_start(day, at, policy.zone))
 
 
-def collect(session: Session, window: Window, history_start: datetime) -> DigestInputs:
+def collect(
+    session: Session,
+    window: Window,
+    history_start: datetime,
+    *,
+    reviews_from: datetime | None = None,
+) -> DigestInputs:
     start, end = window.start, window.end
     rows = _detention_rows(session, start, end, history_start)
     loaded: list[Detention] = []
@@ -85,7 +95,71 @@ def collect(session: Session, window: Window, history_start: datetime) -> Digest
             for s in session.scalars(select(SourceStateRow).order_by(SourceStateRow.name))
         ),
         unreadable_records=unreadable,
+        earlier_arrivals=tuple(_earlier_arrivals(session, loaded)),
+        case_reviews=tuple(
+            _case_reviews(session, reviews_from or start, end, {row.id for row in rows})
+        ),
     )
+
+
+def _earlier_arrivals(session: Session, loaded: Sequence[Detention]) -> list[EarlierArrival]:
+    """Other stored detentions of the people loaded, arriving in the ``repeat_detention``
+    look-back before one of theirs: one index range per chunk of people."""
+    people = sorted({d.person_ref for d in loaded if d.person_ref})
+    if not people:
+        return []
+    arrivals = [d.arrival_time for d in loaded if d.person_ref]
+    since, until = min(arrivals) - RepeatRule().within, max(arrivals)
+    out: list[EarlierArrival] = []
+    columns = (DetentionRow.person_ref, DetentionRow.custody_ref, DetentionRow.arrival_time)
+    for chunk in _chunks(people, 500):
+        query = select(*columns).where(
+            DetentionRow.person_ref.in_(chunk),
+            DetentionRow.arrival_time >= since,
+            DetentionRow.arrival_time < until,
+        )
+        out += [
+            EarlierArrival(person_ref=person, custody_ref=ref, arrival_time=arrival)
+            for person, ref, arrival in session.execute(query).all()
+            if person is not None  # never, given the IN: for the type checker
+        ]
+    return out
+
+
+# A case review is graded after the detention, often days after release: detentions released
+# up to this long before the reviews' 28 days began are looked at (through the released_time
+# index), beside those still held.
+REVIEWED_WITHIN = timedelta(days=90)
+
+
+def _case_reviews(
+    session: Session, start: datetime, end: datetime, loaded_ids: set[int]
+) -> list[CaseReview]:
+    """Graded case reviews in ``[start, end)`` of detentions not already loaded. The stored
+    record's text narrows the rows in SQL (a day either side, whatever the text's precision);
+    each is then read and checked exactly."""
+    reviewed = DetentionRow.record["case_review_time"].as_string()
+    query = select(DetentionRow).where(
+        or_(
+            DetentionRow.released_time.is_(None),
+            DetentionRow.released_time >= start - REVIEWED_WITHIN,
+        ),
+        reviewed >= utc_iso(start - timedelta(days=1)),
+        reviewed < utc_iso(end + timedelta(days=1)),
+    )
+    out: list[CaseReview] = []
+    for row in session.scalars(query):
+        if row.id in loaded_ids:
+            continue
+        try:
+            d = detention_store.load(row)
+        except (RowError, ValueError, TypeError, KeyError):
+            log.exception("stored record %s cannot be read back", row.custody_ref)
+            continue
+        at, grade = d.case_review_time, d.case_review_grade
+        if at is not None and grade is not None and start <= at < end:
+            out.append(CaseReview(d.custody_ref, d.suite, d.force, grade.value, at))
+    return out
 
 
 def _detention_rows(

@@ -27,11 +27,19 @@ child's figures are in ``children``, about durations in ``tally``, about the pre
 - Extra figures (besides each child's): ``place_of_safety_adults`` (adults under
   ``mha_s135``/``mha_s136`` in custody during the window), ``delivery_failures`` (outbox
   messages that failed for good, dated by their last due time), ``alerts_never_acknowledged``
-  (alerts raised in the window with no acknowledgement in the store)."""
+  (alerts raised in the window with no acknowledgement in the store).
+- v2 (``cli.md``, "Digest (v2)"): ``looked_after_in_custody`` and
+  ``repeat_detention_children`` count children in custody during the window;
+  ``released_without_referral`` counts by release time alone, like ``children_released``;
+  the readings about other records and case reviews are in ``safeguards``. A suite with only
+  a case review in the window is listed too. Extra: ``released_without_referral_children``
+  (each such child, by time of release), and each child's ``looked_after`` and
+  ``repeat_detention``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
@@ -48,12 +56,30 @@ from .children import (
     child_view,
     in_custody_span,
     refused_bail_list,
+    released_without_referral_list,
 )
-from .inputs import DigestInputs
+from .inputs import CaseReview, DigestInputs
 from .quality import data_quality
+from .safeguards import RepeatRule, graded_reviews, inadequate_share, repeat_refs, share_start
 from .tally import SEVERITIES, Groups, Tally, age_band, json_number, suite_forces, whole_minutes
 from .trends import history_figures
 from .window import Window, digest_window
+
+
+@dataclass(frozen=True, slots=True)
+class _Beyond:
+    """What one detention in one window cannot say alone (see ``safeguards``)."""
+
+    repeats: frozenset[str]
+    reviews: Sequence[CaseReview]
+
+
+def _beyond(aged: Sequence[tuple[Detention, int | None]], inputs: DigestInputs) -> _Beyond:
+    detentions = [d for d, _age in aged]
+    return _Beyond(
+        repeats=repeat_refs(detentions, inputs.earlier_arrivals, RepeatRule()),
+        reviews=graded_reviews(detentions, inputs.case_reviews),
+    )
 
 
 def _count(
@@ -62,10 +88,15 @@ def _count(
     policy: Policy,
     detentions: Iterable[tuple[Detention, int | None]],
     inputs: DigestInputs,
+    beyond: _Beyond,
 ) -> list[ChildView]:
     """Fill ``groups`` for ``window``; returns the children in custody during it."""
-    children = _count_detentions(groups, window, policy, detentions)
+    children = _count_detentions(groups, window, policy, detentions, beyond.repeats)
     _count_alerts(groups, window, inputs)
+    for review in beyond.reviews:
+        if window.contains(review.at):
+            for tally in groups.of(review.suite, review.force):
+                tally.case_reviews[review.grade] += 1
     for failure in inputs.delivery_failures:
         if window.contains(failure.at):
             for tally in groups.of(failure.suite, failure.force):
@@ -82,6 +113,7 @@ def _count_detentions(
     window: Window,
     policy: Policy,
     detentions: Iterable[tuple[Detention, int | None]],
+    repeats: frozenset[str],
 ) -> list[ChildView]:
     children: list[ChildView] = []
     for detention, age in detentions:
@@ -95,7 +127,7 @@ def _count_detentions(
             elif span is not None:
                 groups.of(detention.suite, detention.force)  # the suite was open
             continue
-        view = child_view(detention, age, window, policy)
+        view = child_view(detention, age, window, policy, repeat=detention.custody_ref in repeats)
         if span is None and not (view.arrived or view.released or view.refused_bail):
             continue
         tallies = groups.of(detention.suite, detention.force)
@@ -142,7 +174,10 @@ def _add_child(tally: Tally, view: ChildView) -> None:
             tally.place_of_safety_children += 1
         if d.legal_basis is LegalBasis.POLICE_PROTECTION:
             tally.police_protection += 1
+        tally.looked_after += view.looked_after
+        tally.repeat_detention += view.repeat_detention
     tally.arrived += view.arrived
+    tally.released_without_referral += view.released_without_referral
     if view.released:
         assert d.released_time is not None
         tally.released_minutes.append(whole_minutes(d.arrival_time, d.released_time))
@@ -171,10 +206,11 @@ def window_totals(
     policy: Policy,
     detentions: Sequence[tuple[Detention, int | None]],
     inputs: DigestInputs,
+    beyond: _Beyond | None = None,
 ) -> dict[str, Any]:
     """The totals alone for one window (the history uses this)."""
     groups = Groups(suite_forces(detentions))
-    _count(groups, window, policy, detentions, inputs)
+    _count(groups, window, policy, detentions, inputs, beyond or _beyond(detentions, inputs))
     totals = groups.totals.as_dict()
     totals["_released_minutes"] = sorted(groups.totals.released_minutes)
     return totals
@@ -196,8 +232,12 @@ def digest_figures(
     aged = _ages(inputs.detentions, policy)
     forces = suite_forces(aged)
     groups = Groups(forces)
-    children = by_arrival(_count(groups, window, policy, aged, inputs))
+    beyond = _beyond(aged, inputs)
+    children = by_arrival(_count(groups, window, policy, aged, inputs, beyond))
     totals = groups.totals.as_dict()
+    totals["case_reviews_inadequate_share_28d"] = inadequate_share(
+        beyond.reviews, share_start(day, at, policy.zone), window.end
+    )
     figures: dict[str, Any] = {
         "date": day.isoformat(),
         "window_start": utc_z(window.start),
@@ -211,12 +251,13 @@ def digest_figures(
         "children": [child_json(view) for view in children],
         "children_over_8h": [v.detention.custody_ref for v in children if v.over_8h],
         "charged_refused_bail_children": refused_bail_list(aged, window),
+        "released_without_referral_children": released_without_referral_list(aged, window),
         "data_quality": data_quality(window, inputs, totals, now),
         "quiet": _quiet(totals),
     }
     if history:
         figures |= history_figures(
-            day, at, policy.zone, totals, lambda w: window_totals(w, policy, aged, inputs)
+            day, at, policy.zone, totals, lambda w: window_totals(w, policy, aged, inputs, beyond)
         )
     return figures
 

@@ -62,6 +62,27 @@ class SourceInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class EarlierArrival:
+    """Another stored detention of a person, for ``repeat_detention``: only its arrival and
+    reference matter (RULES.md, Precise reading 11: whatever its own state)."""
+
+    person_ref: str
+    custody_ref: str
+    arrival_time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CaseReview:
+    """A supervisor's case review of one detention (v2), whenever the detention was."""
+
+    custody_ref: str
+    suite: str
+    force: str | None
+    grade: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class DigestInputs:
     detentions: Sequence[Detention] = ()
     alerts: Sequence[AlertFact] = ()
@@ -72,3 +93,7 @@ class DigestInputs:
     sources: Sequence[SourceInfo] = ()
     # Stored records that could not be read back (counted, never silently dropped).
     unreadable_records: int = 0
+    # v2: other detentions of the same people (``detentions`` count as such too), and case
+    # reviews of detentions not in ``detentions`` (reviewed long after release).
+    earlier_arrivals: Sequence[EarlierArrival] = ()
+    case_reviews: Sequence[CaseReview] = ()

@@ -16,13 +16,16 @@ from .wording import AGE_LABELS, minutes_text, when
 EVENT_LABELS = {
     "arrested": "arrested",
     "arrived": "arrived",
+    "welfare_person_informed": "person responsible for welfare told",
     "appropriate_adult_requested": "appropriate adult requested",
     "appropriate_adult_arrived": "appropriate adult arrived",
     "charged": "charged",
     "bail_refused": "refused bail",
     "la_accommodation_requested": "local-authority accommodation requested",
     "s38_certificate": "s.38(6) certificate",
+    "placed_in_cell": "placed in a cell",
     "released": "left custody",
+    "social_care_referral": "referred to children's social care",
 }
 REASON_LABELS = {
     "released": "released",

@@ -15,6 +15,8 @@ from typing import Any
 from custody_watch.domain import Detention
 
 SEVERITIES = ("warning", "high", "critical")
+# The supervisors' case review grades, on the inspection's own scale (RULES.md, Digest (v2)).
+GRADES = ("good", "requires_improvement", "inadequate")
 AGE_BANDS = ("under_10", "10_11", "12_13", "14_15", "16_17", "unknown")
 NO_FORCE = "(no force given)"
 
@@ -76,6 +78,11 @@ class Tally:
     ack_minutes: list[int] = field(default_factory=list)
     delivery_failures: int = 0
     quarantined: int = 0
+    # v2 (RULES.md, "Digest (v2)")
+    looked_after: int = 0
+    repeat_detention: int = 0
+    released_without_referral: int = 0
+    case_reviews: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         minutes = self.released_minutes
@@ -101,6 +108,10 @@ class Tally:
                 "p90": nearest_rank(self.ack_minutes, 9, 10),
             },
             "quarantined_rows": self.quarantined,
+            "looked_after_in_custody": self.looked_after,
+            "repeat_detention_children": self.repeat_detention,
+            "released_without_referral": self.released_without_referral,
+            "case_reviews": {grade: self.case_reviews[grade] for grade in GRADES},
             # Extra figures.
             "age_bands": {band: self.bands[band] for band in AGE_BANDS},
             "children_held_over_8h": self.over_8h,

@@ -1,0 +1,91 @@
+"""The digest's v2 figures that need more than one detention in one window
+(``shared/domain/RULES.md``, "Digest (v2)"; ``shared/spec/cli.md``).
+
+- ``repeat_detention_children``: a child detention has ``repeat_detention`` when at least
+  ``[rules.repeat_detention]`` others (2) of the same ``person_ref`` arrived in the 90 days
+  before its arrival (``within``). The others are every stored record, whatever its state
+  (Precise reading 11), read from the store by the ``(person_ref, arrival_time)`` index; a
+  record with the same ``custody_ref`` is the record itself. The finding lasts while the child
+  is in custody, so a child in custody during the window with the finding is counted.
+- ``case_reviews``: the grades of detentions (children or adults: the contract says
+  records) whose ``case_review_time`` is in the window; a grade without a time, or a time
+  without a grade, is not a graded review. ``case_reviews_inadequate_share_28d`` (totals
+  only): inadequate over all graded, for reviews in the 28 digest windows ending with this
+  one, unrounded so that it equals inadequate / graded exactly; ``null`` when none."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from custody_watch.domain import Detention
+
+from .inputs import CaseReview, EarlierArrival
+from .window import digest_window
+
+SHARE_DAYS = 28
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatRule:
+    """``[rules.repeat_detention]``: how many others, within how long before arrival."""
+
+    within: timedelta = timedelta(days=90)
+    others: int = 2
+
+
+def repeat_refs(
+    detentions: Iterable[Detention], earlier: Iterable[EarlierArrival], rule: RepeatRule
+) -> frozenset[str]:
+    """The custody refs among ``detentions`` that have ``repeat_detention``."""
+    mine = [d for d in detentions if d.person_ref]
+    by_person: dict[str, dict[str, datetime]] = {}
+    for d in mine:
+        assert d.person_ref is not None
+        by_person.setdefault(d.person_ref, {})[d.custody_ref] = d.arrival_time
+    for other in earlier:
+        by_person.setdefault(other.person_ref, {}).setdefault(other.custody_ref, other.arrival_time)
+    found: set[str] = set()
+    for d in mine:
+        assert d.person_ref is not None
+        since = d.arrival_time - rule.within
+        others = sum(
+            1
+            for ref, arrival in by_person[d.person_ref].items()
+            if ref != d.custody_ref and since <= arrival < d.arrival_time
+        )
+        if others >= rule.others:
+            found.add(d.custody_ref)
+    return frozenset(found)
+
+
+def graded_reviews(
+    detentions: Iterable[Detention], stored: Iterable[CaseReview]
+) -> list[CaseReview]:
+    """Every graded case review, once per custody ref (a loaded detention's own wins)."""
+    out: dict[str, CaseReview] = {}
+    for d in detentions:
+        if d.case_review_grade is not None and d.case_review_time is not None:
+            out[d.custody_ref] = CaseReview(
+                custody_ref=d.custody_ref,
+                suite=d.suite,
+                force=d.force,
+                grade=d.case_review_grade.value,
+                at=d.case_review_time,
+            )
+    for review in stored:
+        out.setdefault(review.custody_ref, review)
+    return sorted(out.values(), key=lambda r: (r.at, r.custody_ref))
+
+
+def share_start(day: date, at: time, zone: tzinfo) -> datetime:
+    """The start of the 28 digest windows that end with the window of ``day``."""
+    return digest_window(day - timedelta(days=SHARE_DAYS - 1), at, zone).start
+
+
+def inadequate_share(reviews: Sequence[CaseReview], start: datetime, end: datetime) -> float | None:
+    graded = [r for r in reviews if start <= r.at < end]
+    if not graded:
+        return None
+    return sum(r.grade == "inadequate" for r in graded) / len(graded)
