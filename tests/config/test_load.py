@@ -125,11 +125,25 @@ RULES_MD_DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "appropriate_adult": {"warning_after": 1 * H, "high_after": 3 * H},
     "child_overnight": {"window_start": time(22, 0), "window_end": time(7, 0)},
+    # v2
+    "welfare_not_informed": {"warning_after": 1 * H, "high_after": 3 * H},
+    "cell_visit_overdue": {"visit_interval": 30 * M, "high_after": 30 * M},
+    "court_production_overdue": {"critical_after": 4 * H},
+    "repeat_detention": {"lookback": 90 * 24 * H},
+    "referral_missing": {"shown_for": 72 * H},
+}
+# The v2 settings that are not durations.
+RULES_MD_OTHER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "repeat_detention": {"other_detentions": 2},
+    "looked_after": {"raise_": True},
 }
 
 
 def test_the_rule_defaults_are_exactly_the_rules_md_thresholds() -> None:
-    assert Settings().rules.model_dump() == RULES_MD_DEFAULTS
+    expected = copy.deepcopy(RULES_MD_DEFAULTS)
+    for rule, values in RULES_MD_OTHER_DEFAULTS.items():
+        expected.setdefault(rule, {}).update(values)
+    assert Settings().rules.model_dump() == expected
 
 
 def test_the_policy_from_default_settings_has_the_rules_md_thresholds() -> None:
@@ -173,6 +187,18 @@ def test_every_threshold_can_be_changed_and_reaches_the_policy(
         for other, value in thresholds.items():
             if (other_rule, other) != (rule, name):
                 assert getattr(getattr(policy, other_rule), other) == value
+
+
+def test_the_v2_count_and_the_looked_after_raise_reach_the_policy(
+    example: dict[str, Any],
+) -> None:
+    assert rules_policy(Settings()).repeat_detention.other_detentions == 2
+    assert rules_policy(Settings()).looked_after_raise is True
+    data = copy.deepcopy(example)
+    data["rules"] = {"repeat_detention": {"other_detentions": 3}, "looked_after": {"raise": False}}
+    policy = rules_policy(parse_settings(data))
+    assert policy.repeat_detention.other_detentions == 3
+    assert policy.looked_after_raise is False
 
 
 def test_scope_all_reaches_the_policy(example: dict[str, Any]) -> None:

@@ -71,6 +71,15 @@ DOCUMENTED_SEVERITIES: dict[str, frozenset[Severity]] = {
     "child_overnight": frozenset({WARNING, HIGH}),
     "age_below_criminal_responsibility": frozenset({CRITICAL}),
     "missing_dob": frozenset({WARNING}),
+    "welfare_not_informed": frozenset({WARNING, HIGH}),
+    "interview_without_aa": frozenset({HIGH, CRITICAL}),
+    "strip_search_without_aa": frozenset({HIGH, CRITICAL}),
+    "child_in_cell": frozenset({HIGH}),
+    "child_with_adult_in_cell": frozenset({CRITICAL}),
+    "cell_visit_overdue": frozenset({WARNING, HIGH}),
+    "court_production_overdue": frozenset({HIGH, CRITICAL}),
+    "repeat_detention": frozenset({WARNING}),
+    "referral_missing": frozenset({Severity.INFO}),
 }
 ADULT_RULES = frozenset({"pace_limit", "review_overdue", "place_of_safety_limit"})
 

@@ -53,6 +53,16 @@ CONTRACT_RULES = (
     "child_overnight",
     "age_below_criminal_responsibility",
     "missing_dob",
+    # v2
+    "welfare_not_informed",
+    "interview_without_aa",
+    "strip_search_without_aa",
+    "child_in_cell",
+    "child_with_adult_in_cell",
+    "cell_visit_overdue",
+    "court_production_overdue",
+    "repeat_detention",
+    "referral_missing",
 )
 
 

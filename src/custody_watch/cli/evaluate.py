@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,11 +13,11 @@ import typer
 from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
 from custody_watch.cli.tables import findings_table, rejections_table, stdout
 from custody_watch.config import load_settings, rules_policy
-from custody_watch.domain import Finding
+from custody_watch.domain import Detention, Finding
 from custody_watch.errors import InputError
 from custody_watch.ingest import ReadResult, Rejection, read_records_file
 from custody_watch.rules import assess
-from custody_watch.times import TimeValueError, local_label, parse_instant, parse_zone, utc_z
+from custody_watch.times import TimeValueError, format_local, parse_instant, parse_zone, utc_z
 
 
 @app.command()
@@ -42,8 +43,14 @@ def evaluate(
     # rejections are held, never the file's text or every row.
     result = read_records_file(records, naive_zone=naive_zone, local_zone=policy.zone)
     findings: list[Finding] = []
+    people = same_person_index(result.detentions)
     for detention in result.detentions:
-        evaluation = assess(detention, policy, now)
+        evaluation = assess(
+            detention,
+            policy,
+            now,
+            same_person_arrivals=others_of(people, detention),
+        )
         findings.extend(evaluation.findings)
         # A rule that raised gives no finding: say so, or a missing alert would look like
         # a safe child. The JSON shape is the contract's; the warning goes to stderr.
@@ -59,7 +66,7 @@ def evaluate(
         return
     console = stdout()
     console.print(
-        f"As of {local_label(now, policy.zone)} {now.astimezone(policy.zone):%Y}: "
+        f"As of {format_local(now, policy.zone)} {now.astimezone(policy.zone):%Y}: "
         f"{len(result.detentions)} detentions, {len(findings)} findings, "
         f"{len(result.rejected)} rows rejected"
     )
@@ -67,6 +74,27 @@ def evaluate(
         console.print(findings_table(findings, now, policy.zone))
     if result.rejected:
         console.print(rejections_table(result.rejected))
+
+
+def same_person_index(detentions: Iterable[Detention]) -> dict[str, dict[str, datetime]]:
+    """person_ref -> {custody_ref: arrival_time} over the file's chosen versions, for
+    repeat_detention (RULES.md, Precise reading 11: every record read, whatever its state;
+    one per custody_ref). Two small strings and an instant per record."""
+    people: dict[str, dict[str, datetime]] = {}
+    for detention in detentions:
+        if detention.person_ref is not None:
+            people.setdefault(detention.person_ref, {})[detention.custody_ref] = (
+                detention.arrival_time
+            )
+    return people
+
+
+def others_of(people: dict[str, dict[str, datetime]], detention: Detention) -> list[datetime]:
+    """The arrivals of the other records of this record's person (never itself)."""
+    if detention.person_ref is None:
+        return []
+    records = people.get(detention.person_ref, {})
+    return [at for ref, at in records.items() if ref != detention.custody_ref]
 
 
 def _instant(option: str, text: str) -> datetime:

@@ -25,4 +25,10 @@ def rules_policy(settings: Settings) -> p.Policy:
         ),
         appropriate_adult=p.AppropriateAdultPolicy(**r.appropriate_adult.model_dump()),
         child_overnight=p.OvernightPolicy(**r.child_overnight.model_dump()),
+        welfare_not_informed=p.WelfareNotInformedPolicy(**r.welfare_not_informed.model_dump()),
+        cell_visit_overdue=p.CellVisitPolicy(**r.cell_visit_overdue.model_dump()),
+        court_production_overdue=p.CourtProductionPolicy(**r.court_production_overdue.model_dump()),
+        repeat_detention=p.RepeatDetentionPolicy(**r.repeat_detention.model_dump()),
+        referral_missing=p.ReferralMissingPolicy(**r.referral_missing.model_dump()),
+        looked_after_raise=r.looked_after.raise_,
     )

@@ -71,6 +71,42 @@ class ChildOvernightRule(_Strict):
     window_end: TimeOfDay = time(7, 0)
 
 
+# v2 (RULES.md, "v2 rules"). The rules with no threshold (interview_without_aa,
+# strip_search_without_aa, child_in_cell, child_with_adult_in_cell) have no section.
+
+
+class WelfareNotInformedRule(_Strict):
+    warning_after: Duration = 1 * H
+    high_after: Duration = 3 * H
+
+
+class CellVisitOverdueRule(_Strict):
+    visit_interval: Duration = timedelta(minutes=30)
+    high_after: Duration = timedelta(minutes=30)
+
+
+class CourtProductionOverdueRule(_Strict):
+    critical_after: Duration = 4 * H
+
+
+class RepeatDetentionRule(_Strict):
+    lookback: Duration = timedelta(days=90)
+    other_detentions: int = Field(default=2, ge=1, le=1000)
+
+
+class ReferralMissingRule(_Strict):
+    shown_for: Duration = 72 * H
+
+
+class LookedAfterRule(_Strict):
+    """``raise = false`` turns off the looked-after raise (``raise`` is a Python keyword,
+    hence the alias)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+    raise_: bool = Field(default=True, alias="raise")
+
+
 class RulesSettings(_Strict):
     pace_limit: PaceLimitRule = Field(default_factory=PaceLimitRule)
     review_overdue: ReviewOverdueRule = Field(default_factory=ReviewOverdueRule)
@@ -87,3 +123,11 @@ class RulesSettings(_Strict):
     )
     appropriate_adult: AppropriateAdultRule = Field(default_factory=AppropriateAdultRule)
     child_overnight: ChildOvernightRule = Field(default_factory=ChildOvernightRule)
+    welfare_not_informed: WelfareNotInformedRule = Field(default_factory=WelfareNotInformedRule)
+    cell_visit_overdue: CellVisitOverdueRule = Field(default_factory=CellVisitOverdueRule)
+    court_production_overdue: CourtProductionOverdueRule = Field(
+        default_factory=CourtProductionOverdueRule
+    )
+    repeat_detention: RepeatDetentionRule = Field(default_factory=RepeatDetentionRule)
+    referral_missing: ReferralMissingRule = Field(default_factory=ReferralMissingRule)
+    looked_after: LookedAfterRule = Field(default_factory=LookedAfterRule)

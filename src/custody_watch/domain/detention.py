@@ -34,6 +34,26 @@ class CertificateGround(StrEnum):
     NO_SECURE_ACCOMMODATION = "no_secure_accommodation"
 
 
+class CellReason(StrEnum):
+    """Code C 8.8: why a child was placed in a cell (v2)."""
+
+    NO_OTHER_SECURE_ACCOMMODATION = "no_other_secure_accommodation"
+    NOT_PRACTICABLE_TO_SUPERVISE = "not_practicable_to_supervise"
+    MORE_COMFORTABLE = "more_comfortable"
+
+
+class CaseReviewGrade(StrEnum):
+    """A supervisor's case review, on the inspection's own scale (v2)."""
+
+    GOOD = "good"
+    REQUIRES_IMPROVEMENT = "requires_improvement"
+    INADEQUATE = "inadequate"
+
+
+# The two fields whose absence is itself a finding (RULES.md, Precise reading 15): a rule may
+# fire on their absence only where the feed carries them, even empty.
+ABSENCE_FIELDS = ("welfare_person_informed_time", "social_care_referral_time")
+
 PACE_BASES = frozenset({LegalBasis.PACE_ARREST, LegalBasis.BAIL_RETURN, LegalBasis.WARRANT})
 PLACE_OF_SAFETY_BASES = frozenset({LegalBasis.MHA_S136, LegalBasis.MHA_S135})
 
@@ -69,6 +89,29 @@ class Detention:
     released_time: datetime | None = None
     release_reason: ReleaseReason | None = None
     updated_at: datetime | None = None
+    # v2 (custody-record.md): Code C for children and what the inspection asked for.
+    looked_after: bool = False
+    welfare_person_informed_time: datetime | None = None
+    interview_times: tuple[datetime, ...] = ()
+    urgent_interview_authorised_time: datetime | None = None
+    strip_search_times: tuple[datetime, ...] = ()
+    strip_search_urgent: bool = False
+    cell_time: datetime | None = None
+    cell_reason: CellReason | None = None
+    adult_in_cell_time: datetime | None = None
+    cell_visit_times: tuple[datetime, ...] = ()
+    court_due_time: datetime | None = None
+    social_care_referral_time: datetime | None = None
+    case_review_grade: CaseReviewGrade | None = None
+    case_review_time: datetime | None = None
+    # Which of ABSENCE_FIELDS the feed carried for this row (a CSV column in the header, a
+    # JSON key present), whether or not it held a value. Not a field of the format: what
+    # the row said about the format's fields.
+    feed_carries: frozenset[str] = frozenset()
+
+    def carries(self, name: str) -> bool:
+        """Whether the feed exported ``name`` (one of ``ABSENCE_FIELDS``) for this row."""
+        return name in self.feed_carries
 
 
 def age_on(born: date, day: date) -> int:

@@ -14,7 +14,15 @@ from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from custody_watch.domain import CertificateGround, Detention, LegalBasis, ReleaseReason
+from custody_watch.domain import (
+    ABSENCE_FIELDS,
+    CaseReviewGrade,
+    CellReason,
+    CertificateGround,
+    Detention,
+    LegalBasis,
+    ReleaseReason,
+)
 from custody_watch.ingest.jsontext import HugeInt
 from custody_watch.ingest.quote import quote
 from custody_watch.ingest.result import Rejection
@@ -42,7 +50,20 @@ TIME_FIELDS = (
     "appropriate_adult_arrived_time",
     "released_time",
     "updated_at",
+    # v2
+    "welfare_person_informed_time",
+    "urgent_interview_authorised_time",
+    "cell_time",
+    "adult_in_cell_time",
+    "court_due_time",
+    "social_care_referral_time",
+    "case_review_time",
 )
+# Lists of times: ``;``-separated in CSV, a list in JSON. ``reviews`` is v1; the rest are v2,
+# where an entry given twice counts once (RULES.md, Precise reading 13).
+LIST_FIELDS = ("reviews", "interview_times", "strip_search_times", "cell_visit_times")
+_V2_LISTS = LIST_FIELDS[1:]
+BOOL_FIELDS = ("looked_after", "strip_search_urgent")
 _TIMES = ("arrival_time", *TIME_FIELDS)
 # Every field of the format, in the order a row's faults are reported.
 FIELDS = (
@@ -55,12 +76,17 @@ FIELDS = (
     "s38_certificate_ground",
     "release_reason",
     *TIME_FIELDS,
+    *BOOL_FIELDS,
+    *_V2_LISTS,
+    "cell_reason",
+    "case_review_grade",
 )
 _KNOWN = frozenset(FIELDS)
 # Text longer than this is refused: a reference or code at 64, anything else at 200.
 SHORT_TEXT = 64
 LONG_TEXT = 200
 _SHORT_FIELDS = frozenset(("custody_ref", "suite", "force", "person_ref"))
+_LISTS = frozenset(LIST_FIELDS)
 # [0-9], not \d: \d, str.isdigit and int() all take Arabic-Indic, fullwidth and other
 # digits, which are not numbers in this format.
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -182,9 +208,28 @@ def read_fields(
     fields["date_of_birth"] = _date_of_birth(values, arrival, local_zone)
     fields["legal_basis"] = _choice(values, "legal_basis", LegalBasis) or LegalBasis.PACE_ARREST
     fields["prior_detention_minutes"] = _minutes(values, "prior_detention_minutes", typed)
-    fields["reviews"] = _reviews(values, naive_zone)
+    fields["reviews"] = _times(values, "reviews", naive_zone)
     fields["s38_certificate_ground"] = _choice(values, "s38_certificate_ground", CertificateGround)
     fields["release_reason"] = _choice(values, "release_reason", ReleaseReason)
+    # v2. Only what the row has is set, so a v1 row builds the same Detention as before.
+    for name in BOOL_FIELDS:
+        if _boolean(values, name):
+            fields[name] = True
+    for name in _V2_LISTS:
+        times = _times(values, name, naive_zone)
+        if times:
+            fields[name] = tuple(sorted(set(times)))
+    cell_reason = _choice(values, "cell_reason", CellReason)
+    if cell_reason is not None:
+        fields["cell_reason"] = cell_reason
+    grade = _choice(values, "case_review_grade", CaseReviewGrade)
+    if grade is not None:
+        fields["case_review_grade"] = grade
+    # Precise reading 15: a key present (even null or empty; a CSV column in the header,
+    # even with an empty cell) is a field the feed carries.
+    carried = frozenset(name for name in ABSENCE_FIELDS if name in values)
+    if carried:
+        fields["feed_carries"] = carried
     return fields
 
 
@@ -219,8 +264,8 @@ def _check_text(name: str, value: str) -> None:
     if name == "prior_detention_minutes":
         return  # a number: its digits are counted by _minutes, which says "over 5760"
     limit = SHORT_TEXT if name in _SHORT_FIELDS else LONG_TEXT
-    # reviews come in CSV as one cell; the limit is for each time in it
-    parts = value.split(";") if name == "reviews" else (value,)
+    # lists of times come in CSV as one cell; the limit is for each time in it
+    parts = value.split(";") if name in _LISTS else (value,)
     for part in parts:
         if len(part.strip()) > limit:
             raise RowError(name, f"longer than {limit} characters: {quote(part.strip())}")
@@ -320,8 +365,12 @@ def _minutes(values: Mapping[str, object], name: str, typed: bool) -> int:
     return minutes
 
 
-def _reviews(values: Mapping[str, object], naive_zone: tzinfo | None) -> tuple[datetime, ...]:
-    value = values.get("reviews")
+def _times(
+    values: Mapping[str, object], name: str, naive_zone: tzinfo | None
+) -> tuple[datetime, ...]:
+    """A list field: ``;``-separated text (CSV) or a list of text (JSON); blank and null
+    entries are skipped. Sorted; an entry given twice is kept twice (callers decide)."""
+    value = values.get(name)
     if value is None:
         return ()
     if isinstance(value, str):
@@ -329,17 +378,33 @@ def _reviews(values: Mapping[str, object], naive_zone: tzinfo | None) -> tuple[d
     elif isinstance(value, list):
         parts = value
     else:
-        raise RowError("reviews", f"expected a list of times, got {_json_kind(value)}")
-    reviews = []
+        raise RowError(name, f"expected a list of times, got {_json_kind(value)}")
+    times = []
     for part in parts:
         if part is None:
             continue
         if not isinstance(part, str):
-            raise RowError("reviews", f"expected a time, got {_json_kind(part)}")
+            raise RowError(name, f"expected a time, got {_json_kind(part)}")
         if not part.strip():
             continue
-        reviews.append(_instant("reviews", part.strip(), naive_zone))
-    return tuple(sorted(reviews))
+        times.append(_instant(name, part.strip(), naive_zone))
+    return tuple(sorted(times))
+
+
+def _boolean(values: Mapping[str, object], name: str) -> bool:
+    """``true`` or ``false`` (case-sensitive, as every value of the format), a JSON boolean,
+    or absent (false)."""
+    value = values.get(name)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if not isinstance(value, str):
+        raise RowError(name, f"not true or false: got {_json_kind(value)}")
+    text = value.strip()
+    if text == "true":
+        return True
+    if text in ("false", ""):
+        return False
+    raise RowError(name, f"not true or false: {quote(text)}")
 
 
 def _json_kind(value: object) -> str:

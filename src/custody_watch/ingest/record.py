@@ -6,24 +6,27 @@ in the store can never be something a feed could not have said."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from custody_watch.domain import Detention
-from custody_watch.ingest.parse import parse_row
+from custody_watch.domain import ABSENCE_FIELDS, Detention
+from custody_watch.ingest.parse import FIELDS, parse_row
 from custody_watch.times import utc_iso
 
-_FIELDS = tuple(f.name for f in fields(Detention))
-_KNOWN = frozenset(_FIELDS)
+_KNOWN = frozenset(FIELDS)
+_CARRIED = frozenset(ABSENCE_FIELDS)
 
 
 def to_record(detention: Detention) -> dict[str, Any]:
     record: dict[str, Any] = {}
-    for name in _FIELDS:
+    for name in FIELDS:
         value = getattr(detention, name)
-        if value is None or value == ():
+        if value is None or value == () or value is False:
+            # A field the feed carried without a value stays, as null: its absence is
+            # what a rule reads (RULES.md, Precise reading 15).
+            if value is None and detention.carries(name):
+                record[name] = None
             continue
         if name == "prior_detention_minutes" and value == 0:
             continue
@@ -41,12 +44,15 @@ def as_given(values: Mapping[str, object]) -> dict[str, Any]:
     # A row has a dozen of the thirty fields: walk the row, not the field list. The order
     # of keys is the source's, which a JSON record does not depend on.
     for name, value in values.items():
-        if value is None or name not in _KNOWN:
+        if name not in _KNOWN:
             continue
         if type(value) is str:
-            value = value.strip()
-            if not value:
-                continue
+            value = value.strip() or None
+        if value is None:
+            # carried without a value: kept as null (see ``to_record``)
+            if name in _CARRIED:
+                record[name] = None
+            continue
         record[name] = value
     return record
 

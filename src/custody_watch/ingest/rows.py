@@ -21,10 +21,12 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple
 
+from custody_watch.domain import ABSENCE_FIELDS
 from custody_watch.ingest import jsontext
 from custody_watch.ingest.quote import quote
 
 BOM = "\ufeff"
+_CARRIED = frozenset(ABSENCE_FIELDS)
 # The header must name these; a first line without them is not a header (a headerless
 # export, or a different file put in the wrong folder), and nothing of the file is read.
 HEADER_NEEDS = ("custody_ref", "arrival_time")
@@ -211,7 +213,9 @@ def _int_text(value: int) -> str:
 
 def _named(header: list[str], cells: list[str]) -> dict[str, object]:
     """Named, trimmed values; an empty or blank cell is absent (the format's rule, applied
-    once here rather than once per field lookup)."""
+    once here rather than once per field lookup). A field whose absence is a finding keeps
+    its name with None: the feed carries it (RULES.md, Precise reading 15), as a JSON key
+    present with null does."""
     values: dict[str, object] = {}
     for name, cell in zip(header, cells, strict=False):
         # Header names are unique (a repeat rejects the file); blank names are ignored.
@@ -219,6 +223,8 @@ def _named(header: list[str], cells: list[str]) -> dict[str, object]:
             text = cell.strip()
             if text:
                 values[name] = text
+            elif name in _CARRIED:
+                values[name] = None
     return values
 
 

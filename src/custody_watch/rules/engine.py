@@ -1,4 +1,4 @@
-"""Every v1 rule over one detention as of one instant: pure, deterministic, no I/O.
+"""Every rule (v1 and v2) over one detention as of one instant: pure, deterministic, no I/O.
 
 ``assess`` is the one entry point. It returns the active findings and the next instant at
 which they could change without any new data arriving (a threshold, or a recorded event time
@@ -11,12 +11,12 @@ about a failure (tell operations) is the caller's business; the engine stays pur
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from custody_watch.domain import Detention, Finding
-from custody_watch.rules import children, pace, safety
+from custody_watch.rules import cells, children, code_c, court, inspection, pace, safety
 from custody_watch.rules.facts import Facts
 from custody_watch.rules.ladder import Assessment
 from custody_watch.rules.policy import People, Policy
@@ -29,6 +29,8 @@ class Rule:
     id: str
     check: RuleFn
     child_only: bool = True
+    # Runs for a released child instead of one in custody (referral_missing alone).
+    after_release: bool = False
 
 
 # RULES.md, "Precise reading" 9: every rule but these three is for children only.
@@ -46,8 +48,20 @@ RULES: tuple[Rule, ...] = (
     Rule("child_overnight", children.child_overnight),
     Rule("age_below_criminal_responsibility", pace.age_below_criminal_responsibility),
     Rule("missing_dob", children.missing_dob),
+    # v2 (RULES.md, "v2 rules"): all for children only.
+    Rule("welfare_not_informed", code_c.welfare_not_informed),
+    Rule("interview_without_aa", code_c.interview_without_aa),
+    Rule("strip_search_without_aa", code_c.strip_search_without_aa),
+    Rule("child_in_cell", cells.child_in_cell),
+    Rule("child_with_adult_in_cell", cells.child_with_adult_in_cell),
+    Rule("cell_visit_overdue", cells.cell_visit_overdue),
+    Rule("court_production_overdue", court.court_production_overdue),
+    Rule("repeat_detention", inspection.repeat_detention),
+    Rule("referral_missing", inspection.referral_missing, after_release=True),
 )
 RULE_IDS = tuple(rule.id for rule in RULES)
+# Precise reading 12: a finding about a released child, for evaluate and the digest only.
+NOT_ALERTED = frozenset(rule.id for rule in RULES if rule.after_release)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,25 +80,42 @@ class Evaluation:
     failed: tuple[RuleFailure, ...] = ()
 
 
-def assess(detention: Detention, policy: Policy, now: datetime) -> Evaluation:
+def assess(
+    detention: Detention,
+    policy: Policy,
+    now: datetime,
+    *,
+    same_person_arrivals: Sequence[datetime] = (),
+) -> Evaluation:
+    """``same_person_arrivals``: the arrival times of the other records with this record's
+    ``person_ref`` (one per custody_ref, this one excluded), for ``repeat_detention``; the
+    caller finds them (the file for ``evaluate``, the store for the daemon)."""
     wake = _future_event_times(detention, now)
     try:
-        facts = Facts.of(detention, policy, now)
+        facts = Facts.of(detention, policy, now, same_person_arrivals)
         in_custody = facts.in_custody
+        released = facts.released
     except Exception as exc:
         # Without the shared facts no rule can run: every rule that could apply has failed.
         return Evaluation((), min(wake, default=None), tuple(_failed(r.id, exc) for r in RULES))
-    if not in_custody:
+    if in_custody:
+        rules = _rules_for(facts, policy)
+    elif released and facts.is_child:
+        rules = _after_release()
+    else:
         return Evaluation((), min(wake, default=None))
+    # The looked-after raise (RULES.md, v2) is for child-only rules; info is never raised.
+    looked_after = policy.looked_after_raise and detention.looked_after
     findings = []
     failed = []
-    for rule in _rules_for(facts, policy):
+    for rule in rules:
+        raise_ = looked_after and rule.child_only
         try:
             assessment = rule.check(facts, policy)
             if assessment is None:
                 continue
-            finding = assessment.finding(detention.custody_ref, rule.id, now)
-            upcoming = assessment.next_step(now)
+            finding = assessment.finding(detention.custody_ref, rule.id, now, raise_=raise_)
+            upcoming = assessment.next_step(now, raise_=raise_)
         except Exception as exc:  # one rule's failure must not hide the others' findings
             failed.append(_failed(rule.id, exc))
             continue
@@ -113,11 +144,17 @@ def evaluate_all(detentions: Iterable[Detention], policy: Policy, now: datetime)
 
 
 def _rules_for(facts: Facts, policy: Policy) -> tuple[Rule, ...]:
+    """The rules for a person in custody (RULES read here, not copied at import, so that
+    the list is the one place rules are named)."""
     if facts.is_child:
-        return RULES
+        return tuple(rule for rule in RULES if not rule.after_release)
     if policy.people is People.ALL:
-        return tuple(rule for rule in RULES if not rule.child_only)
+        return tuple(rule for rule in RULES if not rule.child_only and not rule.after_release)
     return ()
+
+
+def _after_release() -> tuple[Rule, ...]:
+    return tuple(rule for rule in RULES if rule.after_release)
 
 
 def _future_event_times(detention: Detention, now: datetime) -> list[datetime]:
@@ -136,5 +173,13 @@ def _future_event_times(detention: Detention, now: datetime) -> list[datetime]:
         d.warrant_time,
         d.mha_extension_time,
         *d.reviews,
+        d.welfare_person_informed_time,
+        d.urgent_interview_authorised_time,
+        d.cell_time,
+        d.adult_in_cell_time,
+        d.social_care_referral_time,
+        *d.interview_times,
+        *d.strip_search_times,
+        *d.cell_visit_times,
     ]
     return [at for at in times if at is not None and at > now]

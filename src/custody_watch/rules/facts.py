@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,10 +45,19 @@ class Facts:
     detention: Detention
     now: datetime
     age: int | None
+    # Arrival times of the other records of the same person_ref (one per custody_ref, this
+    # record's own excluded), for repeat_detention: the one rule that looks beyond a record.
+    same_person_arrivals: tuple[datetime, ...] = ()
 
     @classmethod
-    def of(cls, detention: Detention, policy: Policy, now: datetime) -> Facts:
-        return cls(detention, now, age_of(detention, policy))
+    def of(
+        cls,
+        detention: Detention,
+        policy: Policy,
+        now: datetime,
+        same_person_arrivals: Sequence[datetime] = (),
+    ) -> Facts:
+        return cls(detention, now, age_of(detention, policy), tuple(same_person_arrivals))
 
     def reached(self, at: datetime | None) -> bool:
         return at is not None and at <= self.now
@@ -70,6 +80,14 @@ class Facts:
     @property
     def charged(self) -> bool:
         return self.reached(self.detention.charged_time)
+
+    @property
+    def released(self) -> bool:
+        return self.reached(self.detention.released_time)
+
+    def so_far(self, times: tuple[datetime, ...]) -> tuple[datetime, ...]:
+        """The entries of a list field at or before now (RULES.md, v2: like reviews)."""
+        return tuple(at for at in times if at <= self.now)
 
     def latest_review(self) -> datetime | None:
         done = [review for review in self.detention.reviews if review <= self.now]

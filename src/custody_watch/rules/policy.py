@@ -11,6 +11,7 @@ from custody_watch.times import LONDON
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
+DAY = timedelta(days=1)
 
 
 class People(StrEnum):
@@ -79,6 +80,37 @@ class OvernightPolicy:
     window_end: time = time(7, 0)
 
 
+# v2 (RULES.md, "v2 rules")
+
+
+@dataclass(frozen=True, slots=True)
+class WelfareNotInformedPolicy:
+    warning_after: timedelta = 1 * H
+    high_after: timedelta = 3 * H
+
+
+@dataclass(frozen=True, slots=True)
+class CellVisitPolicy:
+    visit_interval: timedelta = 30 * M
+    high_after: timedelta = 30 * M
+
+
+@dataclass(frozen=True, slots=True)
+class CourtProductionPolicy:
+    critical_after: timedelta = 4 * H
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatDetentionPolicy:
+    lookback: timedelta = 90 * DAY
+    other_detentions: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralMissingPolicy:
+    shown_for: timedelta = 72 * H
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """Everything the rules need besides the record and the instant."""
@@ -100,3 +132,10 @@ class Policy:
     )
     appropriate_adult: AppropriateAdultPolicy = field(default_factory=AppropriateAdultPolicy)
     child_overnight: OvernightPolicy = field(default_factory=OvernightPolicy)
+    welfare_not_informed: WelfareNotInformedPolicy = field(default_factory=WelfareNotInformedPolicy)
+    cell_visit_overdue: CellVisitPolicy = field(default_factory=CellVisitPolicy)
+    court_production_overdue: CourtProductionPolicy = field(default_factory=CourtProductionPolicy)
+    repeat_detention: RepeatDetentionPolicy = field(default_factory=RepeatDetentionPolicy)
+    referral_missing: ReferralMissingPolicy = field(default_factory=ReferralMissingPolicy)
+    # [rules.looked_after] raise: every child-only finding but info one step higher.
+    looked_after_raise: bool = True
