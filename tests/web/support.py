@@ -49,7 +49,7 @@ CONFIG = (
 timezone = "Europe/London"
 
 [database]
-url = "sqlite:///{database}"
+url = "{database_url}"
 
 [web]
 public_base_url = "{public}"
@@ -177,12 +177,13 @@ def make_site(
     metrics_public: bool = True,
     public: str = PUBLIC,
     extra_web: str = "",
+    database_url: str | None = None,
 ) -> Site:
     inbox = tmp_path / "inbox"
     inbox.mkdir(exist_ok=True)
     (inbox / "day.csv").write_text(HEADER + ROWS, encoding="utf-8")
     text = CONFIG.format(
-        database=tmp_path / "cw.db",
+        database_url=database_url or f"sqlite:///{tmp_path / 'cw.db'}",
         public=public,
         metrics_public=str(metrics_public).lower(),
         extra_web=extra_web,

@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
 
+from custody_watch.web.auth import end_sessions, find_user, set_disabled
 from fakes.twilio_api import FakeTwilio
 
 from .support import PASSWORD, Site, csrf_of, make_site
@@ -119,13 +120,32 @@ def test_wrong_password_and_unknown_user_look_the_same(site: Site) -> None:
     assert len(site.audit("login_failed")) == 2
 
 
-def test_logins_are_throttled(site: Site) -> None:
-    for _ in range(5):
+def test_failed_logins_slow_that_user_and_address_down_with_429_and_retry_after(
+    site: Site,
+) -> None:
+    from datetime import timedelta
+
+    for _ in range(3):
         assert site.login("alice", "guess-guess-guess").status_code == 401
     throttled = site.login("alice")  # even the right password, for now
     assert throttled.status_code == 429
+    assert throttled.headers["retry-after"] == "1"
     assert "too many failed logins" in throttled.text
     assert site.audit("login_throttled")
+    site.clock.advance(timedelta(seconds=1))
+    assert site.login("alice").status_code == 303
+
+
+def test_a_strangers_wrong_passwords_never_stop_the_user_logging_in_from_elsewhere(
+    site: Site,
+) -> None:
+    with TestClient(site.app, client=("203.0.113.66", 40000)) as stranger:
+        for _ in range(40):
+            site.login("alice", "guess-guess-guess", client=stranger)
+        assert site.login("alice", client=stranger).status_code == 429
+    with TestClient(site.app, client=("192.0.2.10", 40000)) as alice:
+        assert site.login("alice", client=alice).status_code == 303
+        assert alice.get("/", follow_redirects=False).status_code == 200
 
 
 def test_login_form_needs_its_csrf_token(site: Site) -> None:
@@ -168,12 +188,10 @@ def test_viewers_cannot_acknowledge(site: Site) -> None:
 def test_a_disabled_user_is_logged_out_at_once(site: Site) -> None:
     site.login("alice")
     assert site.client.get("/", follow_redirects=False).status_code == 200
-    from custody_watch.web.auth import find_user
-
     with site.ctx.sessions.begin() as session:
         row = find_user(session, "alice")
         assert row is not None
-        row.disabled = True
+        row.disabled = True  # even set behind the application's back
     assert site.client.get("/", follow_redirects=False).status_code == 303
 
 
@@ -222,26 +240,116 @@ def test_https_means_secure_cookies_and_hsts(tmp_path: Path, twilio: FakeTwilio)
     site.ctx.engine.dispose()
 
 
+PROXIED = 'trusted_user_header = "X-Remote-User"\ntrusted_proxies = ["10.0.0.0/8"]'
+
+
 @pytest.mark.parametrize("known", [True, False])
 def test_trusted_header_from_a_proxy(tmp_path: Path, twilio: FakeTwilio, known: bool) -> None:
-    site = make_site(tmp_path, twilio, extra_web='trusted_user_header = "X-Remote-User"')
+    site = make_site(tmp_path, twilio, extra_web=PROXIED)
     if known:
         site.add_user("alice", "inspector", "insp-a")
     headers = {"X-Remote-User": "alice"}
-    board = site.client.get("/", headers=headers)
+    proxy = TestClient(site.app, client=("10.1.2.3", 443))
+    board = proxy.get("/", headers=headers, follow_redirects=False)
+    if not known:  # no user is made from a header: a name the users table lacks is refused
+        assert board.status_code == 303
+        assert proxy.get("/api/detentions", headers=headers).status_code == 401
+        with site.ctx.sessions() as session:
+            assert find_user(session, "alice") is None
+        site.ctx.engine.dispose()
+        return
     assert board.status_code == 200 and "C-1" in board.text
-    # Without the header (or with a configured header absent) it is a login as usual.
-    assert site.client.get("/", follow_redirects=False).status_code == 303
+    # Without the header it is a login as usual.
+    assert (
+        TestClient(site.app, client=("10.1.2.3", 443)).get("/", follow_redirects=False).status_code
+        == 303
+    )
     alert = site.alert()
-    response = site.client.post(
+    response = proxy.post(
         f"/alerts/{alert.id}/ack", data={"csrf": csrf_of(board.text)}, headers=headers
     )
-    if known:  # an inspector in the users table: acknowledges as their rota person
-        assert response.status_code == 200
-        assert site.alert().acknowledged_by == "insp-a"
-    else:  # a stranger to the users table may only look
-        assert response.status_code == 403
-        assert site.alert().state == "open"
+    assert response.status_code == 200
+    assert site.alert().acknowledged_by == "insp-a"  # as their rota person
+    site.ctx.engine.dispose()
+
+
+def test_the_trusted_header_from_anywhere_but_a_trusted_proxy_is_ignored(
+    tmp_path: Path, twilio: FakeTwilio
+) -> None:
+    site = make_site(tmp_path, twilio, extra_web=PROXIED)
+    site.add_user("admin1", "admin")
+    for peer in ("192.0.2.7", "11.0.0.1", "testclient"):
+        stranger = TestClient(site.app, client=(peer, 5000))
+        headers = {"X-Remote-User": "admin1"}
+        assert stranger.get("/", headers=headers, follow_redirects=False).status_code == 303
+        assert stranger.get("/api/detentions", headers=headers).status_code == 401
+        assert (
+            stranger.get("/admin/sessions", headers=headers, follow_redirects=False).status_code
+            == 303
+        )
+    site.ctx.engine.dispose()
+
+
+def test_a_header_users_csrf_token_is_their_sessions_not_a_constant(
+    tmp_path: Path, twilio: FakeTwilio
+) -> None:
+    site = make_site(tmp_path, twilio, extra_web=PROXIED)
+    site.add_user("alice", "inspector", "insp-a")
+    headers = {"X-Remote-User": "alice"}
+    first = TestClient(site.app, client=("10.0.0.2", 443))
+    second = TestClient(site.app, client=("10.0.0.2", 443))
+    page = first.get("/", headers=headers)
+    token = csrf_of(page.text)
+    assert "cw_session" in page.headers["set-cookie"]
+    # The same browser keeps its session (and token); another gets its own.
+    assert csrf_of(first.get("/", headers=headers).text) == token
+    assert csrf_of(second.get("/", headers=headers).text) != token
+    alert = site.alert()
+    refused = second.post(f"/alerts/{alert.id}/ack", data={"csrf": token}, headers=headers)
+    assert refused.status_code == 403 and site.alert().state == "open"
+    # Ending the user's sessions ends the token too, though the proxy still vouches.
+    with site.ctx.sessions.begin() as session:
+        end_sessions(session, "alice", site.clock.now())
+    refused = first.post(f"/alerts/{alert.id}/ack", data={"csrf": token}, headers=headers)
+    assert refused.status_code == 403 and site.alert().state == "open"
+    site.ctx.engine.dispose()
+
+
+def test_a_disabled_user_named_by_the_proxy_is_refused(tmp_path: Path, twilio: FakeTwilio) -> None:
+    site = make_site(tmp_path, twilio, extra_web=PROXIED)
+    site.add_user("alice", "inspector", "insp-a")
+    with site.ctx.sessions.begin() as session:
+        row = find_user(session, "alice")
+        assert row is not None
+        set_disabled(session, row, True, site.clock.now())
+    proxy = TestClient(site.app, client=("10.0.0.2", 443))
+    response = proxy.get("/", headers={"X-Remote-User": "alice"}, follow_redirects=False)
+    assert response.status_code == 303
+    site.ctx.engine.dispose()
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address(
+    tmp_path: Path, twilio: FakeTwilio
+) -> None:
+    site = make_site(tmp_path, twilio, extra_web=PROXIED)
+    proxy = TestClient(site.app, client=("10.0.0.2", 443))
+    forwarded = {"X-Forwarded-For": "198.51.100.4, 10.0.0.9"}
+    page = proxy.get("/login")
+    proxy.post(
+        "/login",
+        data={"username": "victor", "password": "wrong-wrong-wrong", "csrf": csrf_of(page.text)},
+        headers=forwarded,
+    )
+    assert site.audit("login_failed")[-1].detail == "198.51.100.4"
+    # From anyone else, X-Forwarded-For is the client's own claim and is not believed.
+    direct = TestClient(site.app, client=("192.0.2.50", 443))
+    page = direct.get("/login")
+    direct.post(
+        "/login",
+        data={"username": "victor", "password": "wrong-wrong-wrong", "csrf": csrf_of(page.text)},
+        headers=forwarded,
+    )
+    assert site.audit("login_failed")[-1].detail == "192.0.2.50"
     site.ctx.engine.dispose()
 
 

@@ -16,11 +16,12 @@ from custody_watch.cli.common import open_store, print_json
 from custody_watch.clock import SystemClock
 from custody_watch.config import load_settings
 from custody_watch.errors import InputError
-from custody_watch.store import audit
 from custody_watch.store.schema import UserRow
 from custody_watch.times import utc_z_or_none as z
 
-user_app = typer.Typer(help="Web users: add, list, set a password, disable.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Web users: add, list, set a password, disable, end sessions.", no_args_is_help=True
+)
 app.add_typer(user_app, name="user")
 
 
@@ -90,8 +91,8 @@ def passwd(
     password_stdin: PasswordStdin = False,
     config: ConfigOption = None,
 ) -> None:
-    """Set a user's password (asks twice)."""
-    from custody_watch.web.auth import find_user, hasher
+    """Set a user's password (asks twice); every session of the user ends."""
+    from custody_watch.web.auth import find_user, set_password
 
     sessions = open_store(load_settings(config))
     with sessions() as session:
@@ -101,9 +102,8 @@ def passwd(
     with sessions.begin() as session:
         row = find_user(session, name)
         assert row is not None
-        row.password_hash = hasher().hash(password)
-        audit.record(session, SystemClock().now(), "user_password_set", detail=name)
-    typer.echo(f"password set for {name}")
+        ended = set_password(session, row, password, SystemClock().now())
+    typer.echo(f"password set for {name}; {_sessions(ended)} ended")
 
 
 @user_app.command("disable")
@@ -113,17 +113,41 @@ def disable(
     config: ConfigOption = None,
 ) -> None:
     """Stop a user logging in (their sessions end at once); --enable undoes it."""
-    from custody_watch.web.auth import find_user
+    from custody_watch.web.auth import find_user, set_disabled
 
     with open_store(load_settings(config)).begin() as session:
         row = find_user(session, name)
         if row is None:
             raise InputError(f"no user {name!r}")
-        row.disabled = not enable
-        audit.record(
-            session, SystemClock().now(), "user_enabled" if enable else "user_disabled", detail=name
-        )
-    typer.echo(f"user {name} {'enabled' if enable else 'disabled'}")
+        ended = set_disabled(session, row, not enable, SystemClock().now())
+    if enable:
+        typer.echo(f"user {name} enabled")
+    else:
+        typer.echo(f"user {name} disabled; {_sessions(ended)} ended")
+
+
+@user_app.command("end-sessions")
+def end_sessions_command(
+    name: Annotated[
+        str | None, typer.Argument(help="The user whose sessions end (or --all).")
+    ] = None,
+    all_users: Annotated[bool, typer.Option("--all", help="End every user's sessions.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Log a user (or, with --all, everyone) out of the web at once."""
+    from custody_watch.web.auth import end_sessions, find_user
+
+    if (name is None) == (not all_users):
+        raise InputError("name one user, or give --all (not both)")
+    with open_store(load_settings(config)).begin() as session:
+        if name is not None and find_user(session, name) is None:
+            raise InputError(f"no user {name!r}")
+        ended = end_sessions(session, name, SystemClock().now())
+    typer.echo(f"{_sessions(ended)} ended ({name or 'all users'})")
+
+
+def _sessions(count: int) -> str:
+    return f"{count} session{'' if count == 1 else 's'}"
 
 
 @user_app.command("list")

@@ -5,10 +5,11 @@ Secrets are never in the file: they come from the environment when the daemon is
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime, time, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from custody_watch.config.paths import with_data_dir_defaults
 from custody_watch.config.rules import RulesSettings
@@ -69,9 +70,33 @@ class WebSettings(Strict):
     listen: Listen = "127.0.0.1:8080"
     public_base_url: str = "http://127.0.0.1:8080"
     ack_link_ttl: Duration = timedelta(hours=24)
-    # A reverse proxy that authenticates users may name them in this header.
+    # A reverse proxy that authenticates users may name them in this header. Honoured only
+    # on connections from trusted_proxies (addresses or CIDR ranges), which it then needs.
     trusted_user_header: str | None = None
+    trusted_proxies: list[str] = Field(default_factory=list)
     metrics_public: bool = True
+    # The environment variable holding a bearer token; when set, /metrics requires it.
+    metrics_token_env: str | None = None
+    # A login session ends after this long without a request, and this long after the
+    # login whatever happens (both server-side: logging out ends it at once too).
+    session_idle_timeout: Duration = timedelta(hours=1)
+    session_lifetime: Duration = timedelta(hours=12)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_ranges(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"not an address or CIDR range: {entry[:60]!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _idle_inside_lifetime(self) -> WebSettings:
+        if self.session_idle_timeout > self.session_lifetime:
+            raise ValueError("session_idle_timeout: must be at most session_lifetime")
+        return self
 
 
 class ScopeSettings(Strict):

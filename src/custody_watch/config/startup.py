@@ -24,6 +24,7 @@ def check_startup(settings: Settings, env: Mapping[str, str]) -> list[str]:
     unable to alert; return warnings about what will run but not as a person might expect.
     Connects to nothing and sends nothing."""
     check_database_driver(settings.database.url)
+    check_web(settings)
     _check_secrets(settings, env)
     return list(_warnings(settings, env))
 
@@ -61,6 +62,18 @@ def check_database_driver(url: str) -> None:
         )
 
 
+def check_web(settings: Settings) -> None:
+    """A trusted user header from anywhere would let any client name itself an admin: the
+    header needs the proxies it may come from."""
+    web = settings.web
+    if web.trusted_user_header and not web.trusted_proxies:
+        raise ConfigError(
+            "web.trusted_proxies: must name the proxy addresses (or CIDR ranges) that may "
+            f"send web.trusted_user_header ({web.trusted_user_header!r}); without them any "
+            "client could name itself a user"
+        )
+
+
 def _check_secrets(settings: Settings, env: Mapping[str, str]) -> None:
     """Every secret the daemon will read: readable when named by ``NAME_FILE``, not given
     twice, and given in pairs where it comes in pairs. Building the channels is exactly
@@ -75,6 +88,15 @@ def _check_secrets(settings: Settings, env: Mapping[str, str]) -> None:
             except ConfigError as exc:
                 raise ConfigError(f"sources[{i}].token_env: {exc}") from None
     secret(SECRET_KEY_ENV, env)
+    token_env = settings.web.metrics_token_env
+    if token_env:
+        try:
+            token = secret(token_env, env)
+        except ConfigError as exc:
+            raise ConfigError(f"web.metrics_token_env: {exc}") from None
+        if not token:
+            # Fail closed: a missing token must not leave /metrics as open as before.
+            raise ConfigError(f"web.metrics_token_env: {token_env} is not set in the environment")
 
 
 def _warnings(settings: Settings, env: Mapping[str, str]) -> list[str]:

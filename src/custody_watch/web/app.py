@@ -1,21 +1,24 @@
 """``create_app(web)``: the FastAPI application, one per ``WebContext``.
 
-Open without a login: ``/healthz``, ``/metrics`` (unless ``[web] metrics_public = false``),
-the Twilio webhooks (signed), ``/ack/<token>`` (the token is the credential), ``/login``
-and ``/static``. Everything else needs a login."""
+Open without a login: ``/healthz`` (status and check names; details need a login),
+``/metrics`` (unless ``[web] metrics_public = false`` or ``metrics_token_env`` is set), the
+Twilio webhooks (signed), ``/ack/<token>`` (the token is the credential), ``/login`` and
+``/static``. Everything else needs a login; ``/admin/...`` needs an admin."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from custody_watch.store import audit
 from custody_watch.web import ack_pages, api, board, health, login, metrics, pages, twilio_hooks
-from custody_watch.web.auth import Auth, LoginRequired
+from custody_watch.web.auth import Auth, LoginRequired, SessionCookies
 from custody_watch.web.context import WebContext
-from custody_watch.web.security import SecurityHeaders
+from custody_watch.web.security import BodyLimit, SecurityHeaders
 from custody_watch.web.templating import environment
 
 DESCRIPTION = (
@@ -37,6 +40,10 @@ def create_app(web: WebContext) -> FastAPI:
     app.state.auth = Auth(web)
     app.state.jinja = environment(web)
     app.state.registry = metrics.make_registry(web)
+    # The last added runs first: security headers wrap everything, the body limit's 413
+    # and 415 included, and no route sees a body before its size is known.
+    app.add_middleware(SessionCookies)
+    app.add_middleware(BodyLimit, on_refused=_audit_refused_webhook(web))
     app.add_middleware(SecurityHeaders, https=web.secure_cookies)
     app.mount("/static", StaticFiles(directory=web.templates / "static"), name="static")
     for router in (
@@ -57,3 +64,21 @@ def create_app(web: WebContext) -> FastAPI:
         return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
 
     return app
+
+
+def _audit_refused_webhook(web: WebContext) -> Callable[[str, str, str], None]:
+    """A refused Twilio webhook is audited, as the webhooks audit every other refusal."""
+
+    def refused(path: str, client: str, reason: str) -> None:
+        if not path.startswith("/twilio/"):
+            return
+        with web.sessions.begin() as session:
+            audit.record(
+                session,
+                web.clock.now(),
+                "webhook_refused",
+                actor=client[:64],
+                detail=f"twilio {path.removeprefix('/twilio/')[:32]}: {reason}",
+            )
+
+    return refused
