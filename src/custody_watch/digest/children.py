@@ -246,16 +246,20 @@ def released_without_referral_list(
     """The children released in the window without a referral to children's social care, by
     time of release."""
     out = [
-        d for d, age in aged if (age is None or age < 18) and released_without_referral(d, window)
+        (d, age)
+        for d, age in aged
+        if (age is None or age < 18) and released_without_referral(d, window)
     ]
+    out.sort(key=lambda item: (item[0].released_time or window.end, item[0].custody_ref))
     return [
         {
             "custody_ref": d.custody_ref,
             "suite": d.suite,
             "force": d.force,
+            "age_band": age_band(age),
             "looked_after": d.looked_after,
             "released_time": utc_z_or_none(d.released_time),
             "release_reason": None if d.release_reason is None else d.release_reason.value,
         }
-        for d in sorted(out, key=lambda d: (d.released_time or window.end, d.custody_ref))
+        for d, age in out
     ]

@@ -60,7 +60,14 @@ from .children import (
 )
 from .inputs import CaseReview, DigestInputs
 from .quality import data_quality
-from .safeguards import RepeatRule, graded_reviews, inadequate_share, repeat_refs, share_start
+from .safeguards import (
+    RepeatRule,
+    grade_counts,
+    graded_reviews,
+    inadequate_share,
+    repeat_refs,
+    share_start,
+)
 from .tally import SEVERITIES, Groups, Tally, age_band, json_number, suite_forces, whole_minutes
 from .trends import history_figures
 from .window import Window, digest_window
@@ -235,9 +242,9 @@ def digest_figures(
     beyond = _beyond(aged, inputs)
     children = by_arrival(_count(groups, window, policy, aged, inputs, beyond))
     totals = groups.totals.as_dict()
-    totals["case_reviews_inadequate_share_28d"] = inadequate_share(
-        beyond.reviews, share_start(day, at, policy.zone), window.end
-    )
+    over_28d = grade_counts(beyond.reviews, share_start(day, at, policy.zone), window.end)
+    totals["case_reviews_inadequate_share_28d"] = inadequate_share(over_28d)
+    totals["case_reviews_28d"] = over_28d
     figures: dict[str, Any] = {
         "date": day.isoformat(),
         "window_start": utc_z(window.start),

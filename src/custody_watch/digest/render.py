@@ -21,7 +21,7 @@ from custody_watch.notify.base import InlineImage
 from custody_watch.times import LONDON, parse_instant
 
 from .charts import Chart
-from .stories import ChildLine, over_8h_lines, refused_bail_lines
+from .stories import ChildLine, no_referral_lines, over_8h_lines, refused_bail_lines
 from .summary import (
     Line,
     headline,
@@ -65,6 +65,7 @@ class DigestView:
     command: str = ""
     headline: str = ""
     zone_name: str = "Europe/London"
+    no_referral: tuple[ChildLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,7 @@ def build_view(
         summary=tuple(summary_lines(figures["totals"])),
         over_8h=over_8h_lines(figures, zone),
         refused_bail=refused_bail_lines(figures, zone),
+        no_referral=no_referral_lines(figures, zone),
         groups=tuple(group_tables(figures)),
         history=history_table(figures),
         history_note=HISTORY_NOTE,

@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from custody_watch.domain import Detention
 
 from .inputs import CaseReview, EarlierArrival
+from .tally import GRADES
 from .window import digest_window
 
 SHARE_DAYS = 28
@@ -84,8 +85,11 @@ def share_start(day: date, at: time, zone: tzinfo) -> datetime:
     return digest_window(day - timedelta(days=SHARE_DAYS - 1), at, zone).start
 
 
-def inadequate_share(reviews: Sequence[CaseReview], start: datetime, end: datetime) -> float | None:
-    graded = [r for r in reviews if start <= r.at < end]
-    if not graded:
-        return None
-    return sum(r.grade == "inadequate" for r in graded) / len(graded)
+def grade_counts(reviews: Sequence[CaseReview], start: datetime, end: datetime) -> dict[str, int]:
+    """The graded reviews in ``[start, end)``, by grade (the 28 days' counts: an extra key)."""
+    return {g: sum(r.grade == g and start <= r.at < end for r in reviews) for g in GRADES}
+
+
+def inadequate_share(counts: dict[str, int]) -> float | None:
+    graded = sum(counts.values())
+    return None if graded == 0 else counts["inadequate"] / graded

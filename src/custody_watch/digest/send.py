@@ -34,13 +34,15 @@ from custody_watch.config import Settings, rules_policy
 from custody_watch.config.model import Person
 from custody_watch.notify.base import Channel, DeliveryError, Message
 from custody_watch.rules.policy import Policy
-from custody_watch.store import audit
+from custody_watch.store import access, audit
 from custody_watch.store.schema import DigestRow
 
+from .charts import Chart
 from .charts import charts as draw_charts
 from .collect import collect_for_day
 from .figures import digest_figures
 from .render import DigestRenderer, RenderedDigest, late_note
+from .review_chart import case_review_chart
 from .window import Window, digest_window, due_instant, latest_due_day
 
 log = logging.getLogger(__name__)
@@ -108,11 +110,16 @@ def build_digest(
     at = settings.digest.at
     inputs = collect_for_day(session, day, at, policy)
     figures = digest_figures(day, at, policy, inputs, now=now)
-    charts = draw_charts(figures) if with_charts else ()
+    charts = (*draw_charts(figures), *_v2_charts(figures)) if with_charts else ()
     rendered = (renderer or DigestRenderer()).render(
         figures, zone=policy.zone, charts=charts, late=late
     )
     return BuiltDigest(day=day, figures=figures, rendered=rendered)
+
+
+def _v2_charts(figures: dict[str, Any]) -> tuple[Chart, ...]:
+    chart = case_review_chart(figures)
+    return () if chart is None else (chart,)
 
 
 def deliver(
@@ -374,6 +381,17 @@ def _send_claimed(
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             log.warning("digest for %s: the claim was taken over while sending", day)
+        if state == "sent":
+            # A disclosure of each child's record it names (DPA 2018 s.62): logged with the
+            # recipients it reached.
+            access.record_many(
+                session,
+                now,
+                access.DIGEST_ACTOR,
+                named_refs(figures),
+                "digest sent",
+                ", ".join(a.person_id for a in delivery.reached),
+            )
         audit.record(
             session,
             now,
@@ -382,6 +400,19 @@ def _send_claimed(
             detail=f"{day}{' (late)' if late else ''}: {delivery.summary() or error or ''}",
         )
     return Outcome(day=day, state=state, late=late, delivery=delivery)
+
+
+def named_refs(figures: Mapping[str, Any] | None) -> list[str]:
+    """The custody refs a digest names (its children, those refused bail), in order."""
+    if not figures:
+        return []
+    refs: list[str] = []
+    for key in ("children", "charged_refused_bail_children"):
+        for item in figures.get(key) or ():
+            ref = item.get("custody_ref") if isinstance(item, Mapping) else None
+            if isinstance(ref, str) and ref:
+                refs.append(ref)
+    return list(dict.fromkeys(refs))
 
 
 def _build_and_deliver(
@@ -428,6 +459,15 @@ def resend(
         built = build_digest(session, settings, day, now, policy=policy)
     delivery = deliver(built.rendered, settings, channels, reference=f"digest:{day}")
     with sessions.begin() as session:
+        if delivery.reached:  # disclosed: each child it names (DPA 2018 s.62)
+            access.record_many(
+                session,
+                now,
+                access.DIGEST_ACTOR,
+                named_refs(built.figures),
+                "digest sent",
+                ", ".join(a.person_id for a in delivery.reached),
+            )
         audit.record(
             session, now, "digest_resent", actor=actor, detail=f"{day}: {delivery.summary()}"
         )

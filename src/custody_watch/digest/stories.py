@@ -121,7 +121,32 @@ def _where(item: dict[str, Any]) -> str:
     basis = BASIS_LABELS.get(item.get("legal_basis") or "")
     if basis:
         parts.append(basis)
+    if item.get("looked_after"):
+        parts.append("looked after")
+    if item.get("repeat_detention"):
+        parts.append("detained again")
     return ", ".join(parts)
+
+
+def no_referral_lines(figures: dict[str, Any], zone: tzinfo) -> tuple[ChildLine, ...]:
+    """The children who left custody in the period with no referral to children's social
+    care by its end (only from feeds that export referrals)."""
+    out = []
+    for item in figures.get("released_without_referral_children", ()):
+        story = _Story(zone)
+        reason = REASON_LABELS.get(item["release_reason"] or "", "")
+        text = f"left custody {story.at(item['released_time'])}" + (
+            f" ({reason})" if reason else ""
+        )
+        out.append(
+            ChildLine(
+                item["custody_ref"],
+                _where(item),
+                _sentence([text]),
+                "No referral to children's social care by the end of the period",
+            )
+        )
+    return tuple(out)
 
 
 def _refused_line(item: dict[str, Any], zone: tzinfo) -> ChildLine:

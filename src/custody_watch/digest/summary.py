@@ -40,7 +40,7 @@ def headline(figures: dict[str, Any]) -> str:
 
 def summary_lines(t: dict[str, Any]) -> list[Line]:
     """The totals, a line each: children in custody, bail and safeguards, then alerts."""
-    return [*_custody_lines(t), *_safeguard_lines(t), *_alert_lines(t)]
+    return [*_custody_lines(t), *_safeguard_lines(t), *care_lines(t), *_alert_lines(t)]
 
 
 def _custody_lines(t: dict[str, Any]) -> list[Line]:
@@ -102,6 +102,60 @@ def _safeguard_lines(t: dict[str, Any]) -> list[Line]:
         Line("Appropriate-adult delays", str(t["appropriate_adult_delays"]), "over 3 hours"),
         Line("Reviews late", str(t["reviews_late"])),
     ]
+
+
+GRADE_LABELS = {
+    "good": "good",
+    "requires_improvement": "requires improvement",
+    "inadequate": "inadequate",
+}
+
+
+def care_lines(t: dict[str, Any]) -> list[Line]:
+    """The v2 figures (RULES.md, "Digest (v2)"), each shown only when it has something to
+    say: a feed that does not export looked-after status, referrals or case reviews gives
+    zeros, which would read as "none" rather than "not known"."""
+    lines = []
+    if t["looked_after_in_custody"]:
+        lines.append(
+            Line(
+                "Looked-after children in custody",
+                str(t["looked_after_in_custody"]),
+                "in local-authority care",
+            )
+        )
+    if t["repeat_detention_children"]:
+        lines.append(
+            Line(
+                "Children detained again",
+                str(t["repeat_detention_children"]),
+                "at least 2 other detentions in the 90 days before",
+                alarm=True,
+            )
+        )
+    if t["released_without_referral"]:
+        lines.append(
+            Line(
+                "Released without a referral to children's social care",
+                str(t["released_without_referral"]),
+                alarm=True,
+            )
+        )
+    over_28d = t.get("case_reviews_28d") or {}
+    if sum(t["case_reviews"].values()) or sum(over_28d.values()):
+        lines.append(case_review_line(t["case_reviews"], over_28d))
+    return lines
+
+
+def case_review_line(grades: dict[str, int], over_28d: dict[str, int]) -> Line:
+    graded = sum(grades.values())
+    value = ", ".join(f"{GRADE_LABELS[g]} {n}" for g, n in grades.items()) if graded else "none"
+    total = sum(over_28d.values())
+    remark = ""
+    if total:
+        bad = over_28d["inadequate"]
+        remark = f"inadequate over 28 days: {round(100 * bad / total)}% ({bad} of {total})"
+    return Line("Case reviews graded", value, remark)
 
 
 def _alert_lines(t: dict[str, Any]) -> list[Line]:
