@@ -261,4 +261,4 @@ def test_a_resolved_mail_is_not_flagged_with_the_severity_it_had(
     assert opened.startswith("[HIGH]")
     # Mail rules that page on "[CRITICAL]" or "[HIGH]" must not page again for the all-clear.
     assert resolved.startswith("[RESOLVED] suite-a C-1: alert ")
-    assert resolved.endswith(f"{alert['ack_code']} resolved (was high)")
+    assert resolved.endswith(f"{alert['ack_code']} resolved")

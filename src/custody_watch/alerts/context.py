@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from custody_watch.domain import Severity
 from custody_watch.escalation.policy import Ladder, Ladders, Level
 from custody_watch.escalation.rota import Rota
 from custody_watch.notify.base import AddressKind
+from custody_watch.rules.policy import Policy
 from custody_watch.times import LONDON
 
 
@@ -64,6 +65,12 @@ class AlertContext:
     # Makes a signed ack link for (alert id, its ack round, person id, now); None when links
     # are off. The round binds the link to the escalation round it is sent in.
     ack_link: Callable[[int, int, str, datetime], str] | None = field(default=None)
+    # The rules' policy: a message is made again when it is sent, its findings' details and
+    # limits worked out as of that moment. None: the details stored when they were raised.
+    rules: Policy | None = None
+    # Pages to one person on one channel due within this of each other go as one message
+    # (the daemon sets [notify] bundle_window; 0: each alone).
+    bundle_window: timedelta = timedelta(0)
 
     def system_ladders(self, *, with_inspector: bool = True) -> Ladders:
         """System alerts (feed_stale, nobody on call) go to operations and the duty

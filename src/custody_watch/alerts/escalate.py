@@ -12,6 +12,7 @@ from custody_watch.alerts import lifecycle, notify
 from custody_watch.alerts.context import AlertContext
 from custody_watch.domain import Severity
 from custody_watch.escalation import ladder as ladder_steps
+from custody_watch.escalation.assign import page_marker
 from custody_watch.escalation.policy import from_json
 from custody_watch.messages.render import Renderer
 from custody_watch.store import audit
@@ -33,6 +34,10 @@ def escalate(
     """Take every step due by ``now``. The caller re-read ``alert`` in this transaction, so
     an acknowledgement that landed a moment ago is seen and wins."""
     if alert.live_key is None or alert.next_action_at is None or alert.next_action_at > now:
+        return
+    if alert.snoozed_until is not None and alert.snoozed_until > now:
+        # Snoozed (``alerts.snooze``): paging waits for the snooze to end, then goes on.
+        alert.next_action_at = alert.snoozed_until
         return
     ladder = from_json(alert.escalation).get(Severity(alert.severity))
     if alert.state == "acknowledged":
@@ -73,6 +78,7 @@ def escalate(
             renderer,
             now,
             current.reason,
+            marker=page_marker(ladder, current.position),
         )
         if empty:
             from custody_watch.alerts.system import nobody_on_call

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from custody_watch.alerts.context import AlertContext, Person
+from custody_watch.alerts.fresh import Fresh, fresh_findings
+from custody_watch.escalation.assign import page_targets
 from custody_watch.escalation.policy import Level
 from custody_watch.messages.render import (
     AlertView,
@@ -22,7 +24,7 @@ from custody_watch.rules.facts import age_of
 from custody_watch.rules.policy import Policy
 from custody_watch.store import audit, detentions, outbox
 from custody_watch.store.schema import AlertRow, DetentionRow, FindingRow, OutboxRow
-from custody_watch.times import local_label
+from custody_watch.times import format_local
 
 
 def view_of(
@@ -33,20 +35,26 @@ def view_of(
     now: datetime,
     *,
     reason: str = "",
+    marker: str = "",
 ) -> AlertView:
-    """What messages about ``alert`` say now: read once per step, then personalised for
-    each recipient with ``for_person`` (only the ack link differs)."""
+    """What messages about ``alert`` say as of ``now``: read once per step, then personalised
+    for each recipient with ``for_person`` (only the ack link differs). Made again when each
+    message is sent (``refresh``), so the held time and the details are the send's."""
     findings = session.scalars(
         select(FindingRow).where(FindingRow.alert_id == alert.id, FindingRow.cleared_at.is_(None))
     ).all()
     age: int | None = None
     arrival: datetime | None = None
+    fresh: dict[str, Fresh] = {}
     if alert.detention_id is not None:
         row = session.get(DetentionRow, alert.detention_id)
         if row is not None:
-            age = age_of(detentions.load(row), Policy(zone=ctx.zone))
+            detention = detentions.load(row)
+            age = age_of(detention, Policy(zone=ctx.zone))
             in_custody = row.released_time is None or row.released_time > now
             arrival = row.arrival_time if in_custody else None
+            if ctx.rules is not None and in_custody:
+                fresh = fresh_findings(detention, ctx.rules, now, {f.rule for f in findings})
     return AlertView(
         alert_id=alert.id,
         purpose=purpose,
@@ -57,15 +65,28 @@ def view_of(
         suite=alert.suite,
         age=age,
         held_for=held_for(arrival, now),
-        opened_at=local_label(alert.opened_at, ctx.zone),
+        opened_at=format_local(alert.opened_at, ctx.zone),
         findings=finding_lines(
-            [(f.rule, f.severity, f.since, f.detail) for f in findings], ctx.zone
+            [
+                (
+                    f.rule,
+                    f.severity,
+                    f.since,
+                    fresh[f.rule].detail if f.rule in fresh else f.detail,
+                    fresh[f.rule].limit if f.rule in fresh else None,
+                )
+                for f in findings
+            ],
+            ctx.zone,
+            now,
         ),
         summary=alert.summary,
         acknowledged_by=alert.acknowledged_by,
         ack_url=None,
         level=max(alert.level, 0),
         reason=reason,
+        marker=marker,
+        as_of=format_local(now, ctx.zone),
     )
 
 
@@ -86,12 +107,14 @@ def notify_level(
     renderer: Renderer,
     now: datetime,
     reason: str,
+    marker: str = "",
 ) -> list[str]:
-    """Queue messages for everyone a level names; returns roles with nobody on call."""
+    """Queue messages for everyone a level names (or the one person the alert is assigned
+    to); returns roles with nobody on call. ``marker`` says what the page is ("REPEAT 2")."""
     alert.step += 1
     empty_roles: list[str] = []
     people: list[Person] = []
-    for entry in level.notify:
+    for entry in page_targets(alert.assigned_to, level.notify, ctx.directory.people):
         holders = ctx.directory.holders(entry, now, alert.suite, alert.force)
         if not holders:
             empty_roles.append(entry)
@@ -99,7 +122,7 @@ def notify_level(
             _role_filled(session, entry, ctx, renderer, now)
         people.extend(p for p in holders if p not in people)
     if people:
-        view = view_of(session, alert, "notify", ctx, now, reason=reason)
+        view = view_of(session, alert, "notify", ctx, now, reason=reason, marker=marker)
         for person in people:
             personal = for_person(view, person, ctx, now, alert.ack_round)
             for channel in level.channels:
@@ -188,19 +211,52 @@ def _queue_one(
         )
         return
     message = renderer.for_kind(kind, view)
-    session.add(
-        outbox.pending(
-            dedupe_key=f"alert:{alert.id}:{alert.step}:{person.id}:{channel}",
-            alert_id=alert.id,
-            purpose=view.purpose,
-            person_id=person.id,
-            channel=channel,
-            address=address,
-            level=level_index,
-            subject=message.subject,
-            body_text=message.text,
-            body_html=message.html,
-            max_attempts=ctx.max_attempts,
-            now=now,
-        )
+    row = outbox.pending(
+        dedupe_key=f"alert:{alert.id}:{alert.step}:{person.id}:{channel}",
+        alert_id=alert.id,
+        purpose=view.purpose,
+        person_id=person.id,
+        channel=channel,
+        address=address,
+        level=level_index,
+        subject=message.subject,
+        body_text=message.text,
+        body_html=message.html,
+        max_attempts=ctx.max_attempts,
+        now=now,
     )
+    if view.purpose == "notify":
+        # A page is made again when it is sent (``refresh``): this is what it needs then.
+        row.render = {"reason": view.reason, "marker": view.marker, "round": alert.ack_round}
+    session.add(row)
+
+
+def refresh(
+    session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
+) -> bool:
+    """Make a claimed page again as of ``now``, the moment it is sent: the held time, the
+    details and the limits are the send's, not the queueing's (a repeat sent 15 minutes on
+    says 15 minutes more). The row keeps the text that went. False (the text written when
+    the page was decided is sent) when the row has nothing to make it from."""
+    if row.render is None or row.alert_id is None:
+        return False
+    alert = session.get(AlertRow, row.alert_id)
+    person = ctx.directory.people.get(row.person_id)
+    kind = ctx.directory.channel_kinds.get(row.channel)
+    if alert is None or person is None or kind is None or alert.detention_id is None:
+        # A system alert's text (feed silent, someone unreachable) has no clock in it, and
+        # its summary may have been reworded since for a later page: it goes as decided.
+        return False
+    view = view_of(
+        session,
+        alert,
+        row.purpose,
+        ctx,
+        now,
+        reason=str(row.render.get("reason", "")),
+        marker=str(row.render.get("marker", "")),
+    )
+    view = for_person(view, person, ctx, now, int(row.render.get("round", alert.ack_round)))
+    message = renderer.for_kind(kind, view)
+    row.subject, row.body_text, row.body_html = message.subject, message.text, message.html
+    return True

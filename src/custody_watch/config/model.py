@@ -9,7 +9,16 @@ import ipaddress
 from datetime import datetime, time, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
 from custody_watch.config.paths import with_data_dir_defaults
 from custody_watch.config.rules import RulesSettings
@@ -23,6 +32,7 @@ from custody_watch.config.types import (
     TimeOfDay,
     ZoneName,
 )
+from custody_watch.times import TimeValueError, format_duration_spec, parse_duration
 
 M = timedelta(minutes=1)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -249,6 +259,63 @@ def _default_escalation() -> dict[SeverityName, EscalationPolicy]:
     }
 
 
+class NotifySettings(Strict):
+    # Pages due to one person on one channel within this window go as one message listing
+    # each alert (fewer SMS at 3 a.m.); 0s sends each page on its own.
+    bundle_window: DurationOrZero = 60 * timedelta(seconds=1)
+
+
+def _retention_period(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except TimeValueError as exc:
+            raise ValueError(str(exc)) from None
+    if isinstance(value, timedelta):
+        return value
+    raise ValueError(f'not a duration: {value!r} (write it as a string like "2190d")')
+
+
+def _one_day_to_100_years(value: timedelta) -> timedelta:
+    # Past 100 years nothing is ever deleted; under a day, a record could go before anyone
+    # had looked at the alert it raised.
+    if not timedelta(days=1) <= value <= timedelta(days=36_525):
+        raise ValueError("must be from 1d to 36525d (100 years)")
+    return value
+
+
+# Longer than ``Duration`` (at most 366 days): retention periods are counted in years.
+RetentionPeriod = Annotated[
+    timedelta,
+    BeforeValidator(_retention_period),
+    AfterValidator(_one_day_to_100_years),
+    PlainSerializer(format_duration_spec, return_type=str, when_used="json"),
+]
+SIX_YEARS = timedelta(days=2190)
+
+
+class RetentionSettings(Strict):
+    """How long what the store holds is kept (``[retention]``); the daily retention job
+    deletes what is older, ``custody-watch retention --dry-run`` shows what would go.
+
+    Six years for records, their audit trail and their access log: the Management of Police
+    Information guidance holds police records for a minimum of six years, and six years is
+    the Limitation Act 1980 s.2 period for a civil claim (see the README). Rejected rows are
+    kept only while they help fix the feed: 90 days covers the digest's 28-day figures and a
+    quarterly data-quality review (DPA 2018 s.39: no longer than necessary)."""
+
+    # A released detention, with its versions, its resolved alerts and their findings,
+    # messages and notes: counted from its release. Open ones and those with a live alert
+    # are never deleted.
+    released_detentions: RetentionPeriod = SIX_YEARS
+    quarantine: RetentionPeriod = timedelta(days=90)
+    access_log: RetentionPeriod = SIX_YEARS
+    audit_log: RetentionPeriod = SIX_YEARS
+    # Rows deleted per transaction, so a first run over years of history never holds a
+    # long lock over the tables the daemon writes every tick.
+    batch: int = Field(default=1000, ge=1, le=10_000)
+
+
 class PathsSettings(Strict):
     # Filled in before validation (config.paths): $STATE_DIRECTORY under systemd, else var.
     data_dir: str = "var"
@@ -275,6 +342,8 @@ class Settings(Strict):
     rules: RulesSettings = Field(default_factory=RulesSettings)
     paths: PathsSettings = Field(default_factory=PathsSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @model_validator(mode="before")
     @classmethod

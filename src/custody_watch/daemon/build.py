@@ -167,6 +167,8 @@ def alert_context(
         zone=zone,
         public_base_url=settings.web.public_base_url,
         ack_link=links.url if links else None,
+        rules=rules_policy(settings),
+        bundle_window=settings.notify.bundle_window,
     )
 
 

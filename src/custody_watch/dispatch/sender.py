@@ -6,7 +6,8 @@ For each claimed row, in its own transaction:
    cancelled (an acknowledgement wins). ``delivery_failed`` is never cancelled unheard.
 2. Re-check the claim (its token, and that its lease has not run out) and renew the lease;
    a row lost to another dispatcher is left to it.
-3. Send through the row's channel. The rendered text was fixed when the row was written.
+3. Make a page's text again as of now (held time, details, limits: ``notify.refresh``),
+   keep it on the row, and send it through the row's channel.
 4. Success: ``sent``, with the provider's id (Twilio's MessageSid) for status callbacks,
    recorded by claim token. Pages that ran out of tries on this channel during an outage
    are queued again (their alerts still open).
@@ -30,6 +31,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from custody_watch.alerts import notify
 from custody_watch.alerts.context import AlertContext
 from custody_watch.alerts.system import clear_system
 from custody_watch.clock import Clock
@@ -203,6 +205,7 @@ class Dispatcher:
                     claim.row_id,
                 )
                 return
+            self._refresh(session, row, at)
             channel_name = row.channel
             message = Message(
                 to=row.address,
@@ -233,6 +236,16 @@ class Dispatcher:
             # record the bare fact so it is not sent again when the lease runs out.
             log.exception("outbox %s: recording the send failed; recording it bare", claim.row_id)
             self._sent_bare(claim, receipt, now)
+
+    def _refresh(self, session: Session, row: OutboxRow, at: datetime) -> None:
+        """A page says what is true when it is sent (``notify.refresh``). Anything that stops
+        that (the store, a bug) sends the text written when the page was decided: a page a
+        little stale beats no page."""
+        try:
+            with session.begin_nested():
+                notify.refresh(session, row, self.alert_ctx, self.renderer, at)
+        except Exception:
+            log.exception("outbox %s: not made again at send time; sent as queued", row.id)
 
     def _sent(self, claim: Claim, receipt: Receipt, now: datetime) -> None:
         at = self._at(now)

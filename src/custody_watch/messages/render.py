@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from custody_watch.messages.labels import rule_label
 from custody_watch.notify.gsm import measure, to_gsm7
 from custody_watch.resources import templates_dir
-from custody_watch.times import human_duration, local_label
+from custody_watch.times import format_duration, format_local
 
 log = logging.getLogger(__name__)
 # Two GSM-7 segments (306 characters): long enough to say what is wrong, short enough that
@@ -47,6 +47,8 @@ class FindingLine:
     severity: str
     since: str
     detail: str
+    # When the rule reaches its top severity, local ("21:30 GMT"); "" when never.
+    limit: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,10 @@ class AlertView:
     ack_url: str | None = None
     level: int = 0
     reason: str = ""
+    # "REPEAT 2", "ESCALATED TO LEVEL 2": what this page is in the ladder ("" for the first).
+    marker: str = ""
+    # When the message was made (local): the held time and the details are as of this.
+    as_of: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,13 +252,22 @@ def sample_view(purpose: str) -> AlertView:
         held_for="9h 10m",
         opened_at="10 Jun 23:45",
         findings=(
-            FindingLine("pace_limit", rule_label("pace_limit"), "critical", "11 Jun 02:45", ""),
+            FindingLine(
+                "pace_limit",
+                rule_label("pace_limit"),
+                "critical",
+                "Thu 11 Jun 02:45 BST",
+                "PACE limit passed 30m ago (Thu 11 Jun 02:45 BST)",
+                "02:45 BST",
+            ),
         ),
         summary="",
         acknowledged_by="insp-sample" if purpose != "notify" else None,
         ack_url="https://custody-watch.example/ack/sample",
         level=1,
         reason="opened",
+        marker="REPEAT 2" if purpose == "notify" else "",
+        as_of="Thu 11 Jun 03:15 BST",
     )
 
 
@@ -272,17 +287,42 @@ def fit_with_tail(body: str, tail: str, max_segments: int) -> str:
     return body[:low].rstrip() + "..." + tail
 
 
+FindingInput = tuple[str, str, datetime, str, datetime | None]
+_ORDER = {"critical": 0, "high": 1, "warning": 2, "info": 3}
+_NO_LIMIT = datetime.max.replace(tzinfo=UTC)
+
+
+def lead_order(finding: FindingInput) -> tuple[int, datetime, datetime, str]:
+    """The finding to act on first: the most severe, then the one nearest its limit (a limit
+    already passed is nearest of all), then the oldest."""
+    rule, severity, since, _detail, limit = finding
+    return (_ORDER.get(severity, 9), limit or _NO_LIMIT, since, rule)
+
+
 def finding_lines(
-    findings: list[tuple[str, str, datetime, str]], zone: tzinfo
+    findings: list[FindingInput], zone: tzinfo, now: datetime | None = None
 ) -> tuple[FindingLine, ...]:
-    """(rule, severity, since, detail) -> lines for templates, highest severity first."""
-    order = {"critical": 0, "high": 1, "warning": 2, "info": 3}
-    ordered = sorted(findings, key=lambda f: (order.get(f[1], 9), f[2], f[0]))
+    """(rule, severity, since, detail, limit) -> lines for templates, the lead first."""
     return tuple(
-        FindingLine(rule, rule_label(rule), severity, local_label(since, zone), detail)
-        for rule, severity, since, detail in ordered
+        FindingLine(
+            rule,
+            rule_label(rule),
+            severity,
+            format_local(since, zone),
+            detail,
+            _limit_label(limit, zone, now),
+        )
+        for rule, severity, since, detail, limit in sorted(findings, key=lead_order)
     )
 
 
+def _limit_label(limit: datetime | None, zone: tzinfo, now: datetime | None) -> str:
+    """The limit's local time, with the date only when it is not today's (an SMS is short)."""
+    if limit is None:
+        return ""
+    today = now is not None and limit.astimezone(zone).date() == now.astimezone(zone).date()
+    return format_local(limit, zone, with_date=not today)
+
+
 def held_for(arrival: datetime | None, now: datetime) -> str | None:
-    return None if arrival is None else human_duration(now - arrival)
+    return None if arrival is None else format_duration(now - arrival)

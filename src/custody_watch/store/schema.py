@@ -236,6 +236,10 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None]
     # Unguessable id for status-callback URLs (never the sequential id).
     token: Mapped[str] = mapped_column(String(64), unique=True)
+    # What a message needs besides the alert to be made again at send time (why it is sent,
+    # "REPEAT 2", the ack round): the alert's state is read then, so a page that waited says
+    # the held time as of its sending. NULL: the stored text is sent as it is.
+    render: Mapped[dict[str, Any] | None]
 
 
 class DigestRow(Base):

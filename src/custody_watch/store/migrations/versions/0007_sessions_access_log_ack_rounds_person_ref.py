@@ -5,6 +5,7 @@
 - ``alerts.ack_round``: an acknowledgement link works only in the round it was sent for.
 - ``alerts.snoozed_*``, ``alerts.assigned_to`` and ``alert_notes``: snooze with a reason,
   reassign, and handover notes on an alert.
+- ``outbox.render``: what a message needs to be made again when it is sent.
 - ``detentions.person_ref`` with an index on (person_ref, arrival_time): ``repeat_detention``
   reads a person's other detentions by index, not by scanning history.
 
@@ -82,6 +83,8 @@ def upgrade() -> None:
     with op.batch_alter_table("alert_notes", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_alert_notes_alert_id"), ["alert_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_alert_notes_at"), ["at"], unique=False)
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("render", sa.JSON(), nullable=True))
     with op.batch_alter_table("detentions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("person_ref", sa.String(length=64), nullable=True))
         batch_op.create_index(
@@ -93,6 +96,8 @@ def downgrade() -> None:
     with op.batch_alter_table("detentions", schema=None) as batch_op:
         batch_op.drop_index("ix_detentions_person_arrival")
         batch_op.drop_column("person_ref")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("render")
     op.drop_table("alert_notes")
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         for name in ("assigned_to", "snooze_reason", "snoozed_by", "snoozed_until", "ack_round"):
