@@ -47,11 +47,13 @@ from .inputs import (
     SilentPeriod,
     SourceInfo,
 )
-from .safeguards import RepeatRule, share_start
+from .safeguards import share_start
 from .trends import HISTORY_DAYS
 from .window import Window, digest_window
 
 log = logging.getLogger(__name__)
+
+DEFAULT_LOOKBACK = Policy().repeat_detention.lookback
 
 SOURCE_FAILED = "source_failed"
 
@@ -63,7 +65,13 @@ def collect_for_day(
     window = digest_window(day, at, policy.zone)
     days = max(HISTORY_DAYS) if history_days is None else history_days
     first = digest_window(day - timedelta(days=days), at, policy.zone) if days else window
-    return collect(session, window, first.start, reviews_from=share_start(day, at, policy.zone))
+    return collect(
+        session,
+        window,
+        first.start,
+        reviews_from=share_start(day, at, policy.zone),
+        repeat_lookback=policy.repeat_detention.lookback,
+    )
 
 
 def collect(
@@ -72,6 +80,7 @@ def collect(
     history_start: datetime,
     *,
     reviews_from: datetime | None = None,
+    repeat_lookback: timedelta = DEFAULT_LOOKBACK,
 ) -> DigestInputs:
     start, end = window.start, window.end
     rows = _detention_rows(session, start, end, history_start)
@@ -95,21 +104,23 @@ def collect(
             for s in session.scalars(select(SourceStateRow).order_by(SourceStateRow.name))
         ),
         unreadable_records=unreadable,
-        earlier_arrivals=tuple(_earlier_arrivals(session, loaded)),
+        earlier_arrivals=tuple(_earlier_arrivals(session, loaded, repeat_lookback)),
         case_reviews=tuple(
             _case_reviews(session, reviews_from or start, end, {row.id for row in rows})
         ),
     )
 
 
-def _earlier_arrivals(session: Session, loaded: Sequence[Detention]) -> list[EarlierArrival]:
+def _earlier_arrivals(
+    session: Session, loaded: Sequence[Detention], lookback: timedelta
+) -> list[EarlierArrival]:
     """Other stored detentions of the people loaded, arriving in the ``repeat_detention``
     look-back before one of theirs: one index range per chunk of people."""
     people = sorted({d.person_ref for d in loaded if d.person_ref})
     if not people:
         return []
     arrivals = [d.arrival_time for d in loaded if d.person_ref]
-    since, until = min(arrivals) - RepeatRule().within, max(arrivals)
+    since, until = min(arrivals) - lookback, max(arrivals)
     out: list[EarlierArrival] = []
     columns = (DetentionRow.person_ref, DetentionRow.custody_ref, DetentionRow.arrival_time)
     for chunk in _chunks(people, 500):

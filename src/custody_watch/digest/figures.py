@@ -61,7 +61,6 @@ from .children import (
 from .inputs import CaseReview, DigestInputs
 from .quality import data_quality
 from .safeguards import (
-    RepeatRule,
     grade_counts,
     graded_reviews,
     inadequate_share,
@@ -81,10 +80,12 @@ class _Beyond:
     reviews: Sequence[CaseReview]
 
 
-def _beyond(aged: Sequence[tuple[Detention, int | None]], inputs: DigestInputs) -> _Beyond:
+def _beyond(
+    aged: Sequence[tuple[Detention, int | None]], inputs: DigestInputs, policy: Policy
+) -> _Beyond:
     detentions = [d for d, _age in aged]
     return _Beyond(
-        repeats=repeat_refs(detentions, inputs.earlier_arrivals, RepeatRule()),
+        repeats=repeat_refs(detentions, inputs.earlier_arrivals, policy.repeat_detention),
         reviews=graded_reviews(detentions, inputs.case_reviews),
     )
 
@@ -217,7 +218,9 @@ def window_totals(
 ) -> dict[str, Any]:
     """The totals alone for one window (the history uses this)."""
     groups = Groups(suite_forces(detentions))
-    _count(groups, window, policy, detentions, inputs, beyond or _beyond(detentions, inputs))
+    _count(
+        groups, window, policy, detentions, inputs, beyond or _beyond(detentions, inputs, policy)
+    )
     totals = groups.totals.as_dict()
     totals["_released_minutes"] = sorted(groups.totals.released_minutes)
     return totals
@@ -239,7 +242,7 @@ def digest_figures(
     aged = _ages(inputs.detentions, policy)
     forces = suite_forces(aged)
     groups = Groups(forces)
-    beyond = _beyond(aged, inputs)
+    beyond = _beyond(aged, inputs, policy)
     children = by_arrival(_count(groups, window, policy, aged, inputs, beyond))
     totals = groups.totals.as_dict()
     over_28d = grade_counts(beyond.reviews, share_start(day, at, policy.zone), window.end)

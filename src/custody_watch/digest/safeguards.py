@@ -2,24 +2,29 @@
 (``shared/domain/RULES.md``, "Digest (v2)"; ``shared/spec/cli.md``).
 
 - ``repeat_detention_children``: a child detention has ``repeat_detention`` when at least
-  ``[rules.repeat_detention]`` others (2) of the same ``person_ref`` arrived in the 90 days
-  before its arrival (``within``). The others are every stored record, whatever its state
-  (Precise reading 11), read from the store by the ``(person_ref, arrival_time)`` index; a
-  record with the same ``custody_ref`` is the record itself. The finding lasts while the child
-  is in custody, so a child in custody during the window with the finding is counted.
+  ``[rules.repeat_detention] other_detentions`` others (2) of the same ``person_ref``
+  arrived in the ``lookback`` (90 days) before its arrival. The others are every stored
+  record, whatever its state (Precise reading 11), read from the store by the
+  ``(person_ref, arrival_time)`` index; a record with the same ``custody_ref`` is the record
+  itself. The finding lasts while the child is in custody, so a child in custody during the
+  window with the finding is counted.
 - ``case_reviews``: the grades of detentions (children or adults: the contract says
   records) whose ``case_review_time`` is in the window; a grade without a time, or a time
   without a grade, is not a graded review. ``case_reviews_inadequate_share_28d`` (totals
   only): inadequate over all graded, for reviews in the 28 digest windows ending with this
-  one, unrounded so that it equals inadequate / graded exactly; ``null`` when none."""
+  one, unrounded so that it equals inadequate / graded exactly; ``null`` when none. The counts
+  behind it are the extra key ``case_reviews_28d``.
+- Reading: reviews are looked for among detentions still held or released at most 90 days
+  before the 28 days began (``collect.REVIEWED_WITHIN``): a case graded later than that
+  after release is not counted."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from custody_watch.domain import Detention
+from custody_watch.rules.policy import RepeatDetentionPolicy
 
 from .inputs import CaseReview, EarlierArrival
 from .tally import GRADES
@@ -28,16 +33,10 @@ from .window import digest_window
 SHARE_DAYS = 28
 
 
-@dataclass(frozen=True, slots=True)
-class RepeatRule:
-    """``[rules.repeat_detention]``: how many others, within how long before arrival."""
-
-    within: timedelta = timedelta(days=90)
-    others: int = 2
-
-
 def repeat_refs(
-    detentions: Iterable[Detention], earlier: Iterable[EarlierArrival], rule: RepeatRule
+    detentions: Iterable[Detention],
+    earlier: Iterable[EarlierArrival],
+    rule: RepeatDetentionPolicy,
 ) -> frozenset[str]:
     """The custody refs among ``detentions`` that have ``repeat_detention``."""
     mine = [d for d in detentions if d.person_ref]
@@ -50,13 +49,13 @@ def repeat_refs(
     found: set[str] = set()
     for d in mine:
         assert d.person_ref is not None
-        since = d.arrival_time - rule.within
+        since = d.arrival_time - rule.lookback
         others = sum(
             1
             for ref, arrival in by_person[d.person_ref].items()
             if ref != d.custody_ref and since <= arrival < d.arrival_time
         )
-        if others >= rule.others:
+        if others >= rule.other_detentions:
             found.add(d.custody_ref)
     return frozenset(found)
 
