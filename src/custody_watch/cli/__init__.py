@@ -24,6 +24,8 @@ COMMANDS = {
     "ack": "alerts",
     "quarantine": "records",
     "audit": "records",
+    "access-log": "access_log",
+    "retention": "retention",
     "sources": "records",
     "import": "records",
     "db": "db",

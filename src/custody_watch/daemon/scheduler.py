@@ -7,6 +7,8 @@ and a clean shutdown on SIGTERM/SIGINT.
   and brought forward to the instant the next threshold, escalation step or retry falls due
   (``daemon.wake``), so lateness is the time of one cycle, not of a tick.
 - ``digest``: the daily digest, apart, so that a slow mail server never holds up a tick.
+- ``retention``: once a day (and a minute after start), delete what is past its
+  ``[retention]`` period (``store.retention``), in batches, with an audit row of counts.
 - ``heartbeat``: renew the leases of the outbox rows (and the digest) being sent, and write
   this daemon's beat, every few seconds, so a dead daemon's claims lapse within one lease
   and a daemon that can no longer write finds out.
@@ -23,7 +25,7 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -35,7 +37,7 @@ from custody_watch.daemon.context import Context
 from custody_watch.daemon.status import JOBS
 from custody_watch.daemon.wake import Waker
 from custody_watch.digest import send as digest_send
-from custody_watch.store import beats
+from custody_watch.store import beats, retention
 
 log = logging.getLogger(__name__)
 # The default tick, in real seconds (``[daemon] tick``). A threshold at 06:00:00 is acted on
@@ -43,6 +45,9 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 2.0
 # How often the digest job looks whether a digest is due (real seconds at --speed 1).
 DIGEST_EVERY_SECONDS = 30.0
+# The retention job: daily, first a minute after start (real seconds at --speed 1).
+RETENTION_EVERY_SECONDS = 24 * 3600.0
+RETENTION_FIRST_AFTER_SECONDS = 60.0
 # Never faster than this, whatever --speed asks (real seconds).
 MIN_INTERVAL = 0.2
 # The soonest a wake may follow the tick before it (real seconds): instants a few
@@ -120,6 +125,14 @@ def add_jobs(
     scheduler.add_job(run_digest, args=[ctx], seconds=digest, id="digest", **every)
     scheduler.add_job(
         run_heartbeat, args=[ctx, on_heartbeat], seconds=heartbeat, id="heartbeat", **every
+    )
+    scheduler.add_job(
+        run_retention,
+        args=[ctx],
+        trigger="interval",
+        seconds=max(MIN_INTERVAL, RETENTION_EVERY_SECONDS / factor),
+        next_run_time=first + timedelta(seconds=RETENTION_FIRST_AFTER_SECONDS / factor),
+        id="retention",
     )
     return tick, heartbeat
 
@@ -236,6 +249,21 @@ def run_digest(ctx: Context) -> None:
                 lease=ctx.settings.daemon.lease,
                 clock=ctx.clock,
             ),
+        ),
+    )
+
+
+def run_retention(ctx: Context) -> None:
+    at = ctx.clock.now()
+    periods = retention.Periods.of(ctx.settings.retention)
+    _job(
+        ctx,
+        "retention",
+        lambda: cycle.alerting(
+            ctx,
+            "retention",
+            at,
+            lambda: retention.run(ctx.sessions, periods, at, actor=ctx.worker),
         ),
     )
 

@@ -15,6 +15,7 @@ from custody_watch.alerts.report import alert_json, alert_rows
 from custody_watch.store import detentions
 from custody_watch.store.schema import AlertRow
 from custody_watch.times import utc_z_or_none as z
+from custody_watch.web.access_pages import consulted
 from custody_watch.web.auth import User, api_user, page_user
 from custody_watch.web.board import BoardEntry, board_entries, entry
 from custody_watch.web.context import WebContext
@@ -156,13 +157,17 @@ def list_alerts(request: Request, all: bool = False) -> AlertsOut:
 
 
 @router.get("/alerts/{alert_id}", summary="One alert with its findings, messages and events")
-def get_alert(request: Request, alert_id: int) -> AlertDetailOut:
+def get_alert(
+    request: Request, alert_id: int, user: Annotated[User, Depends(api_user)]
+) -> AlertDetailOut:
     with _web(request).sessions.begin() as session:
         alert = alert_by_id(session, alert_id)
         if alert is None:
             raise HTTPException(404, f"no alert {alert_id}")
         item = alert_json(session, alert)
         events = sorted(alert_events(session, [alert.id], None), key=lambda e: e.at)
+        if alert.custody_ref is not None:  # a detention's alert timeline: part of its record
+            consulted(session, request, user, alert.custody_ref, "api alert timeline")
     return AlertDetailOut.model_validate({**item, "events": _events(events)})
 
 
@@ -178,7 +183,9 @@ def list_detentions(request: Request) -> DetentionsOut:
 
 
 @router.get("/detentions/{custody_ref:path}", summary="One detention with its timeline")
-def get_detention(request: Request, custody_ref: str) -> DetentionDetailOut:
+def get_detention(
+    request: Request, custody_ref: str, user: Annotated[User, Depends(api_user)]
+) -> DetentionDetailOut:
     web = _web(request)
     now = web.clock.now()
     with web.sessions.begin() as session:
@@ -193,6 +200,7 @@ def get_detention(request: Request, custody_ref: str) -> DetentionDetailOut:
         record = {k: v for k, v in row.record.items() if k != "person_ref"}
         alert_items = [alert_json(session, a) for a in alerts]
         events = detention_timeline(session, row)
+        consulted(session, request, user, row.custody_ref, "api record")
     return DetentionDetailOut.model_validate(
         {
             **summary,

@@ -15,7 +15,17 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from custody_watch.store import audit
-from custody_watch.web import ack_pages, api, board, health, login, metrics, pages, twilio_hooks
+from custody_watch.web import (
+    access_pages,
+    ack_pages,
+    api,
+    board,
+    health,
+    login,
+    metrics,
+    pages,
+    twilio_hooks,
+)
 from custody_watch.web.auth import Auth, LoginRequired, SessionCookies
 from custody_watch.web.context import WebContext
 from custody_watch.web.security import BodyLimit, SecurityHeaders
@@ -54,6 +64,7 @@ def create_app(web: WebContext) -> FastAPI:
         login.router,
         board.router,
         pages.router,
+        access_pages.router,
         api.router,
         api.docs,
     ):

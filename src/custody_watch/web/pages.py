@@ -17,6 +17,7 @@ from custody_watch.alerts.report import alert_json, alert_rows
 from custody_watch.store import detentions
 from custody_watch.store import sources as source_store
 from custody_watch.store.schema import AlertRow, OutboxRow, QuarantineRow
+from custody_watch.web.access_pages import consulted
 from custody_watch.web.auth import User, auth_of, page_user, safe_next
 from custody_watch.web.board import entry
 from custody_watch.web.context import WebContext
@@ -57,6 +58,8 @@ def alert_page(request: Request, user: PageUser, alert_id: int) -> HTMLResponse:
             return error_page(request, 404, "No such alert", f"There is no alert {alert_id}.", user)
         item = alert_json(session, alert)
         events = sorted(alert_events(session, [alert.id], None), key=lambda e: e.at)
+        if alert.custody_ref is not None:  # a detention's alert timeline: part of its record
+            consulted(session, request, user, alert.custody_ref, "alert timeline")
         messages = session.scalars(
             select(OutboxRow).where(OutboxRow.alert_id == alert.id).order_by(OutboxRow.id)
         ).all()
@@ -119,6 +122,7 @@ def detention_page(request: Request, user: PageUser, custody_ref: str) -> HTMLRe
         events = detention_timeline(session, row)
         record = row.record
         in_custody = row.released_time is None or row.released_time > now
+        consulted(session, request, user, row.custody_ref, "detention page")
     return render(
         request,
         "detention.html",
