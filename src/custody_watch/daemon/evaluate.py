@@ -23,8 +23,11 @@ from sqlalchemy.orm import Session
 
 from custody_watch.alerts import lifecycle, system
 from custody_watch.daemon.context import Context
-from custody_watch.domain import Finding, Severity
+from custody_watch.domain import Detention, Finding, Severity
 from custody_watch.rules import RuleFailure, assess
+from custody_watch.rules.engine import NOT_ALERTED
+from custody_watch.rules.instants import earlier
+from custody_watch.rules.policy import Policy
 from custody_watch.store import audit, detentions
 from custody_watch.store.schema import DetentionRow, FindingRow
 
@@ -81,8 +84,18 @@ def _evaluate_chunk(
     live = lifecycle.live_subjects(session, subjects + failure_keys)
     next_checks = []
     for record in due:
-        evaluation = assess(detentions.load_record(record.record), ctx.policy, now)
-        findings: Sequence[Finding] = evaluation.findings
+        detention = detentions.load_record(record.record)
+        evaluation = assess(
+            detention,
+            ctx.policy,
+            now,
+            same_person_arrivals=_same_person(session, detention, ctx.policy, now),
+        )
+        # referral_missing is about a released child: evaluate and the digest show it,
+        # no alert carries it (RULES.md, Precise reading 12).
+        findings: Sequence[Finding] = [
+            finding for finding in evaluation.findings if finding.rule not in NOT_ALERTED
+        ]
         subject = _subject(record.custody_ref)
         if evaluation.failed and subject in live:
             findings = [*findings, *_kept(session, subject, evaluation.failed)]
@@ -97,6 +110,21 @@ def _evaluate_chunk(
             _clear_failure(session, ctx, record.custody_ref, now)
         next_checks.append({"id": record.id, "next_check_at": next_check})
     detentions.set_next_checks(session, next_checks)
+
+
+def _same_person(
+    session: Session, detention: Detention, policy: Policy, now: datetime
+) -> list[datetime]:
+    """The arrivals repeat_detention counts, from the store: one indexed range query, only
+    for a record with a person_ref that is in custody now (the rule needs both), so a
+    cycle's cost follows the detentions it evaluates, not the size of the history."""
+    arrival, released = detention.arrival_time, detention.released_time
+    if detention.person_ref is None or arrival > now or (released is not None and released <= now):
+        return []
+    start = earlier(arrival, policy.repeat_detention.lookback)
+    return detentions.same_person_arrivals(
+        session, detention.person_ref, detention.custody_ref, start, arrival
+    )
 
 
 def _evaluate_alone(ctx: Context, row_id: int, now: datetime) -> None:

@@ -38,6 +38,8 @@ class PreparedRow(NamedTuple):
     updated_at: str | None
     is_child: bool  # or of unknown age: a child until the record says otherwise
     record_json: str  # the record in the interchange form, as JSON text
+    # For repeat_detention's indexed look-up of a person's other detentions (RULES.md, v2).
+    person_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ def prepare_rows(rows: Iterable[SourceRow], zones: Zones) -> Prepared:
                     get("date_of_birth"), get("arrest_time") or fields["arrival_time"], zones.local
                 ),
                 record_json(record),
+                get("person_ref"),
             )
         )
     return prepared
@@ -107,6 +110,7 @@ def prepared_row(
         _text_or_none(detention.updated_at),
         is_child(detention.date_of_birth, detention.arrest_time or detention.arrival_time, local),
         record_json(record),
+        detention.person_ref,
     )
 
 

@@ -139,8 +139,17 @@ _FROM_RECORD = (
     "record",
     "record_updated_at",
 )
-_CURRENT = (*_FROM_RECORD, "last_changed_at", "next_check_at")
-_NEW = ("custody_ref", "source", *_FROM_RECORD, "first_seen_at", "last_changed_at", "next_check_at")
+# person_ref is the table's last column (added in 0007), so it binds last.
+_CURRENT = (*_FROM_RECORD, "last_changed_at", "next_check_at", "person_ref")
+_NEW = (
+    "custody_ref",
+    "source",
+    *_FROM_RECORD,
+    "first_seen_at",
+    "last_changed_at",
+    "next_check_at",
+    "person_ref",
+)
 _VERSION = (
     "detention_id",
     "source",
@@ -205,6 +214,7 @@ class _CoreWriter:
             _instant(item.updated_at),
             now,
             now,  # next_check_at: due now, the rules must see the change
+            item.person_ref,
         )
         return dict(zip(_CURRENT, values, strict=True))
 
@@ -226,13 +236,16 @@ class _SqliteWriter:
         new.run(
             self.session,
             [
-                (item.custody_ref, source, *self._from_record(item), at, at, at)
+                (item.custody_ref, source, *self._from_record(item), at, at, at, item.person_ref)
                 for item in plan.inserts
             ],
         )
         current.run(
             self.session,
-            [(*self._from_record(item), at, at, row_id) for row_id, item in plan.updates],
+            [
+                (*self._from_record(item), at, at, item.person_ref, row_id)
+                for row_id, item in plan.updates
+            ],
         )
         if plan.inserts:
             ids.update(_ids(self.session, [item.custody_ref for item in plan.inserts]))
@@ -341,6 +354,31 @@ def set_next_check(session: Session, detention_id: int, at: datetime | None) -> 
     session.execute(
         update(DetentionRow).where(DetentionRow.id == detention_id).values(next_check_at=at)
     )
+
+
+# More than any rule needs (repeat_detention: 2 by default), so the count in its words is
+# exact for any sensible setting, and a person with thousands of records costs no more.
+SAME_PERSON_LIMIT = 1000
+
+
+def same_person_arrivals(
+    session: Session, person_ref: str, custody_ref: str, start: datetime, end: datetime
+) -> list[datetime]:
+    """Arrival times in [start, end) of the other detentions of ``person_ref`` (RULES.md,
+    Precise reading 11: whatever their state; one row per custody_ref, this one excluded).
+    One range scan of ``ix_detentions_person_arrival``: its cost follows the person's records
+    in the window, not the size of the store."""
+    query = (
+        select(_D.arrival_time)
+        .where(
+            _D.person_ref == person_ref,
+            _D.arrival_time >= start,
+            _D.arrival_time < end,
+            _D.custody_ref != custody_ref,
+        )
+        .limit(SAME_PERSON_LIMIT)
+    )
+    return list(session.scalars(query))
 
 
 def load(row: DetentionRow) -> Detention:
