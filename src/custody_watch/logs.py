@@ -42,8 +42,17 @@ class _Handler(logging.StreamHandler[TextIO]):
             self._fixed = value
 
 
+# Libraries whose INFO lines bury ours: APScheduler says "Running job ... executed
+# successfully" four times a tick (1,162 lines in 120 s), Alembic names every migration at
+# each start. Their warnings still show; with -v (or level debug) everything does.
+CHATTY = ("apscheduler", "alembic")
+
+
 def configure_logging(
-    settings: LoggingSettings | None = None, stream: TextIO | None = None
+    settings: LoggingSettings | None = None,
+    stream: TextIO | None = None,
+    *,
+    verbose: bool = False,
 ) -> logging.Handler:
     settings = settings or LoggingSettings()
     handler = _Handler(stream)  # None: sys.stderr
@@ -63,27 +72,30 @@ def configure_logging(
     for old in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(settings.level.upper())
-    # APScheduler says "Running job ... executed successfully" at INFO for every job, four
-    # jobs every tick: hundreds of lines a minute that bury what the daemon itself says.
-    # Its warnings (a job skipped or missed) still show; at debug, everything does.
-    noisy = logging.DEBUG if settings.level == "debug" else logging.WARNING
-    logging.getLogger("apscheduler").setLevel(noisy)
+    root.setLevel(logging.DEBUG if verbose else settings.level.upper())
+    noisy = logging.DEBUG if verbose or settings.level == "debug" else logging.WARNING
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(noisy)
     return handler
 
 
 @contextmanager
 def logging_for(
-    settings: LoggingSettings | None = None, stream: TextIO | None = None
+    settings: LoggingSettings | None = None,
+    stream: TextIO | None = None,
+    *,
+    verbose: bool = False,
 ) -> Iterator[logging.Handler]:
     """``configure_logging`` for the length of a command: the root logger's handlers and
     level are put back afterwards, so a command run in-process (tests, a script calling
     ``main``) leaves no handler printing into the next one's output."""
-    root, scheduler = logging.getLogger(), logging.getLogger("apscheduler")
-    handlers, level, scheduler_level = list(root.handlers), root.level, scheduler.level
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    chatty = {name: logging.getLogger(name).level for name in CHATTY}
     try:
-        yield configure_logging(settings, stream)
+        yield configure_logging(settings, stream, verbose=verbose)
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
-        scheduler.setLevel(scheduler_level)
+        for name, old in chatty.items():
+            logging.getLogger(name).setLevel(old)

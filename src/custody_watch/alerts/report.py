@@ -50,3 +50,34 @@ def alert_json(session: Session, alert: AlertRow) -> dict[str, Any]:
         "escalation_level": max(alert.level, -1) + 1,
         "next_action_at": z(alert.next_action_at),
     }
+
+
+# ``alerts --format csv`` and the alerts page's CSV download: one row an alert, the JSON's
+# fields (findings as "rule:severity" joined by "; "), times UTC with Z.
+ALERT_CSV_HEADER = (
+    "id",
+    "custody_ref",
+    "suite",
+    "severity",
+    "state",
+    "ack_code",
+    "opened_at",
+    "acknowledged_at",
+    "acknowledged_by",
+    "resolved_at",
+    "escalation_level",
+    "next_action_at",
+    "findings",
+    "summary",
+)
+
+
+def alert_csv_rows(data: list[dict[str, Any]]) -> list[list[object]]:
+    return [
+        [
+            *(item[name] for name in ALERT_CSV_HEADER[:-2]),
+            "; ".join(f"{f['rule']}:{f['severity']}" for f in item["findings"]),
+            item["summary"],
+        ]
+        for item in data
+    ]

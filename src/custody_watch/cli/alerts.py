@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,10 +12,21 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from custody_watch.alerts import actions
 from custody_watch.alerts.ack import acknowledge
-from custody_watch.alerts.report import alert_json, alert_rows
-from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
-from custody_watch.cli.common import clock_for, open_store, print_json
+from custody_watch.alerts.actions import ActionResult
+from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.report import ALERT_CSV_HEADER, alert_csv_rows, alert_json, alert_rows
+from custody_watch.cli.app import ConfigOption, ExportFormat, ExportFormatOption, app
+from custody_watch.cli.common import (
+    TIME_HELP,
+    clock_for,
+    instant,
+    open_store,
+    print_csv,
+    print_json,
+    replay_instant,
+)
 from custody_watch.cli.tables import severity_text, stdout
 from custody_watch.config import Settings, load_settings
 from custody_watch.daemon.build import alert_context, channel_kinds
@@ -20,15 +34,15 @@ from custody_watch.domain import Severity
 from custody_watch.errors import InputError
 from custody_watch.messages.labels import rule_label
 from custody_watch.messages.render import Renderer
-from custody_watch.store.schema import UserRow
-from custody_watch.times import local_label, parse_zone
+from custody_watch.store.schema import AlertRow, UserRow
+from custody_watch.times import format_local, parse_duration, parse_zone, utc_z
 
 
 @app.command()
 def alerts(
     config: ConfigOption = None,
     show_all: Annotated[bool, typer.Option("--all", help="Resolved alerts too.")] = False,
-    output: FormatOption = OutputFormat.TABLE,
+    output: ExportFormatOption = ExportFormat.TABLE,
 ) -> None:
     """Open and acknowledged alerts (with --all, resolved ones too)."""
     settings = load_settings(config)
@@ -36,8 +50,11 @@ def alerts(
     with sessions() as session:
         rows = alert_rows(session, show_all)
         data = [alert_json(session, alert) for alert in rows]
-    if output is OutputFormat.JSON:
+    if output is ExportFormat.JSON:
         print_json({"alerts": data})
+        return
+    if output is ExportFormat.CSV:
+        print_csv(ALERT_CSV_HEADER, alert_csv_rows(data))
         return
     zone = parse_zone(settings.timezone)
     table = Table(title=f"{len(data)} alerts", title_justify="left")
@@ -61,7 +78,7 @@ def alerts(
             alert.ack_code,
             alert.custody_ref or "(system)",
             alert.suite or "-",
-            local_label(alert.opened_at, zone),
+            format_local(alert.opened_at, zone),
             "; ".join(rule_label(f["rule"]) for f in item["findings"]) or alert.summary,
             alert.acknowledged_by or "-",
         )
@@ -73,7 +90,17 @@ def ack(
     code: Annotated[str, typer.Argument(help="The alert's acknowledgement code.")],
     by: Annotated[str, typer.Option("--by", help="Who takes ownership (a person id).")],
     config: ConfigOption = None,
-    now: Annotated[str | None, typer.Option("--now", help="Acknowledge as of TIME.")] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            metavar="TIME",
+            help=(
+                "Acknowledge as of TIME (default: now, or the store's latest event when its "
+                f"data are a replay). {TIME_HELP}"
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Acknowledge the alert whose code is CODE."""
     settings = load_settings(config)
@@ -81,6 +108,15 @@ def ack(
     sessions = open_store(settings)
     ctx = alert_context(settings, channel_kinds(settings))
     with sessions.begin() as session:
+        if now is None:
+            replay = replay_instant(session, at)
+            if replay is not None:
+                typer.echo(
+                    f"custody-watch: the store's data are a replay (latest event "
+                    f"{utc_z(replay)}): acknowledging as of then; give --now to choose",
+                    err=True,
+                )
+                at = replay
         owner = _known_owner(session, settings, by)
         result = acknowledge(session, code, owner, ctx, Renderer(), at, via="cli")
     if not result.ok:
@@ -105,3 +141,109 @@ def _known_owner(session: Session, settings: Settings, by: str) -> str:
             f"--by: {who[:40]!r} is neither a person in the config nor an enabled user"
         )
     return who
+
+
+# --- snooze, note, escalate, reassign -----------------------------------------------------
+
+CodeArgument = Annotated[str, typer.Argument(help="The alert's acknowledgement code.")]
+ByOption = Annotated[str, typer.Option("--by", help="Who does it (a person id or a user).")]
+NowOption = Annotated[
+    str | None,
+    typer.Option("--now", metavar="TIME", help=f"As of TIME (default: as for ack). {TIME_HELP}"),
+]
+
+
+def _act(
+    config: Path | None,
+    code: str,
+    by: str,
+    now: str | None,
+    act: Callable[[Session, AlertRow, str, AlertContext, Renderer, datetime], ActionResult],
+) -> None:
+    """One action on the live alert whose code is ``code``, as ``by``, in one transaction."""
+    settings = load_settings(config)
+    # Exactly TIME with --now (a replay's audit reads as the replay did).
+    at = instant("--now", now) if now is not None else clock_for(None).now()
+    sessions = open_store(settings)
+    ctx = alert_context(settings, channel_kinds(settings))
+    with sessions.begin() as session:
+        if now is None:
+            at = replay_instant(session, at) or at
+        owner = _known_owner(session, settings, by)
+        alert = actions.live_by_code(session, code)
+        if alert is None:
+            raise InputError(f"no live alert has the code {code}")
+        # A refusal is committed too: its audit row says who tried what.
+        result = act(session, alert, owner, ctx, Renderer(), at)
+    if not result.ok:
+        raise InputError(result.message)
+    typer.echo(result.message)
+
+
+@app.command()
+def snooze(
+    code: CodeArgument,
+    by: ByOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why paging may wait (required).")],
+    length: Annotated[
+        str, typer.Option("--for", metavar="DURATION", help="How long, at most 2h, e.g. 30m.")
+    ] = "30m",
+    config: ConfigOption = None,
+    now: NowOption = None,
+) -> None:
+    """Pause paging for the alert whose code is CODE (never for a statutory breach)."""
+    try:
+        span = parse_duration(length)
+    except ValueError as exc:
+        raise InputError(f"--for: {exc}") from None
+    _act(
+        config,
+        code,
+        by,
+        now,
+        lambda s, alert, owner, _ctx, _r, at: actions.snooze(s, alert, owner, span, reason, at),
+    )
+
+
+@app.command()
+def note(
+    code: CodeArgument,
+    by: ByOption,
+    text: Annotated[str, typer.Option("--text", help="The note (a handover, what was done).")],
+    config: ConfigOption = None,
+    now: NowOption = None,
+) -> None:
+    """Add a note to the alert whose code is CODE (shown on the board and in the digest)."""
+    _act(
+        config,
+        code,
+        by,
+        now,
+        lambda s, alert, owner, _ctx, _r, at: actions.add_note(s, alert, owner, text, at),
+    )
+
+
+@app.command()
+def escalate(
+    code: CodeArgument, by: ByOption, config: ConfigOption = None, now: NowOption = None
+) -> None:
+    """Escalate the alert whose code is CODE to its next level now."""
+    _act(config, code, by, now, actions.escalate_now)
+
+
+@app.command()
+def reassign(
+    code: CodeArgument,
+    by: ByOption,
+    to: Annotated[str, typer.Option("--to", help="The person (id) to page instead of the rota.")],
+    config: ConfigOption = None,
+    now: NowOption = None,
+) -> None:
+    """Page PERSON instead of the rota for the alert whose code is CODE."""
+    _act(
+        config,
+        code,
+        by,
+        now,
+        lambda s, alert, owner, ctx, r, at: actions.reassign(s, alert, owner, to, ctx, r, at),
+    )

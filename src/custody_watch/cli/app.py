@@ -15,12 +15,23 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Help is plain text: Rich markup would eat "[web]" and "[notify] bundle_window" from
+    # the help, which names config sections that way.
+    rich_markup_mode=None,
 )
 
 
 class OutputFormat(StrEnum):
     JSON = "json"
     TABLE = "table"
+
+
+class ExportFormat(StrEnum):
+    """For the commands whose rows go to spreadsheets too (alerts, quarantine, audit)."""
+
+    JSON = "json"
+    TABLE = "table"
+    CSV = "csv"
 
 
 ConfigOption = Annotated[
@@ -36,6 +47,10 @@ ConfigOption = Annotated[
 ]
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", help="json for programs, table for people.")
+]
+ExportFormatOption = Annotated[
+    ExportFormat,
+    typer.Option("--format", help="json for programs, table for people, csv for spreadsheets."),
 ]
 
 

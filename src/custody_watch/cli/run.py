@@ -12,7 +12,8 @@ import typer
 
 from custody_watch.alerts.render_failed import report_render_outcome
 from custody_watch.cli.app import ConfigOption, app
-from custody_watch.cli.common import checked_speed, clock_for, instant
+from custody_watch.cli.common import TIME_HELP, checked_speed, clock_for, instant, stored_until
+from custody_watch.clock import Clock, StartedClock
 from custody_watch.config import Settings, load_settings
 from custody_watch.daemon.build import build_context
 from custody_watch.daemon.context import Context
@@ -20,6 +21,7 @@ from custody_watch.daemon.cycle import run_cycle
 from custody_watch.daemon.scheduler import run_forever
 from custody_watch.logs import logging_for
 from custody_watch.service import ServiceNotifier
+from custody_watch.times import utc_z
 
 if TYPE_CHECKING:  # the web stack is imported only when the daemon serves it
     from custody_watch.web.health import Heartbeat
@@ -35,16 +37,31 @@ def run(
     config: ConfigOption = None,
     once: Annotated[bool, typer.Option("--once", help="One full cycle, then exit.")] = False,
     now: Annotated[
-        str | None, typer.Option("--now", help="The clock reads TIME at start and runs on.")
+        str | None,
+        typer.Option(
+            "--now", metavar="TIME", help=f"The clock reads TIME at start and runs on. {TIME_HELP}"
+        ),
     ] = None,
     speed: Annotated[
-        float, typer.Option("--speed", help="Run the clock N times faster (drills, demos).")
+        float,
+        typer.Option(
+            "--speed",
+            metavar="N",
+            help=(
+                "Run the clock N times faster (drills, demos). Without --now, a restart "
+                "resumes the clock from the latest instant the store holds."
+            ),
+        ),
     ] = 1.0,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Every log line (the scheduler's and Alembic's too)."),
+    ] = False,
 ) -> None:
     """Poll the sources, evaluate, escalate and send, until stopped (SIGTERM or Ctrl-C)."""
     checked_speed(speed)  # before anything is built: a bad factor is a usage error
     settings = load_settings(config)
-    with logging_for(settings.logging):
+    with logging_for(settings.logging, verbose=verbose):
         _run(settings, once=once, now=now, speed=speed)
 
 
@@ -53,6 +70,8 @@ def _run(settings: Settings, *, once: bool, now: str | None, speed: float) -> No
     # --now means the clock reads TIME when the work starts, not after start-up (migrations,
     # imports) has taken its fraction of a second: a step due at TIME must be due then.
     ctx.clock = clock_for(now, speed)
+    if now is None and speed != 1.0:
+        ctx.clock = _resumed(ctx, speed)
     if once:
         # One cycle is one instant: exactly TIME with --now, so replays are repeatable.
         at = instant("--now", now) if now is not None else ctx.clock.now()
@@ -96,6 +115,25 @@ def _run(settings: Settings, *, once: bool, now: str | None, speed: float) -> No
         service.stopping()
         if server is not None:
             server.stop()
+
+
+def _resumed(ctx: Context, speed: float) -> Clock:
+    with ctx.sessions() as session:
+        stored = stored_until(session)
+    clock = resumed_clock(ctx.clock, stored, speed)
+    if clock is not ctx.clock and stored is not None:
+        log.info("resuming the simulated clock at %s, where the stored data end", utc_z(stored))
+    return clock
+
+
+def resumed_clock(clock: Clock, stored: datetime | None, speed: float) -> Clock:
+    """A drill's clock after a restart: from where the store's clock had got to when that
+    is ahead of ``clock``, not from the real time (behind it, the simulator's children would
+    be read again as new, nothing would happen for minutes, then a critical child would show
+    with no alert)."""
+    if stored is None or stored <= clock.now():
+        return clock
+    return StartedClock(stored, speed)
 
 
 def after_cycle(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import select
@@ -10,6 +11,15 @@ from sqlalchemy.orm import Session
 from custody_watch.store.schema import AuditRow
 
 SYSTEM = "custody-watch"
+events_log = logging.getLogger("custody_watch.events")
+# Audit events that make one human log line at INFO (``run`` without -v shows these).
+HUMAN_EVENTS = {
+    "opened": "alert opened",
+    "finding_raised": "finding raised",
+    "sent": "page sent",
+    "acknowledged": "acknowledged",
+    "resolved": "alert resolved",
+}
 
 
 def record(
@@ -22,6 +32,12 @@ def record(
     alert_id: int | None = None,
     custody_ref: str | None = None,
 ) -> None:
+    if event in HUMAN_EVENTS:
+        # The few lines a person watching the daemon wants, one per event (the audit row
+        # is the record; this is the terminal's view of it).
+        events_log.info(
+            "%s%s: %s", HUMAN_EVENTS[event], f" {custody_ref}" if custody_ref else "", detail
+        )
     session.add(
         AuditRow(
             at=at,
