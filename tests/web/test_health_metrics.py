@@ -1,4 +1,6 @@
-"""/healthz and /metrics."""
+"""/healthz and /metrics: the details of /healthz for a logged-in user (anyone else gets the
+status and the checks' names), /metrics behind a login or a bearer token when configured,
+and suite labels bounded."""
 
 from __future__ import annotations
 
@@ -18,7 +20,19 @@ from fakes.twilio_api import FakeTwilio
 from .support import Site, make_site
 
 
+def logged_in(site: Site) -> Site:
+    """The site's client, logged in: /healthz's details are for users."""
+    assert site.login("alice").status_code == 303
+    return site
+
+
+def as_user(site: Site, app: object) -> TestClient:
+    """A client of another app on the same store, with the site's logged-in session."""
+    return TestClient(app, cookies={"cw_session": site.client.cookies["cw_session"]})  # type: ignore[arg-type]
+
+
 def test_healthy(site: Site) -> None:
+    logged_in(site)
     response = site.client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
@@ -29,6 +43,7 @@ def test_healthy(site: Site) -> None:
 
 
 def test_a_stale_source_is_a_problem(site: Site) -> None:
+    logged_in(site)
     site.clock.advance(timedelta(minutes=16))  # stale_after = 15m
     response = site.client.get("/healthz")
     assert response.status_code == 503
@@ -38,6 +53,7 @@ def test_a_stale_source_is_a_problem(site: Site) -> None:
 
 
 def test_no_heartbeat_is_a_problem(site: Site) -> None:
+    logged_in(site)
     site.ticks[0] = 10_000.0  # real seconds since the last cycle
     body = site.client.get("/healthz").json()
     assert body["status"] == "degraded"
@@ -45,7 +61,7 @@ def test_no_heartbeat_is_a_problem(site: Site) -> None:
     # A scheduler that never finished a cycle since it started.
     ticks = [0.0]
     fresh = Heartbeat(monotonic=lambda: ticks[0])
-    with TestClient(create_app(replace(site.web, heartbeat=fresh))) as client:
+    with as_user(site, create_app(replace(site.web, heartbeat=fresh))) as client:
         assert client.get("/healthz").status_code == 200  # just started: give it time
         ticks[0] = 1_000.0
         response = client.get("/healthz")
@@ -54,6 +70,7 @@ def test_no_heartbeat_is_a_problem(site: Site) -> None:
 
 
 def test_a_failed_cycle_is_a_problem(site: Site) -> None:
+    logged_in(site)
     assert site.web.heartbeat is not None
     site.web.heartbeat.beat(site.clock.now(), 1.0, ok=False)
     response = site.client.get("/healthz")
@@ -67,14 +84,16 @@ def test_database_down(site: Site, tmp_path: Path) -> None:
     with TestClient(app) as client:
         response = client.get("/healthz")
         assert response.status_code == 503
-        assert response.json()["problems"][0].startswith("database:")
+        # No login can be checked either: anyone sees which check failed, not why.
+        assert response.json()["problems"] == ["database"]
         metrics = client.get("/metrics")
         assert metrics.status_code == 200
         assert "custody_watch_database_up 0.0" in metrics.text
 
 
 def test_without_a_scheduler_in_the_process(site: Site) -> None:
-    with TestClient(create_app(replace(site.web, heartbeat=None))) as client:
+    logged_in(site)
+    with as_user(site, create_app(replace(site.web, heartbeat=None))) as client:
         body = client.get("/healthz").json()
         assert body["status"] == "ok"
         assert body["scheduler"]["status"] == "not in this process"
@@ -133,7 +152,8 @@ def with_daemon(site: Site) -> tuple[TestClient, DaemonStatus, list[float]]:
     heartbeat = Heartbeat(monotonic=lambda: ticks[0], daemon=status)
     heartbeat.beat(site.clock.now(), 0.25)
     status.wrote()
-    return TestClient(create_app(replace(site.web, heartbeat=heartbeat))), status, ticks
+    logged_in(site)
+    return as_user(site, create_app(replace(site.web, heartbeat=heartbeat))), status, ticks
 
 
 def problems(client: TestClient) -> tuple[int, list[str]]:
@@ -192,6 +212,7 @@ def test_a_channel_that_failed_its_last_three_tries_is_a_problem_until_one_works
 
 
 def test_outbox_rows_overdue_by_more_than_a_minute_are_a_problem(site: Site) -> None:
+    logged_in(site)
     from custody_watch.store import outbox
 
     with site.ctx.sessions.begin() as session:
@@ -217,3 +238,127 @@ def test_outbox_rows_overdue_by_more_than_a_minute_are_a_problem(site: Site) -> 
     assert response.status_code == 503
     assert "outbox: 1 messages overdue by more than 1m" in response.json()["problems"]
     assert "custody_watch_outbox_overdue 1.0" in site.client.get("/metrics").text
+
+
+# --- what anyone may see, and what only a user may --------------------------------------
+
+
+def with_a_failing_source(site: Site) -> None:
+    """The source's last error quotes its URL with a password and an API key (as rows kept
+    from before errors were redacted at the source may)."""
+    from custody_watch.store import sources
+
+    with site.ctx.sessions.begin() as session:
+        state = sources.state(session, "suite-a", "csv_folder")
+        state.last_error = "HTTPError: 401 from https://feed:pa55word@feed.example/v1?api_key=K3Y"
+        state.failures = 4
+    site.clock.advance(timedelta(minutes=16))
+
+
+def test_without_a_login_healthz_gives_the_status_and_check_names_only(site: Site) -> None:
+    with_a_failing_source(site)
+    response = site.client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body == {
+        "status": "degraded",
+        "problems": ["source suite-a"],
+        "checks": {
+            "database": "ok",
+            "outbox": "ok",
+            "source suite-a": "failing",
+            "scheduler": "ok",
+        },
+    }
+    for private in ("feed.example", "K3Y", "pa55word", "401", "http"):
+        assert private not in response.text
+
+
+def test_when_healthy_anyone_sees_ok_and_the_checks(site: Site) -> None:
+    response = site.client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "outbox": "ok", "source suite-a": "ok", "scheduler": "ok"},
+    }
+
+
+def test_a_user_sees_the_details_with_the_urls_secrets_redacted(site: Site) -> None:
+    with_a_failing_source(site)
+    logged_in(site)
+    response = site.client.get("/healthz")
+    assert response.status_code == 503
+    source = response.json()["sources"]["suite-a"]
+    assert source["failures"] == 4
+    assert source["last_error"] == "HTTPError: 401 from https://…@feed.example/v1?…"
+    assert "K3Y" not in response.text and "pa55word" not in response.text
+
+
+def test_healthz_takes_http_basic_for_the_details(site: Site) -> None:
+    import base64
+
+    from .support import PASSWORD
+
+    basic = base64.b64encode(f"alice:{PASSWORD}".encode()).decode()
+    body = site.client.get("/healthz", headers={"Authorization": f"Basic {basic}"}).json()
+    assert body["sources"]["suite-a"]["status"] == "ok"
+
+
+def test_metrics_with_a_token_need_it_as_a_bearer(site: Site) -> None:
+    app = create_app(replace(site.web, metrics_token="scrape-token-0123456789"))
+    client = TestClient(app)
+    assert client.get("/metrics").status_code == 401
+    for wrong in ("Bearer nope", "Bearer scrape-token-012345678", "Basic scrape-token-0123456789"):
+        refused = client.get("/metrics", headers={"Authorization": wrong})
+        assert refused.status_code == 401, wrong
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+        assert "custody_watch_" not in refused.text
+    ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-token-0123456789"})
+    assert ok.status_code == 200 and "custody_watch_children_in_custody 2.0" in ok.text
+    # A login is not the token: a scraper holds the token, people hold logins.
+    site.login("alice", client=client)
+    assert client.get("/metrics").status_code == 401
+
+
+def test_the_metrics_token_comes_from_the_environment_variable_named(
+    tmp_path: Path, twilio: FakeTwilio
+) -> None:
+    from custody_watch.errors import ConfigError
+    from custody_watch.web.context import build_web_context
+
+    site = make_site(tmp_path, twilio)
+    settings = site.ctx.settings.model_copy(
+        update={"web": site.ctx.settings.web.model_copy(update={"metrics_token_env": "CW_T"})}
+    )
+    ctx = replace(site.ctx, settings=settings)
+    env = {"CUSTODY_WATCH_SECRET_KEY": "web-tests-signing-key-0123456789"}
+    assert build_web_context(ctx, {**env, "CW_T": "tok-0123456789"}).metrics_token == (
+        "tok-0123456789"
+    )
+    try:
+        build_web_context(ctx, env)
+    except ConfigError as exc:
+        assert "CW_T is not set" in str(exc)
+    else:
+        raise AssertionError("an unset token must not leave /metrics open")
+    site.ctx.engine.dispose()
+
+
+def test_suite_labels_are_the_configs_and_at_most_a_cap_of_the_feeds_the_rest_other() -> None:
+    from custody_watch.web.metrics import suite_counts
+
+    feed = [(f"S-{i:03}", 1) for i in range(300)] + [("big", 50), ("ours", 2), ('x"}\n', 7)]
+    counts = dict(suite_counts(feed, known=["ours", "quiet"], cap=10))
+    assert len(counts) == 11  # ten labels and "other"
+    assert counts["ours"] == 2 and counts["big"] == 50  # the config's; the largest
+    assert "quiet" not in counts  # no child there now: no series
+    assert 'x"}\n' not in counts  # never text a label cannot hold
+    assert counts["other"] == 300 - 8 + 7
+    assert sum(counts.values()) == sum(n for _, n in feed)
+    assert suite_counts([("suite-a", 1)], known=[]) == [("suite-a", 1)]
+
+
+def test_the_suite_labels_in_a_scrape(site: Site) -> None:
+    text = site.client.get("/metrics").text
+    assert 'custody_watch_suite_children_in_custody{suite="suite-a"} 1.0' in text
+    assert 'custody_watch_suite_children_in_custody{suite="suite-b"} 1.0' in text

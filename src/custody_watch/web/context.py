@@ -20,6 +20,7 @@ from custody_watch.config.model import Settings
 from custody_watch.config.secrets import TWILIO_AUTH_TOKEN, secret
 from custody_watch.daemon.build import ack_links, signing_key
 from custody_watch.daemon.context import Context
+from custody_watch.errors import ConfigError
 from custody_watch.messages.render import Renderer
 from custody_watch.resources import templates_dir
 from custody_watch.rules.policy import Policy
@@ -40,6 +41,8 @@ class WebContext:
     links: AckLinks | None
     # Twilio's auth token. None: the webhooks are off and answer 403.
     twilio_auth_token: str | None
+    # The bearer token /metrics requires ([web] metrics_token_env); None: no token.
+    metrics_token: str | None = None
     # Updated by the scheduler after each cycle; None when no scheduler runs in this process.
     heartbeat: Heartbeat | None = None
     # Page templates and static files (``static/``): the installed package's, never a path
@@ -57,6 +60,17 @@ class WebContext:
         return self.settings.web.public_base_url.lower().startswith("https://")
 
 
+def metrics_token(settings: Settings, env: Mapping[str, str]) -> str | None:
+    name = settings.web.metrics_token_env
+    if not name:
+        return None
+    token = secret(name, env)
+    if not token:
+        # check_startup refuses this first; never fall back to an open /metrics.
+        raise ConfigError(f"web.metrics_token_env: {name} is not set in the environment")
+    return token
+
+
 def build_web_context(
     ctx: Context, env: Mapping[str, str] | None = None, *, heartbeat: Heartbeat | None = None
 ) -> WebContext:
@@ -72,6 +86,7 @@ def build_web_context(
         signing_key=signing_key(ctx.sessions, env, now),
         links=ack_links(ctx.settings, ctx.sessions, env, now),
         twilio_auth_token=secret(TWILIO_AUTH_TOKEN, env),
+        metrics_token=metrics_token(ctx.settings, env),
         heartbeat=heartbeat,
         templates=templates_dir() / "web",
     )

@@ -7,8 +7,10 @@ store's last successful write by this daemon is older than two ticks (read-only 
 store); or a tick has been running for more than two ticks (a hung statement).
 
 200 ``{"status": "ok", ...}`` when all is well, 503 ``{"status": "degraded", "problems":
-[...]}`` with one plain sentence per problem otherwise. Open to anyone (load balancers and
-monitors), so it names sources and ages but nothing about any detention."""
+[...]}`` otherwise (shared/spec/cli.md, "HTTP"). Open to anyone (load balancers and
+monitors), so without a login it gives the status and the names of the checks only
+(``"checks"``, and each problem as its check's name): a source's error, its URL, ages and
+beats are for a logged-in user, who gets one plain sentence per problem and the details."""
 
 from __future__ import annotations
 
@@ -248,10 +250,29 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
+def public_report(web: WebContext, ok: bool, body: dict[str, Any]) -> dict[str, Any]:
+    """What anyone may see: the status and each check's name with ok or failing. A problem
+    is named by its check, the text before its first colon ("source suite-a: stale, ..."
+    is the check "source suite-a"); what follows may quote an error and stays private."""
+    failing = [str(problem).split(":", 1)[0].strip() for problem in body.get("problems", [])]
+    names = ["database", "outbox", *(f"source {s.name}" for s in web.settings.sources)]
+    names.append("scheduler")
+    checks = {name: "ok" for name in names}
+    checks.update(dict.fromkeys(failing, "failing"))
+    if ok:
+        return {"status": "ok", "checks": checks}
+    return {"status": "degraded", "problems": list(dict.fromkeys(failing)), "checks": checks}
+
+
 router = APIRouter()
 
 
 @router.get("/healthz", include_in_schema=False)
 def healthz(request: Request) -> JSONResponse:
-    ok, body = health_report(request.app.state.web)
+    from custody_watch.web.auth import auth_of  # auth imports this module's Heartbeat
+
+    web: WebContext = request.app.state.web
+    ok, body = health_report(web)
+    if auth_of(request).current_user(request, allow_basic=True) is None:
+        body = public_report(web, ok, body)
     return JSONResponse(body, status_code=200 if ok else 503)

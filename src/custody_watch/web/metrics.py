@@ -7,11 +7,12 @@ are counts of outbox rows, which only ever grow. The registry is the app's own."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hmac
+import re
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import (
@@ -23,6 +24,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from sqlalchemy import Select, func, select
 
+from custody_watch.config.model import Settings, SimulatorSource
 from custody_watch.daemon.status import JOBS
 from custody_watch.store.schema import (
     AlertRow,
@@ -31,12 +33,16 @@ from custody_watch.store.schema import (
     OutboxRow,
     SourceStateRow,
 )
-from custody_watch.web.auth import User, api_user
+from custody_watch.web.auth import api_user
 from custody_watch.web.board import children_in_custody
 from custody_watch.web.context import WebContext
 from custody_watch.web.health import Heartbeat, overdue_messages
 
 SEVERITIES = ("warning", "high", "critical")
+# Suite labels at most (one more, "other", sums the rest); what a label may look like.
+MAX_SUITE_LABELS = 200
+OTHER = "other"
+_PLAIN_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _./-]{0,63}")
 SEND_RESULTS = ("sent", "failed", "cancelled")
 
 
@@ -101,7 +107,7 @@ class StoreCollector(Collector):
         per_suite = GaugeMetricFamily(
             "custody_watch_suite_children_in_custody", "Children in custody now", labels=["suite"]
         )
-        for suite, count in children:
+        for suite, count in suite_counts(children, known_suites(web.settings)):
             per_suite.add_metric([suite], count)
         yield per_suite
 
@@ -268,21 +274,67 @@ def _scrape(request: Request) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
+def bearer_ok(request: Request, token: str) -> bool:
+    """``Authorization: Bearer <token>``, compared in constant time."""
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.encode())
+
+
 def router_for(public: bool) -> APIRouter:
+    """``/metrics``: with ``[web] metrics_token_env`` set, for the bearer of that token
+    only; else open, or (``metrics_public = false``) for a logged-in user."""
     router = APIRouter(include_in_schema=False)
-    if public:
 
-        @router.get("/metrics")
-        def metrics(request: Request) -> Response:
-            return _scrape(request)
-
-    else:
-
-        @router.get("/metrics")
-        def private_metrics(request: Request, user: Annotated[User, Depends(api_user)]) -> Response:
-            return _scrape(request)
+    @router.get("/metrics")
+    def metrics(request: Request) -> Response:
+        web: WebContext = request.app.state.web
+        if web.metrics_token is not None:
+            if not bearer_ok(request, web.metrics_token):
+                return Response(
+                    "a bearer token is required",
+                    status_code=401,
+                    media_type="text/plain",
+                    headers={"WWW-Authenticate": 'Bearer realm="custody-watch metrics"'},
+                )
+        elif not public:
+            api_user(request)  # 401 without a login
+        return _scrape(request)
 
     return router
+
+
+def known_suites(settings: Settings) -> list[str]:
+    """Suites the config names (the rota's, the simulator's): always their own label."""
+    named = [entry.suite for entry in settings.rota if entry.suite]
+    for source in settings.sources:
+        if isinstance(source, SimulatorSource):
+            named.extend(source.suites)
+    return list(dict.fromkeys(named))
+
+
+def suite_counts(
+    counts: Iterable[tuple[str, int]], known: Iterable[str], cap: int = MAX_SUITE_LABELS
+) -> list[tuple[str, int]]:
+    """Children in custody by suite label. A suite the config names keeps its own label;
+    other suites come from the feed, so only as many as ``cap`` (the largest first) and
+    only plain names get one, and the rest are summed as ``other``: a feed must not be able
+    to grow the scrape (or a monitoring database) without bound, or put text in a label."""
+    named = set(known)
+    by_suite = dict(counts)
+    labels = [s for s in by_suite if s in named]
+    others = sorted(
+        (s for s in by_suite if s not in named and _PLAIN_LABEL.fullmatch(s) and s != OTHER),
+        key=lambda s: (-by_suite[s], s),
+    )
+    labels += others[: max(0, cap - len(labels))]
+    kept = set(labels[:cap])
+    rest = sum(count for suite, count in by_suite.items() if suite not in kept)
+    out = sorted((suite, by_suite[suite]) for suite in kept)
+    if rest:
+        out.append((OTHER, rest))
+    return out
 
 
 def children_by_suite(now: datetime) -> Select[str, int]:
