@@ -16,14 +16,31 @@ ROOT = Path(__file__).resolve().parents[1]
 NAMES = ["ingest", "cycle", "cycle_history", "memory", "lateness"]
 
 
-def test_quick_bench_prints_one_json_line_per_figure(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest) -> list[str]:
+    """The extra arguments that choose the database: none for SQLite files."""
+    if request.param == "sqlite":
+        return []
+    return ["--database", request.getfixturevalue("postgres_url")]
+
+
+@pytest.mark.timeout(300)
+def test_quick_bench_prints_one_json_line_per_figure(tmp_path: Path, database: list[str]) -> None:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--out", str(tmp_path)],
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--quick",
+            "--out",
+            str(tmp_path),
+            *database,
+        ],
         capture_output=True,
         text=True,
-        # It takes about 17 s alone; tests run two at a time (xdist) on two cores, so give a
-        # loaded machine room rather than fail on time (figures are bench/'s, not a test's).
-        timeout=110,
+        # About 17 s alone on SQLite, 30 s on PostgreSQL; tests run two at a time (xdist) on
+        # two cores, so give a loaded machine room rather than fail on time (figures are
+        # bench/'s, not a test's).
+        timeout=240,
         cwd=ROOT,
         check=False,
     )
@@ -45,7 +62,9 @@ def test_quick_bench_prints_one_json_line_per_figure(tmp_path: Path) -> None:
     assert by_name["ingest"]["baseline"] is not None
     assert by_name["cycle_history"]["stored"] > by_name["cycle_history"]["baseline_stored"]
     assert by_name["lateness"]["findings"] > 0
+    assert {f["database"] for f in figures} == {"postgresql" if database else "sqlite"}
     # The same lines are kept in --out; the working stores are removed.
-    kept = (tmp_path / "results-quick.jsonl").read_text(encoding="utf-8").splitlines()
+    kept_name = "results-quick-postgresql.jsonl" if database else "results-quick.jsonl"
+    kept = (tmp_path / kept_name).read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in kept] == figures
     assert not list(tmp_path.glob("work-*"))
