@@ -9,10 +9,11 @@ import pytest
 from custody_watch.times import (
     LONDON,
     TimeValueError,
+    format_duration,
     format_duration_spec,
-    human_duration,
+    format_local,
+    format_relative,
     local_date,
-    local_label,
     localize,
     parse_duration,
     parse_instant,
@@ -269,8 +270,8 @@ def test_format_duration_spec_writes_zero_as_0s() -> None:
         (-timedelta(hours=1), "1h"),
     ],
 )
-def test_human_duration_reads_like_people_write(value: timedelta, expected: str) -> None:
-    assert human_duration(value) == expected
+def test_format_duration_reads_like_people_write(value: timedelta, expected: str) -> None:
+    assert format_duration(value) == expected
 
 
 def test_parse_time_of_day_reads_hours_and_minutes() -> None:
@@ -291,10 +292,67 @@ def test_utc_z_writes_utc_with_z_and_whole_seconds() -> None:
     assert utc_z(datetime(2026, 6, 10, 12, tzinfo=LONDON)) == "2026-06-10T11:00:00Z"
 
 
-def test_local_label_names_bst_in_summer_and_gmt_in_winter() -> None:
-    assert local_label(utc(2026, 10, 24, 8)) == "09:00 BST, 24 Oct"
-    assert local_label(utc(2026, 10, 25, 8)) == "08:00 GMT, 25 Oct"
-    assert local_label(utc(2026, 6, 10, 12), with_date=False) == "13:00 BST"
+def test_format_local_names_the_day_the_date_and_bst_in_summer_gmt_in_winter() -> None:
+    assert format_local(utc(2026, 10, 24, 8)) == "Sat 24 Oct 09:00 BST"
+    assert format_local(utc(2026, 10, 25, 8)) == "Sun 25 Oct 08:00 GMT"
+    assert format_local(utc(2026, 12, 3, 21, 30)) == "Thu 3 Dec 21:30 GMT"
+    assert format_local(utc(2026, 6, 10, 12), with_date=False) == "13:00 BST"
+
+
+def test_format_local_tells_apart_the_two_0130s_of_the_october_clock_change() -> None:
+    # Last Sunday of October 2026: 01:00-02:00 local happens twice, BST then GMT.
+    assert format_local(utc(2026, 10, 25, 0, 30)) == "Sun 25 Oct 01:30 BST"
+    assert format_local(utc(2026, 10, 25, 1, 30)) == "Sun 25 Oct 01:30 GMT"
+
+
+def test_format_local_skips_the_missing_hour_of_the_march_clock_change() -> None:
+    # Last Sunday of March 2026: 01:00 GMT is followed by 02:00 BST.
+    assert format_local(utc(2026, 3, 29, 0, 59)) == "Sun 29 Mar 00:59 GMT"
+    assert format_local(utc(2026, 3, 29, 1, 0)) == "Sun 29 Mar 02:00 BST"
+
+
+def test_format_local_puts_midnight_on_the_new_local_day() -> None:
+    assert format_local(utc(2026, 12, 31, 23, 59)) == "Thu 31 Dec 23:59 GMT"
+    assert format_local(utc(2027, 1, 1, 0, 0)) == "Fri 1 Jan 00:00 GMT"
+    # In summer local midnight is 23:00 UTC the day before.
+    assert format_local(utc(2026, 6, 9, 23, 0)) == "Wed 10 Jun 00:00 BST"
+
+
+def test_format_local_shows_the_leap_day() -> None:
+    assert format_local(utc(2028, 2, 29, 12)) == "Tue 29 Feb 12:00 GMT"
+    assert format_local(utc(2028, 2, 29, 23, 59, 59)) == "Tue 29 Feb 23:59 GMT"
+
+
+def test_format_local_falls_back_to_utc_at_the_end_of_the_calendar() -> None:
+    an_hour_ahead = timezone(timedelta(hours=1))  # its local time would be in year 10000
+    last = datetime(9999, 12, 31, 23, 30, tzinfo=UTC)
+    assert format_local(last, an_hour_ahead) == "Fri 31 Dec 23:30 UTC"
+
+
+@pytest.mark.parametrize(
+    ("at", "now", "expected"),
+    [
+        (utc(2026, 12, 3, 21, 30), utc(2026, 12, 3, 21, 10), "in 20m"),
+        (utc(2026, 12, 3, 19, 0), utc(2026, 12, 3, 21, 10), "2h 10m ago"),
+        (utc(2026, 12, 3, 21, 10, 30), utc(2026, 12, 3, 21, 10), "now"),
+        (utc(2026, 12, 3, 21, 9, 30), utc(2026, 12, 3, 21, 10), "now"),
+        (utc(2026, 12, 3, 21, 11), utc(2026, 12, 3, 21, 10), "in 1m"),
+        (utc(2026, 6, 13, 9, 0), utc(2026, 12, 3, 9, 0), "173d ago"),
+    ],
+)
+def test_format_relative_says_in_or_ago_or_now(at: datetime, now: datetime, expected: str) -> None:
+    assert format_relative(at, now) == expected
+
+
+def test_format_relative_counts_elapsed_time_across_the_clock_changes() -> None:
+    # 00:30 local to 03:30 local on 29 March 2026 is 2 hours (one hour skipped) ...
+    spring_start = datetime(2026, 3, 29, 0, 30, tzinfo=LONDON)
+    spring_end = datetime(2026, 3, 29, 3, 30, tzinfo=LONDON)
+    assert format_relative(spring_start, spring_end) == "2h ago"
+    # ... and 00:30 to 03:30 local on 25 October 2026 is 4 hours (one hour twice).
+    autumn_start = datetime(2026, 10, 25, 0, 30, tzinfo=LONDON)
+    autumn_end = datetime(2026, 10, 25, 3, 30, tzinfo=LONDON)
+    assert format_relative(autumn_end, autumn_start) == "in 4h"
 
 
 def test_local_date_is_the_london_calendar_date() -> None:

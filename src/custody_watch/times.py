@@ -137,19 +137,28 @@ def local_date(at: datetime, zone: tzinfo = LONDON) -> date:
     return at.astimezone(zone).date()
 
 
-def local_label(at: datetime, zone: tzinfo = LONDON, *, with_date: bool = True) -> str:
-    """A local time for people: ``09:00 BST, 24 Oct``. At the very ends of the calendar the
-    local time may not exist (year 0 or 10000): the UTC time is shown instead of failing."""
+# One way to show times and durations to people, everywhere (pages, CLI, messages, digest):
+# an inspector reading "Thu 3 Dec 21:30 GMT" on the board, in an SMS and in the digest should
+# never have to translate between styles. The zone abbreviation stays on every time because
+# on the last Sunday of October 01:30 happens twice, once BST and once GMT.
+
+
+def format_local(at: datetime, zone: tzinfo = LONDON, *, with_date: bool = True) -> str:
+    """A local time for people: ``Thu 3 Dec 21:30 GMT`` (``21:30 GMT`` without the date).
+
+    At the very ends of the calendar the local time may not exist (year 0 or 10000): the UTC
+    time is shown instead of failing."""
     try:
         local = at.astimezone(zone)
     except OverflowError:
         local = at.astimezone(UTC)
-    label = f"{local:%H:%M} {local.tzname()}"
-    return f"{label}, {local.day} {local:%b}" if with_date else label
+    clock = f"{local:%H:%M} {local.tzname()}"
+    return f"{local:%a} {local.day} {local:%b} {clock}" if with_date else clock
 
 
-def human_duration(value: timedelta) -> str:
-    """``23h 10m``, ``2d 4h``, ``45m``, ``0m``: how long, for people."""
+def format_duration(value: timedelta) -> str:
+    """``23h 10m``, ``2d 4h``, ``45m``, ``0m``: how long, for people, whole minutes, never
+    signed (the caller says "ago" or "in", see ``format_relative``)."""
     minutes = int(abs(value).total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
@@ -158,3 +167,15 @@ def human_duration(value: timedelta) -> str:
     if hours:
         return f"{hours}h {mins}m" if mins else f"{hours}h"
     return f"{mins}m"
+
+
+def format_relative(at: datetime, now: datetime) -> str:
+    """``in 20m``, ``2h 10m ago``, or ``now`` when less than a minute away either way.
+
+    Elapsed time, worked out in UTC (aware datetimes of one zone subtract as wall times)."""
+    delta = at.astimezone(UTC) - now.astimezone(UTC)
+    if abs(delta) < timedelta(minutes=1):
+        return "now"
+    if delta > timedelta(0):
+        return f"in {format_duration(delta)}"
+    return f"{format_duration(delta)} ago"

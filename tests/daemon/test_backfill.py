@@ -195,7 +195,7 @@ def test_importing_a_file_already_imported_does_nothing_unless_asked_again(
     code, out, _ = daemon.cli("import", str(copy))
     assert code == 0
     assert out.strip() == (
-        "same-history-renamed.jsonl: already imported at 01:30 BST, 25 Oct as "
+        "same-history-renamed.jsonl: already imported at Sun 25 Oct 01:30 BST as "
         "history.jsonl (30 rows, 4 rejected); nothing done (--again imports it again)"
     )
     assert len(daemon.json("quarantine")["rejected"]) == 4

@@ -219,8 +219,8 @@ def test_a_missed_seven_oclock_is_sent_late_and_says_so(store: Store) -> None:
     assert "(sent late)" in message.subject
     flat = " ".join(message.text.split())
     assert (
-        "This digest is late: it was due at 07:00 BST 11 Jun and was sent at 10:30 BST 11 Jun"
-        in flat
+        "This digest is late: it was due at Thu 11 Jun 07:00 BST and was sent at "
+        "Thu 11 Jun 10:30 BST" in flat
     )
     assert message.html is not None and "Sent late." in message.html
     assert [(r.day.isoformat(), r.late) for r in rows(store)] == [

@@ -15,7 +15,7 @@ from custody_watch.rules import RULE_IDS, Policy, RuleFailure, assess, engine
 from custody_watch.rules.engine import Rule
 from custody_watch.rules.instants import LONG_AGO, NEVER, earlier, later, minutes
 from custody_watch.rules.policy import ChildDurationPolicy, PaceLimitPolicy
-from custody_watch.times import local_label
+from custody_watch.times import format_local
 
 from .support import (
     ARRIVAL,
@@ -97,7 +97,7 @@ def test_a_record_at_either_end_of_the_calendar_is_evaluated_without_failing(
             evaluation = assess(detention, policy, now)
             assert evaluation.failed == ()
             for finding in evaluation.findings:
-                local_label(finding.since, policy.zone)  # and each can be shown
+                format_local(finding.since, policy.zone)  # and each can be shown
 
 
 def test_an_arrival_in_the_last_hour_has_no_threshold_past_the_end() -> None:

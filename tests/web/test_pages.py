@@ -83,8 +83,8 @@ def test_alerts_quarantine_sources_and_oncall(site: Site) -> None:
 def test_times_are_shown_in_london_time(site: Site) -> None:
     site.login("alice")
     page = site.client.get("/").text
-    assert "18:00 GMT, 13 Jan" in page  # January: GMT
-    assert re.search(r"Europe/London local time; it is now 10:00 GMT, 14 Jan", page)
+    assert "Tue 13 Jan 18:00 GMT" in page  # January: GMT
+    assert re.search(r"Europe/London local time; it is now Wed 14 Jan 10:00 GMT", page)
 
 
 def test_json_api(site: Site) -> None:

@@ -14,7 +14,7 @@ from custody_watch.alerts.context import AlertContext
 from custody_watch.domain import Finding, Severity
 from custody_watch.messages.render import Renderer
 from custody_watch.store.schema import AlertRow
-from custody_watch.times import local_label
+from custody_watch.times import format_local
 
 
 def raise_system(
@@ -81,7 +81,7 @@ def feed_stale(
         severity=Severity.HIGH,
         since=silent_since,
         summary=(
-            f"source {source} has delivered nothing since {local_label(silent_since, ctx.zone)}"
+            f"source {source} has delivered nothing since {format_local(silent_since, ctx.zone)}"
         ),
         ctx=ctx,
         renderer=renderer,

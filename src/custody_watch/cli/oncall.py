@@ -12,7 +12,7 @@ from custody_watch.cli.common import clock_for, print_json
 from custody_watch.cli.tables import stdout
 from custody_watch.config import load_settings
 from custody_watch.daemon.build import alert_context, channel_kinds, escalation_roles
-from custody_watch.times import local_label, parse_zone
+from custody_watch.times import format_local, parse_zone
 from custody_watch.times import utc_z_or_none as z
 
 
@@ -50,7 +50,7 @@ def oncall(
         print_json({"at": z(when), "roles": rows})
         return
     zone = parse_zone(settings.timezone)
-    table = Table(title=f"On call at {local_label(when, zone)}", title_justify="left")
+    table = Table(title=f"On call at {format_local(when, zone)}", title_justify="left")
     for column in ("role", "scope", "who"):
         table.add_column(column)
     for row in rows:

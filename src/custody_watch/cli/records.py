@@ -3,7 +3,7 @@ came from."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -28,7 +28,8 @@ from custody_watch.ingest.workers import Preparers, default_workers
 from custody_watch.store import audit as audit_store
 from custody_watch.store import quarantine as quarantine_store
 from custody_watch.store import sources as source_store
-from custody_watch.times import human_duration, local_label, parse_zone
+from custody_watch.sources.freshness import freshness
+from custody_watch.times import format_duration, format_local, parse_zone
 from custody_watch.times import utc_z_or_none as z
 
 
@@ -58,7 +59,7 @@ def quarantine(config: ConfigOption = None, output: FormatOption = OutputFormat.
         table.add_column(column, overflow="fold")
     for r in rows:
         table.add_row(
-            local_label(r.received_at, zone),
+            format_local(r.received_at, zone),
             r.source,
             r.file,
             str(r.row),
@@ -98,7 +99,7 @@ def audit(
         table.add_column(column, overflow="fold")
     for e in events:
         table.add_row(
-            local_label(e.at, zone),
+            format_local(e.at, zone),
             str(e.alert_id or "-"),
             e.custody_ref or "-",
             e.event,
@@ -122,13 +123,14 @@ def sources(
     data = []
     for configured in settings.sources:
         s = states.get(configured.name)
-        heard = [t for t in ((s.last_success_at, s.last_data_at) if s else ()) if t is not None]
-        last = max(heard) if heard else None
+        fresh = freshness(s, configured, at)  # the daemon's feed_stale judges the same way
+        last = fresh.last_heard
         data.append(
             {
                 "name": configured.name,
                 "kind": configured.kind,
-                "status": _status(last, at, configured.stale_after.total_seconds(), s is not None),
+                "status": str(fresh.status),
+                "reason": fresh.reason,
                 "last_poll_at": z(s.last_poll_at) if s else None,
                 "last_success_at": z(s.last_success_at) if s else None,
                 "last_data_at": z(s.last_data_at) if s else None,
@@ -153,22 +155,14 @@ def sources(
         table.add_row(
             str(item["name"]),
             str(item["kind"]),
-            str(item["status"]),
-            "never" if lag is None else f"{human_duration(timedelta(seconds=lag))} ago",
+            f"stale: {item['reason']}" if item["status"] == "stale" else str(item["status"]),
+            "never" if lag is None else f"{format_duration(timedelta(seconds=lag))} ago",
             str(item["rows_read"]),
             str(item["rows_rejected"]),
             str(item["failures"]),  # polls failed in a row since the last success
             str(item["last_error"] or "-"),
         )
     stdout().print(table)
-
-
-def _status(last: datetime | None, at: datetime, stale_after: float, known: bool) -> str:
-    if not known:
-        return "never polled"
-    if last is None or (at - last).total_seconds() >= stale_after:
-        return "stale"
-    return "ok"
 
 
 @app.command("import")
@@ -203,7 +197,7 @@ def import_history(
     sessions = open_store(settings)
     earlier = imported_before(sessions, source, key)
     if earlier is not None and not again:
-        when = local_label(earlier.at, parse_zone(settings.timezone))
+        when = format_local(earlier.at, parse_zone(settings.timezone))
         typer.echo(
             f"{records.name}: already imported at {when} as {earlier.label} ({earlier.rows} "
             f"rows, {earlier.rejected} rejected); nothing done (--again imports it again)"

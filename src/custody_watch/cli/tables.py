@@ -11,7 +11,7 @@ from rich.text import Text
 
 from custody_watch.domain import Finding, Severity
 from custody_watch.ingest import Rejection
-from custody_watch.times import human_duration, local_label
+from custody_watch.times import format_duration, format_local
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -39,8 +39,8 @@ def findings_table(findings: Iterable[Finding], now: datetime, zone: tzinfo) -> 
             severity_text(finding.severity),
             finding.custody_ref,
             finding.rule,
-            local_label(finding.since, zone),
-            human_duration(now - finding.since),
+            format_local(finding.since, zone),
+            format_duration(now - finding.since),
             finding.detail,
         )
     return table

@@ -31,6 +31,7 @@ from custody_watch.daemon.evaluate import evaluate_due
 from custody_watch.daemon.poll import poll_source
 from custody_watch.digest.send import send_due_digest
 from custody_watch.domain import Severity
+from custody_watch.sources.freshness import Status, freshness
 from custody_watch.store import sources as source_store
 from custody_watch.store.schema import AlertRow
 
@@ -259,19 +260,12 @@ def watch_feeds(ctx: Context, now: datetime) -> None:
 def _watch_feed(ctx: Context, settings: SourceSettings, now: datetime) -> None:
     with ctx.sessions.begin() as session:
         state = source_store.state(session, settings.name, settings.kind)
-        heard = [t for t in (state.last_success_at, state.last_data_at) if t is not None]
-        silent_since = max(heard) if heard else state.first_poll_at
-        if silent_since is None:
+        fresh = freshness(state, settings, now)
+        if fresh.status is Status.NEVER_POLLED:
             return  # never polled yet: nothing to judge
-        stale = now - silent_since >= settings.stale_after
-        no_data_since = state.last_data_at or state.first_poll_at
-        if (
-            not stale
-            and settings.expect_data_within is not None
-            and no_data_since is not None
-            and now - no_data_since >= settings.expect_data_within
-        ):
-            stale, silent_since = True, no_data_since
+        stale = fresh.stale
+        # While fresh, the instant passed along is the last sign of life (unused by a clear).
+        silent_since = fresh.since or fresh.last_heard or state.first_poll_at or now
         system.feed_stale(
             session, settings.name, silent_since, stale, ctx.alert_ctx, ctx.renderer, now
         )

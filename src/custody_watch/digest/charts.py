@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from custody_watch.notify.base import InlineImage
-from custody_watch.times import human_duration
+from custody_watch.times import format_duration
 
 MAX_BARS = 30
 WIDTH_IN, DPI = 6.4, 100
@@ -185,9 +185,7 @@ def charts(figures: dict[str, Any]) -> tuple[Chart, ...]:
 
 
 def human_duration_minutes(minutes: int) -> str:
-    from datetime import timedelta
-
-    return human_duration(timedelta(minutes=minutes))
+    return format_duration(timedelta(minutes=minutes))
 
 
 def _plural(n: int, one: str, many: str) -> str:

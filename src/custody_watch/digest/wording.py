@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
 
-from custody_watch.times import human_duration
+from custody_watch.times import format_duration, format_local
 
 AGE_LABELS = {
     "under_10": "under 10",
@@ -21,12 +21,10 @@ def long_date(day: date) -> str:
 
 
 def when(at: datetime, zone: tzinfo, *, with_date: bool = True) -> str:
-    """``09:00 BST 10 Jun``: a local time for a reader."""
-    local = at.astimezone(zone)
-    label = f"{local:%H:%M} {local.tzname()}"
-    return f"{label} {local.day} {local:%b}" if with_date else label
+    """``Wed 10 Jun 09:00 BST``: a local time for a reader, as everywhere else."""
+    return format_local(at, zone, with_date=with_date)
 
 
 def minutes_text(value: int | None) -> str:
     """A duration in whole minutes for a reader, ``-`` when there is none."""
-    return "-" if value is None else human_duration(timedelta(minutes=value))
+    return "-" if value is None else format_duration(timedelta(minutes=value))

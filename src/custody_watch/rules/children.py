@@ -11,7 +11,7 @@ from custody_watch.rules.facts import Facts
 from custody_watch.rules.instants import NEVER, later
 from custody_watch.rules.ladder import Assessment, single
 from custody_watch.rules.policy import OvernightPolicy, Policy
-from custody_watch.times import human_duration, local_label
+from custody_watch.times import format_duration, format_local
 
 
 def child_detention_duration(facts: Facts, policy: Policy) -> Assessment:
@@ -46,9 +46,9 @@ def post_charge_transfer(facts: Facts, policy: Policy) -> Assessment | None:
     asked = "accommodation requested" if requested else "no accommodation requested"
 
     def detail(_severity: Severity, _since: datetime) -> str:
-        waited = human_duration(facts.now - refused)
+        waited = format_duration(facts.now - refused)
         return (
-            f"refused bail {waited} ago ({local_label(refused, policy.zone)}), still at the "
+            f"refused bail {waited} ago ({format_local(refused, policy.zone)}), still at the "
             f"station: no s.38 certificate, {asked} from the local authority"
         )
 
@@ -88,10 +88,10 @@ def appropriate_adult(facts: Facts, policy: Policy) -> Assessment | None:
     steps.append((Severity.HIGH, later(d.arrival_time, rules.high_after)))
 
     def detail(_severity: Severity, _since: datetime) -> str:
-        waited = human_duration(facts.now - d.arrival_time)
+        waited = format_duration(facts.now - d.arrival_time)
         if requested:
             assert d.appropriate_adult_requested_time is not None
-            asked = local_label(d.appropriate_adult_requested_time, policy.zone)
+            asked = format_local(d.appropriate_adult_requested_time, policy.zone)
             return f"appropriate adult requested at {asked}, not arrived after {waited}"
         return f"no appropriate adult requested after {waited} in custody"
 
@@ -109,7 +109,7 @@ def child_overnight(facts: Facts, policy: Policy) -> Assessment:
 
     def detail(severity: Severity, _since: datetime) -> str:
         stage = "after charge and refusal of bail" if severity is Severity.HIGH else "held"
-        return f"child in custody overnight ({stage}) since {local_label(first, policy.zone)}"
+        return f"child in custody overnight ({stage}) since {format_local(first, policy.zone)}"
 
     return Assessment(tuple(steps), detail)
 

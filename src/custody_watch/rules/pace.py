@@ -11,7 +11,7 @@ from custody_watch.rules.facts import Facts, authorised_time, relevant_time
 from custody_watch.rules.instants import earlier, later, minutes
 from custody_watch.rules.ladder import Assessment, single
 from custody_watch.rules.policy import Policy
-from custody_watch.times import local_label
+from custody_watch.times import format_local
 
 
 def pace_limit(facts: Facts, policy: Policy) -> Assessment | None:
@@ -36,7 +36,7 @@ def pace_limit(facts: Facts, policy: Policy) -> Assessment | None:
         limit, authority = earlier(later(rt, rules.basic_limit), served), "24h limit"
 
     def detail(_severity: Severity, _since: datetime) -> str:
-        context = f"RT {local_label(rt, policy.zone)}; {authority}"
+        context = f"RT {format_local(rt, policy.zone)}; {authority}"
         if served:
             context += f"; {d.prior_detention_minutes} min already served"
         return f"{describe.deadline('PACE limit', limit, facts.now, policy.zone)}, {context}"
@@ -84,5 +84,5 @@ def age_below_criminal_responsibility(facts: Facts, policy: Policy) -> Assessmen
         Severity.CRITICAL,
         d.arrival_time,
         f"aged {facts.age}, below the age of criminal responsibility (10), detained under "
-        f"{d.legal_basis.value} since {local_label(d.arrival_time, policy.zone)}",
+        f"{d.legal_basis.value} since {format_local(d.arrival_time, policy.zone)}",
     )

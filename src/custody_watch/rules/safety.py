@@ -11,7 +11,7 @@ from custody_watch.rules.facts import Facts
 from custody_watch.rules.instants import earlier, later
 from custody_watch.rules.ladder import Assessment, single
 from custody_watch.rules.policy import Policy
-from custody_watch.times import local_label
+from custody_watch.times import format_local
 
 
 def place_of_safety_child(facts: Facts, policy: Policy) -> Assessment | None:
@@ -23,7 +23,7 @@ def place_of_safety_child(facts: Facts, policy: Policy) -> Assessment | None:
         Severity.CRITICAL,
         d.arrival_time,
         f"child held at a police station as a place of safety ({d.legal_basis.value}) since "
-        f"{local_label(d.arrival_time, policy.zone)}; not allowed since 11 Dec 2017",
+        f"{format_local(d.arrival_time, policy.zone)}; not allowed since 11 Dec 2017",
     )
 
 

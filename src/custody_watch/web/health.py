@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session
 
 from custody_watch.daemon.status import DaemonStatus
 from custody_watch.redact import redact_urls
+from custody_watch.sources.freshness import freshness
 from custody_watch.store import sources as source_store
 from custody_watch.store.schema import OutboxRow
-from custody_watch.times import human_duration, utc_z
+from custody_watch.times import format_duration, utc_z
 
 if TYPE_CHECKING:
     from custody_watch.web.context import WebContext
@@ -172,19 +173,15 @@ def health_report(web: WebContext) -> tuple[bool, dict[str, Any]]:
         report["outbox"] = {"overdue": overdue}
         if overdue:
             problems.append(
-                f"outbox: {overdue} messages overdue by more than {human_duration(OVERDUE_AFTER)}"
+                f"outbox: {overdue} messages overdue by more than {format_duration(OVERDUE_AFTER)}"
             )
     if states is not None:
         sources: dict[str, Any] = {}
         report["sources"] = sources
         for configured in web.settings.sources:
             state = states.get(configured.name)
-            heard = (
-                [t for t in (state.last_success_at, state.last_data_at) if t is not None]
-                if state
-                else []
-            )
-            last = max(heard) if heard else None
+            fresh = freshness(state, configured, now)  # as the daemon's feed_stale judges
+            last = fresh.last_heard
             entry: dict[str, Any] = {
                 "last_success": utc_z(last) if last else None,
                 "lag_seconds": None if last is None else int((now - last).total_seconds()),
@@ -192,19 +189,19 @@ def health_report(web: WebContext) -> tuple[bool, dict[str, Any]]:
                 # Rows kept before errors were redacted at the source may still quote a URL.
                 "last_error": redact_urls(state.last_error) if state and state.last_error else None,
             }
-            if last is None:
-                entry["status"] = "never read"
-                problems.append(f"source {configured.name}: never read successfully")
-            elif now - last >= configured.stale_after:
+            if fresh.stale:
                 entry["status"] = "stale"
                 problems.append(
-                    f"source {configured.name}: stale, nothing for {human_duration(now - last)}"
+                    f"source {configured.name}: stale, {fresh.reason}"
                     + (
                         f" (last error: {redact_urls(state.last_error)})"
                         if state and state.last_error
                         else ""
                     )
                 )
+            elif last is None:
+                entry["status"] = "never read"
+                problems.append(f"source {configured.name}: never read successfully")
             else:
                 entry["status"] = "ok"
             sources[configured.name] = entry

@@ -26,6 +26,7 @@ from sqlalchemy import Select, func, select
 
 from custody_watch.config.model import Settings, SimulatorSource
 from custody_watch.daemon.status import JOBS
+from custody_watch.sources.freshness import freshness
 from custody_watch.store.schema import (
     AlertRow,
     AuditRow,
@@ -170,15 +171,23 @@ class StoreCollector(Collector):
         rows = CounterMetricFamily(
             "custody_watch_source_rows", "Rows read by source", labels=["source", "outcome"]
         )
+        stale = GaugeMetricFamily(
+            "custody_watch_source_stale",
+            "1 while the source is stale (as the daemon's feed_stale judges), else 0",
+            labels=["source"],
+        )
         for configured in web.settings.sources:
             state = states.get(configured.name)
-            heard = [t for t in (state.last_success_at, state.last_data_at) if t] if state else []
-            if heard:
-                lag.add_metric([configured.name], max(0.0, (now - max(heard)).total_seconds()))
+            fresh = freshness(state, configured, now)
+            behind = fresh.lag(now)
+            if behind is not None:
+                lag.add_metric([configured.name], behind.total_seconds())
+            stale.add_metric([configured.name], 1.0 if fresh.stale else 0.0)
             failing.add_metric([configured.name], state.failures if state else 0)
             rows.add_metric([configured.name, "read"], state.rows_read if state else 0)
             rows.add_metric([configured.name, "rejected"], state.rows_rejected if state else 0)
         yield lag
+        yield stale
         yield failing
         yield rows
 

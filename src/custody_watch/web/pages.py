@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from custody_watch.alerts.ack import acknowledge_alert
 from custody_watch.alerts.context import Person
 from custody_watch.alerts.report import alert_json, alert_rows
+from custody_watch.sources.freshness import freshness
 from custody_watch.store import detentions
 from custody_watch.store import sources as source_store
 from custody_watch.store.schema import AlertRow, OutboxRow, QuarantineRow
@@ -182,6 +183,8 @@ class SourceView:
     last_success: datetime | None
     lag: timedelta | None
     stale: bool
+    status: str
+    reason: str
     failures: int
     last_error: str | None
     last_error_at: datetime | None
@@ -198,8 +201,8 @@ def sources_page(request: Request, user: PageUser) -> HTMLResponse:
     views = []
     for configured in web.settings.sources:
         state = states.pop(configured.name, None)
-        heard = [t for t in (state.last_success_at, state.last_data_at) if t] if state else []
-        last = max(heard) if heard else None
+        fresh = freshness(state, configured, now)  # as the daemon's feed_stale judges
+        last = fresh.last_heard
         views.append(
             SourceView(
                 name=configured.name,
@@ -209,8 +212,10 @@ def sources_page(request: Request, user: PageUser) -> HTMLResponse:
                 stale_after=configured.stale_after,
                 last_poll=state.last_poll_at if state else None,
                 last_success=last,
-                lag=None if last is None else now - last,
-                stale=last is None or now - last >= configured.stale_after,
+                lag=fresh.lag(now),
+                stale=fresh.stale,
+                status=str(fresh.status),
+                reason=fresh.reason,
                 failures=state.failures if state else 0,
                 last_error=state.last_error if state else None,
                 last_error_at=state.last_error_at if state else None,
@@ -230,6 +235,8 @@ def sources_page(request: Request, user: PageUser) -> HTMLResponse:
                 last_success=state.last_success_at,
                 lag=None,
                 stale=False,
+                status="not configured",
+                reason="not polled by the daemon",
                 failures=state.failures,
                 last_error=state.last_error,
                 last_error_at=state.last_error_at,

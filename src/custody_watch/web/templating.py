@@ -11,7 +11,9 @@ from jinja2 import Environment
 
 from custody_watch.messages.labels import rule_label
 from custody_watch.messages.render import template_environment
-from custody_watch.times import human_duration, local_label, utc_z
+from custody_watch.sources.freshness import Freshness, freshness
+from custody_watch.store import sources as source_store
+from custody_watch.times import format_duration, format_local, utc_z
 from custody_watch.web.auth import User, auth_of
 from custody_watch.web.context import WebContext
 
@@ -38,18 +40,18 @@ def environment(web: WebContext) -> Environment:
     zone = web.zone
 
     def local(at: datetime | None, with_date: bool = True) -> str:
-        return "-" if at is None else local_label(at, zone, with_date=with_date)
+        return "-" if at is None else format_local(at, zone, with_date=with_date)
 
     def duration(value: timedelta | None) -> str:
-        return "-" if value is None else human_duration(value)
+        return "-" if value is None else format_duration(value)
 
     def until(at: datetime | None) -> str:
         if at is None:
             return "-"
         left = at - web.clock.now()
         if left >= timedelta(0):
-            return f"in {human_duration(left)}"
-        return f"{human_duration(left)} overdue"
+            return f"in {format_duration(left)}"
+        return f"{format_duration(left)} overdue"
 
     env.filters["local"] = local
     env.filters["until"] = until
@@ -80,9 +82,21 @@ def render(
         "title": "custody-watch",
         "zone_name": str(web.zone),
     }
+    # Only for people logged in: the login page tells a stranger nothing about the feeds.
+    context["stale_feeds"] = stale_feeds(web, now) if user is not None else []
     context.update(values)
     html = env.get_template(template).render(context)
     return HTMLResponse(html, status_code=status_code)
+
+
+def stale_feeds(web: WebContext, now: datetime) -> list[tuple[str, Freshness]]:
+    """Every configured feed that is stale now, for the banner on every page: a monitor that
+    has gone silent must never look like a quiet night. Judged by the same function as the
+    daemon's ``feed_stale``."""
+    with web.sessions() as session:
+        states = {s.name: s for s in source_store.all_states(session)}
+    judged = [(c.name, freshness(states.get(c.name), c, now)) for c in web.settings.sources]
+    return [(name, fresh) for name, fresh in judged if fresh.stale]
 
 
 def error_page(
