@@ -278,12 +278,15 @@ def test_midnight_gives_exactly_the_documented_list_in_output_order(
         ("warning", "2026-06-10T21:40:00Z", "NTH-26-4116", "child_detention_duration"),
         ("warning", "2026-06-10T22:40:00Z", "NTH-26-4103", "review_overdue"),
         ("warning", "2026-06-10T22:45:00Z", "NTH-26-4103", "pace_limit"),
+        # The v2 rows (README, "The v2 rows"): released at 14:00Z with no referral yet.
+        ("info", "2026-06-10T14:00:00Z", "NTH-26-4142", "referral_missing"),
     ]
 
 
 @pytest.mark.parametrize(
     ("at", "count"),
-    [("2026-06-10T18:00:00Z", 5), ("2026-06-11T02:00:00Z", 13), ("2026-06-11T06:00:00Z", 6)],
+    # With the v2 rows: 18:00Z adds three v2 findings, the others one (README).
+    [("2026-06-10T18:00:00Z", 8), ("2026-06-11T02:00:00Z", 14), ("2026-06-11T06:00:00Z", 7)],
 )
 def test_the_demonstration_instants_give_the_documented_number_of_findings(
     evaluate: Evaluate, at: str, count: int
@@ -301,6 +304,14 @@ def test_adults_give_no_findings_with_the_built_in_scope(evaluate: Evaluate) -> 
         "NTH-26-4124",
         "NTH-26-4126",
         "NTH-26-4129",
+        # The v2 rows
+        "NTH-26-4141",
+        "NTH-26-4142",
+        "NTH-26-4143",
+        "NTH-26-4144",
+        "NTH-26-4145",
+        "NTH-26-4146",
+        "NTH-26-4147",
     }
     for at in (
         "2026-06-10T03:00:00Z",

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
 from typer.testing import CliRunner
 
 from custody_watch.cli.app import app
@@ -190,7 +189,7 @@ def test_the_digest_command_prints_the_v2_figures_as_json(store: Store) -> None:
         [record("LA-1", "2026-06-10T08:00:00Z", looked_after="true")],
         "2026-06-10T08:05:00Z",
     )
-    result: Result = CliRunner().invoke(
+    result = CliRunner().invoke(
         app,
         [
             "digest",
