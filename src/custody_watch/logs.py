@@ -13,6 +13,7 @@ from typing import TextIO
 from pythonjsonlogger.json import JsonFormatter
 
 from custody_watch.config.model import LoggingSettings
+from custody_watch.redact import redact_urls
 
 HUMAN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # The fields every JSON line carries; python-json-logger adds any `extra=` given to a call
@@ -40,6 +41,11 @@ class _Handler(logging.StreamHandler[TextIO]):
         # StreamHandler.__init__ stores sys.stderr here when given no stream: keep following.
         if value is not sys.stderr:
             self._fixed = value
+
+    def format(self, record: logging.LogRecord) -> str:
+        # A traceback or a library's message may quote a URL with its credentials or an
+        # ?api_key=: every line keeps the scheme, host and path only.
+        return redact_urls(super().format(record))
 
 
 # Libraries whose INFO lines bury ours: APScheduler says "Running job ... executed

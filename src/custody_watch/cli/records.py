@@ -25,6 +25,7 @@ from custody_watch.daemon.backfill import (
 from custody_watch.ingest.files import feed_format, feed_text, read_feed_bytes
 from custody_watch.ingest.prepare import Zones
 from custody_watch.ingest.workers import Preparers, default_workers
+from custody_watch.redact import redact_urls
 from custody_watch.store import audit as audit_store
 from custody_watch.store import quarantine as quarantine_store
 from custody_watch.store import sources as source_store
@@ -134,7 +135,8 @@ def sources(
                 "last_poll_at": z(s.last_poll_at) if s else None,
                 "last_success_at": z(s.last_success_at) if s else None,
                 "last_data_at": z(s.last_data_at) if s else None,
-                "last_error": s.last_error if s else None,
+                # Rows kept before errors were redacted at the source may quote a URL.
+                "last_error": redact_urls(s.last_error) if s and s.last_error else None,
                 "last_error_at": z(s.last_error_at) if s else None,
                 "failures": s.failures if s else 0,
                 "rows_read": s.rows_read if s else 0,

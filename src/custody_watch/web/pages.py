@@ -15,6 +15,7 @@ from custody_watch.alerts.ack import acknowledge_alert
 from custody_watch.alerts.context import Person
 from custody_watch.alerts.report import alert_json, alert_rows
 from custody_watch.sources.freshness import freshness
+from custody_watch.redact import redact_urls
 from custody_watch.store import detentions
 from custody_watch.store import sources as source_store
 from custody_watch.store.schema import AlertRow, OutboxRow, QuarantineRow
@@ -217,7 +218,7 @@ def sources_page(request: Request, user: PageUser) -> HTMLResponse:
                 status=str(fresh.status),
                 reason=fresh.reason,
                 failures=state.failures if state else 0,
-                last_error=state.last_error if state else None,
+                last_error=redact_urls(state.last_error) if state and state.last_error else None,
                 last_error_at=state.last_error_at if state else None,
                 rows_read=state.rows_read if state else 0,
                 rows_rejected=state.rows_rejected if state else 0,
@@ -238,7 +239,7 @@ def sources_page(request: Request, user: PageUser) -> HTMLResponse:
                 status="not configured",
                 reason="not polled by the daemon",
                 failures=state.failures,
-                last_error=state.last_error,
+                last_error=redact_urls(state.last_error) if state.last_error else None,
                 last_error_at=state.last_error_at,
                 rows_read=state.rows_read,
                 rows_rejected=state.rows_rejected,

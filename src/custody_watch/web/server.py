@@ -37,6 +37,10 @@ def server_for(
         port=port,
         log_level=log_level,
         access_log=False,  # URLs carry acknowledgement tokens: keep them out of logs
+        # The app sees the connection's own address and decides itself whom to believe
+        # ([web] trusted_proxies): uvicorn would otherwise take X-Forwarded-For from any
+        # local process as the client, and a trusted proxy's requests would look direct.
+        proxy_headers=False,
         server_header=False,
         lifespan="off",
     )
