@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from custody_watch.alerts.ack import acknowledge_alert
 from custody_watch.alerts.context import Person
 from custody_watch.alerts.report import alert_json, alert_rows
-from custody_watch.sources.freshness import freshness
 from custody_watch.redact import redact_urls
+from custody_watch.sources.freshness import freshness
 from custody_watch.store import detentions
 from custody_watch.store import sources as source_store
 from custody_watch.store.schema import AlertRow, OutboxRow, QuarantineRow
