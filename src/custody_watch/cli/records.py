@@ -26,10 +26,10 @@ from custody_watch.ingest.files import feed_format, feed_text, read_feed_bytes
 from custody_watch.ingest.prepare import Zones
 from custody_watch.ingest.workers import Preparers, default_workers
 from custody_watch.redact import redact_urls
+from custody_watch.sources.freshness import freshness
 from custody_watch.store import audit as audit_store
 from custody_watch.store import quarantine as quarantine_store
 from custody_watch.store import sources as source_store
-from custody_watch.sources.freshness import freshness
 from custody_watch.times import format_duration, format_local, parse_zone
 from custody_watch.times import utc_z_or_none as z
 
