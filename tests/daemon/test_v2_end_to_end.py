@@ -7,7 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from .support import Daemon
+
+# Both databases: repeat_detention's look-up is a query on the store.
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=DATABASES)
+def v2_daemon(request: pytest.FixtureRequest, make_daemon: Callable[..., Daemon]) -> Daemon:
+    if request.param == "sqlite":
+        return make_daemon()
+    return make_daemon(database=request.getfixturevalue("postgres_schema_url"))
+
 
 HEADER = (
     "custody_ref,suite,arrival_time,date_of_birth,person_ref,looked_after,"
@@ -40,8 +53,8 @@ def drop(daemon: Daemon, name: str, rows: str) -> None:
     partial.rename(daemon.inbox / name)
 
 
-def test_the_v2_findings_raise_alerts_end_to_end(make_daemon: Callable[..., Daemon]) -> None:
-    daemon = make_daemon()
+def test_the_v2_findings_raise_alerts_end_to_end(v2_daemon: Daemon) -> None:
+    daemon = v2_daemon
     drop(daemon, "earlier.csv", EARLIER)
     daemon.run_once("2026-06-09T12:00:00Z")
     assert daemon.alerts() == []
@@ -78,9 +91,9 @@ def test_the_v2_findings_raise_alerts_end_to_end(make_daemon: Callable[..., Daem
 
 
 def test_a_released_child_without_a_referral_is_never_alerted_and_its_alert_resolves(
-    make_daemon: Callable[..., Daemon],
+    v2_daemon: Daemon,
 ) -> None:
-    daemon = make_daemon()
+    daemon = v2_daemon
     # In custody with the welfare contact not told: an alert; then released, no referral.
     drop(
         daemon,
