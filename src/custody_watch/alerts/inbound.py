@@ -1,4 +1,5 @@
-"""An SMS from a phone: ``ACK 4821`` acknowledges; STOP and friends raise an operations
+"""An SMS from a phone: ``ACK 4821`` acknowledges (``ACK ALL``: every open alert the sender
+was paged for); STOP and friends raise an operations
 alert (an inspector who cannot be texted is a hole in the rota); anything else gets help.
 
 Called by the Twilio webhook once its signature is checked. Twilio retries webhooks, so each
@@ -15,17 +16,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from custody_watch.alerts import system
-from custody_watch.alerts.ack import acknowledge
+from custody_watch.alerts.ack import acknowledge, acknowledge_alert
 from custody_watch.alerts.context import AlertContext, Person
 from custody_watch.domain import Severity
 from custody_watch.messages.render import Renderer
 from custody_watch.store import audit
-from custody_watch.store.schema import WebhookEventRow
+from custody_watch.store.schema import AlertRow, OutboxRow, WebhookEventRow
 
 # Words Twilio itself acts on for long codes (advanced opt-out). Ack codes are digits, so a
 # reply can never be both an ack and an opt-out.
 OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "REVOKE", "OPTOUT", "CANCEL"})
 OPT_IN = frozenset({"START", "UNSTOP", "YES"})
+_ACK_ALL = re.compile(r"^\s*(?:ACK|ACKNOWLEDGE|OK)\s+ALL\s*[.!]?\s*$", re.IGNORECASE)
 _ACK = re.compile(r"^\s*(?:ACK|ACKNOWLEDGE|OK)?\s*#?\s*(\d{4,6})\s*[.!]?\s*$", re.IGNORECASE)
 
 
@@ -68,16 +70,51 @@ def handle_inbound_sms(
             session, f"opted_out:{person.id}", ctx, renderer, now, f"{person.id} texted {word}"
         )
         return InboundResult(None, "opted_in")
+    if _ACK_ALL.match(body):
+        return _acknowledge_all(session, person, ctx, renderer, now)
     match = _ACK.match(body)
     if match is None:
         audit.record(session, now, "inbound_unrecognised", actor=person.id, detail=body[:160])
         return InboundResult(
-            "custody-watch: reply ACK and the alert's code, e.g. ACK 4821.", "help"
+            "custody-watch: reply ACK and the alert's code, e.g. ACK 4821, or ACK ALL.", "help"
         )
     result = acknowledge(session, match[1], person.id, ctx, renderer, now, via="sms")
     return InboundResult(
         f"custody-watch: {result.message}.", "acknowledged" if result.ok else "refused"
     )
+
+
+def _acknowledge_all(
+    session: Session, person: Person, ctx: AlertContext, renderer: Renderer, now: datetime
+) -> InboundResult:
+    """``ACK ALL``: every open alert this person was paged for (a bundled SMS lists several),
+    acknowledged as if each code had been sent. Alerts they were never paged for stay as they
+    are: a reply cannot own what its sender was not told about."""
+    paged = select(OutboxRow.alert_id).where(
+        OutboxRow.person_id == person.id,
+        OutboxRow.purpose == "notify",
+        OutboxRow.state.in_(("sent", "sending", "pending")),
+    )
+    alerts = session.scalars(
+        select(AlertRow)
+        .where(AlertRow.state == "open", AlertRow.id.in_(paged))
+        .order_by(AlertRow.id)
+    ).all()
+    if not alerts:
+        audit.record(
+            session, now, "ack_refused", actor=person.id, detail="ACK ALL: no open alert paged"
+        )
+        return InboundResult("custody-watch: no open alert was paged to you.", "refused")
+    done = [
+        acknowledge_alert(session, alert, person.id, ctx, renderer, now, via="sms")
+        for alert in alerts
+    ]
+    codes = [alert.ack_code for alert, r in zip(alerts, done, strict=True) if r.ok]
+    refused = [r.message for r in done if not r.ok]
+    reply = f"custody-watch: acknowledged {len(codes)} alerts by {person.id}: {' '.join(codes)}"
+    if refused:
+        reply += f"; not acknowledged: {'; '.join(refused)}"
+    return InboundResult(reply + ".", "acknowledged" if codes else "refused")
 
 
 def _first_time(session: Session, sid: str, sender: str, body: str, now: datetime) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from custody_watch.store.schema import AlertRow, FindingRow
+from custody_watch.store.schema import AlertNoteRow, AlertRow, FindingRow
 from custody_watch.times import utc_z_or_none as z
 
 
@@ -49,6 +49,19 @@ def alert_json(session: Session, alert: AlertRow) -> dict[str, Any]:
         "first_acknowledged_at": z(alert.first_acknowledged_at),
         "escalation_level": max(alert.level, -1) + 1,
         "next_action_at": z(alert.next_action_at),
+        # Snooze, reassignment and handover notes (``alerts.actions``).
+        "snoozed_until": z(alert.snoozed_until),
+        "snoozed_by": alert.snoozed_by,
+        "snooze_reason": alert.snooze_reason,
+        "assigned_to": alert.assigned_to,
+        "notes": [
+            {"at": z(n.at), "author": n.author, "text": n.text}
+            for n in session.scalars(
+                select(AlertNoteRow)
+                .where(AlertNoteRow.alert_id == alert.id)
+                .order_by(AlertNoteRow.at, AlertNoteRow.id)
+            )
+        ],
     }
 
 

@@ -7,13 +7,13 @@ import os
 import re
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
 from custody_watch.cli.app import ConfigOption, app
-from custody_watch.cli.common import clock_for, open_store, print_json
+from custody_watch.cli.common import TIME_HELP, clock_for, open_store, print_csv, print_json
 from custody_watch.config import Settings, load_settings, rules_policy
 from custody_watch.errors import InputError
 from custody_watch.times import FIRST_YEAR, LAST_YEAR
@@ -23,6 +23,7 @@ class DigestFormat(StrEnum):
     TEXT = "text"
     HTML = "html"
     JSON = "json"
+    CSV = "csv"
 
 
 @app.command()
@@ -37,10 +38,16 @@ def digest(
     show: Annotated[bool, typer.Option("--print", help="Print it (the default).")] = False,
     output: Annotated[
         DigestFormat,
-        typer.Option("--format", help="json: the figures; text or html: the digest itself."),
+        typer.Option(
+            "--format",
+            help="json or csv: the figures; text or html: the digest itself.",
+        ),
     ] = DigestFormat.TEXT,
     now: Annotated[
-        str | None, typer.Option("--now", help="The time to build it at (default: now).")
+        str | None,
+        typer.Option(
+            "--now", metavar="TIME", help=f"The time to build it at (default: now). {TIME_HELP}"
+        ),
     ] = None,
 ) -> None:
     """Build the daily digest for a date, from what the store holds; print it or send it."""
@@ -68,6 +75,8 @@ def digest(
         )
     if output is DigestFormat.JSON:
         print_json(built.figures)
+    elif output is DigestFormat.CSV:
+        print_csv(["figure", "value"], flat_figures(built.figures))
     elif output is DigestFormat.HTML:
         typer.echo(built.rendered.html, nl=False)
     else:
@@ -112,6 +121,21 @@ def _send(
             typer.echo(f"digest {day}: {person} was not reached")
     if delivery.unreachable:
         raise typer.Exit(1)
+
+
+def flat_figures(data: Any, path: str = "") -> list[tuple[str, object]]:
+    """The figures as (dotted name, value) rows for a spreadsheet: ``totals.children``,
+    ``suites.suite-a.case_reviews.good``; a list's items are numbered from 0."""
+    if isinstance(data, dict):
+        items: list[tuple[str, Any]] = [(str(k), v) for k, v in data.items()]
+    elif isinstance(data, list):
+        items = [(str(i), v) for i, v in enumerate(data)]
+    else:
+        return [(path, data)]
+    rows: list[tuple[str, object]] = []
+    for key, value in items:
+        rows.extend(flat_figures(value, f"{path}.{key}" if path else key))
+    return rows
 
 
 def _date(text: str) -> date:

@@ -11,8 +11,15 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
-from custody_watch.cli.common import clock_for, open_store, print_json
+from custody_watch.cli.app import (
+    ConfigOption,
+    ExportFormat,
+    ExportFormatOption,
+    FormatOption,
+    OutputFormat,
+    app,
+)
+from custody_watch.cli.common import TIME_HELP, clock_for, open_store, print_csv, print_json
 from custody_watch.cli.tables import stdout
 from custody_watch.config import load_settings, rules_policy
 from custody_watch.daemon.backfill import (
@@ -33,9 +40,15 @@ from custody_watch.store import sources as source_store
 from custody_watch.times import format_duration, format_local, parse_zone
 from custody_watch.times import utc_z_or_none as z
 
+# The JSON's fields, in its order, as CSV columns.
+QUARANTINE_FIELDS = ("source", "file", "row", "custody_ref", "error", "received_at")
+AUDIT_FIELDS = ("at", "alert_id", "custody_ref", "event", "actor", "detail")
+
 
 @app.command()
-def quarantine(config: ConfigOption = None, output: FormatOption = OutputFormat.TABLE) -> None:
+def quarantine(
+    config: ConfigOption = None, output: ExportFormatOption = ExportFormat.TABLE
+) -> None:
     """Rows that were rejected, with source, row, custody ref and reason."""
     settings = load_settings(config)
     with open_store(settings)() as session:
@@ -51,8 +64,11 @@ def quarantine(config: ConfigOption = None, output: FormatOption = OutputFormat.
         }
         for r in rows
     ]
-    if output is OutputFormat.JSON:
+    if output is ExportFormat.JSON:
         print_json({"rejected": data})
+        return
+    if output is ExportFormat.CSV:
+        print_csv(list(QUARANTINE_FIELDS), ([d[k] for k in QUARANTINE_FIELDS] for d in data))
         return
     zone = parse_zone(settings.timezone)
     table = Table(title=f"{len(data)} rejected rows", title_justify="left")
@@ -74,7 +90,7 @@ def quarantine(config: ConfigOption = None, output: FormatOption = OutputFormat.
 def audit(
     config: ConfigOption = None,
     ref: Annotated[str | None, typer.Option("--ref", help="Only this custody ref.")] = None,
-    output: FormatOption = OutputFormat.TABLE,
+    output: ExportFormatOption = ExportFormat.TABLE,
 ) -> None:
     """The audit log, oldest first."""
     settings = load_settings(config)
@@ -91,8 +107,11 @@ def audit(
         }
         for e in events
     ]
-    if output is OutputFormat.JSON:
+    if output is ExportFormat.JSON:
         print_json({"events": data})
+        return
+    if output is ExportFormat.CSV:
+        print_csv(list(AUDIT_FIELDS), ([d[k] for k in AUDIT_FIELDS] for d in data))
         return
     zone = parse_zone(settings.timezone)
     table = Table(title=f"{len(data)} events", title_justify="left")
@@ -114,7 +133,10 @@ def audit(
 def sources(
     config: ConfigOption = None,
     output: FormatOption = OutputFormat.TABLE,
-    now: Annotated[str | None, typer.Option("--now", help="Judge freshness as of TIME.")] = None,
+    now: Annotated[
+        str | None,
+        typer.Option("--now", metavar="TIME", help=f"Judge freshness as of TIME. {TIME_HELP}"),
+    ] = None,
 ) -> None:
     """The health of each source: last poll, last success, last data, last error."""
     settings = load_settings(config)
@@ -175,7 +197,8 @@ def import_history(
         str, typer.Option("--source", help="Source name to file them under.")
     ] = "import",
     now: Annotated[
-        str | None, typer.Option("--now", help="Record them as received at TIME.")
+        str | None,
+        typer.Option("--now", metavar="TIME", help=f"Record them as received at TIME. {TIME_HELP}"),
     ] = None,
     naive_timezone: Annotated[str | None, typer.Option("--naive-timezone")] = None,
     workers: Annotated[

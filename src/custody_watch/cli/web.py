@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from custody_watch.cli.app import ConfigOption, app
-from custody_watch.cli.common import clock_for
+from custody_watch.cli.common import TIME_HELP, clock_for
 from custody_watch.config import load_settings
 from custody_watch.daemon.build import build_context
 from custody_watch.logs import logging_for
@@ -18,7 +18,10 @@ from custody_watch.logs import logging_for
 def web(
     config: ConfigOption = None,
     now: Annotated[
-        str | None, typer.Option("--now", help="The clock reads TIME at start and runs on.")
+        str | None,
+        typer.Option(
+            "--now", metavar="TIME", help=f"The clock reads TIME at start and runs on. {TIME_HELP}"
+        ),
     ] = None,
     listen: Annotated[
         str | None, typer.Option("--listen", help="HOST:PORT instead of [web] listen.")

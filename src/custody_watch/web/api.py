@@ -31,6 +31,12 @@ class FindingOut(BaseModel):
     detail: str
 
 
+class NoteOut(BaseModel):
+    at: str | None
+    author: str
+    text: str
+
+
 class AlertOut(BaseModel):
     id: int
     custody_ref: str | None
@@ -49,6 +55,11 @@ class AlertOut(BaseModel):
     first_acknowledged_at: str | None
     escalation_level: int
     next_action_at: str | None
+    snoozed_until: str | None = None
+    snoozed_by: str | None = None
+    snooze_reason: str | None = None
+    assigned_to: str | None = None
+    notes: list[NoteOut] = []
 
 
 class AlertsOut(BaseModel):

@@ -18,6 +18,7 @@ from custody_watch.store import audit
 from custody_watch.web import (
     access_pages,
     ack_pages,
+    alert_actions,
     api,
     board,
     health,
@@ -63,8 +64,10 @@ def create_app(web: WebContext) -> FastAPI:
         ack_pages.router,
         login.router,
         board.router,
+        alert_actions.router,
         pages.router,
         access_pages.router,
+        alert_actions.api,
         api.router,
         api.docs,
     ):
