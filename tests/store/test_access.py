@@ -81,7 +81,11 @@ def test_a_logged_table_refuses_update_and_delete_statements(sessions, table) ->
     with pytest.raises(AppendOnlyError), sessions.begin() as session:
         session.execute(delete(table))
     with pytest.raises(AppendOnlyError), sessions.begin() as session:
+        access.allow_retention_delete(session)  # even so, never an UPDATE
         session.execute(update(table).values(actor="x").execution_options(**{RETENTION: True}))
+    with pytest.raises(AppendOnlyError), sessions.begin() as session:
+        access.allow_retention_delete(session)  # and never an unmarked DELETE
+        session.execute(delete(table))
     assert _count(sessions, table) == before
     with sessions() as session:
         assert "x" not in {r.actor for r in session.scalars(select(table))}
@@ -89,6 +93,7 @@ def test_a_logged_table_refuses_update_and_delete_statements(sessions, table) ->
 
 def test_only_the_retention_jobs_marked_delete_removes_logged_rows(sessions) -> None:
     with sessions.begin() as session:
+        access.allow_retention_delete(session)
         session.execute(
             delete(AccessRow).where(AccessRow.at < T0 + M).execution_options(**{RETENTION: True})
         )
@@ -106,3 +111,27 @@ def test_new_rows_are_still_added_alongside(sessions) -> None:
 def _count(sessions, table) -> int:
     with sessions() as session:
         return len(list(session.scalars(select(table))))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("table", ["access_log", "audit_log"])
+def test_on_postgresql_even_plain_sql_cannot_change_or_delete_logged_rows(
+    postgres_schema_url: str, table: str
+) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from custody_watch.store.db import make_engine
+
+    engine = make_engine(postgres_schema_url)
+    upgrade(engine)
+    made = make_sessionmaker(engine)
+    with made.begin() as session:
+        access.record(session, T0, "alice", "C-1", "detention page", "127.0.0.1")
+        audit.record(session, T0, "opened")
+    for statement in (f"UPDATE {table} SET actor = 'x'", f"DELETE FROM {table}"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1
+    engine.dispose()

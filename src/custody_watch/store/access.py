@@ -12,8 +12,10 @@ skipped some rows would need that judgement to be right each time to be complete
 
 Append-only is enforced here for the whole application: a session refuses to flush a change
 to or a deletion of an ``AuditRow`` or ``AccessRow``, and refuses an ORM UPDATE or DELETE
-statement on either table. The retention job (``store.retention``) is the one sanctioned
-deleter: its DELETE statements carry ``RETENTION`` in their execution options."""
+statement on either table. On PostgreSQL, triggers (migration 0007) refuse UPDATE and
+DELETE even from plain SQL. The retention job (``store.retention``) is the one sanctioned
+deleter: its DELETE statements carry ``RETENTION`` in their execution options, in a
+transaction it marked with ``allow_retention_delete``."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Delete, Update, event, select
+from sqlalchemy import Delete, Update, event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from custody_watch.store.schema import AccessRow, AuditRow
@@ -111,6 +113,14 @@ def as_json(row: AccessRow) -> dict[str, Any]:
         "what": row.what,
         "from": row.address,
     }
+
+
+def allow_retention_delete(session: Session) -> None:
+    """For the rest of this transaction only: on PostgreSQL the append-only triggers
+    (migration 0007) let a DELETE through. Only ``store.retention`` calls this, right before
+    its DELETE, which it also marks with ``RETENTION`` for the session guard below."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT set_config('custody_watch.retention', 'on', true)"))
 
 
 # The guard --------------------------------------------------------------------------------

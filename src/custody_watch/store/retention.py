@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, Select, delete, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from custody_watch.store import audit
-from custody_watch.store.access import RETENTION
+from custody_watch.store.access import RETENTION, allow_retention_delete
 from custody_watch.store.schema import (
     AccessRow,
     AlertNoteRow,
@@ -205,6 +205,7 @@ def _rows(
             )
             if not ids:
                 return total
+            allow_retention_delete(session)
             # The marked DELETE: the append-only guard lets only this one through.
             total += _delete(session, model, model.id, ids, **{RETENTION: True})
         if len(ids) < periods.batch:

@@ -2,6 +2,9 @@
 
 - ``web_sessions``: revocable sessions (logout and an admin's "end all" end them at once).
 - ``access_log``: who consulted or disclosed which child's record (DPA 2018 s.62).
+- PostgreSQL only: triggers refuse UPDATE and DELETE on ``audit_log`` and ``access_log``
+  (append-only), except a DELETE in a transaction the retention job marked with
+  ``custody_watch.retention = on`` (``store.retention``); SQLite relies on the store's guard.
 - ``alerts.ack_round``: an acknowledgement link works only in the round it was sent for.
 - ``alerts.snoozed_*``, ``alerts.assigned_to`` and ``alert_notes``: snooze with a reason,
   reassign, and handover notes on an alert.
@@ -90,9 +93,39 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_detentions_person_arrival", ["person_ref", "arrival_time"], unique=False
         )
+    _append_only_triggers()
+
+
+# The setting store.retention turns on (SET LOCAL) for its own DELETE transactions.
+_APPEND_ONLY_FUNCTION = """
+CREATE FUNCTION custody_watch_append_only() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND current_setting('custody_watch.retention', true) = 'on' THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
+END
+$$ LANGUAGE plpgsql
+"""
+_APPEND_ONLY_TABLES = ("audit_log", "access_log")
+
+
+def _append_only_triggers() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(_APPEND_ONLY_FUNCTION)
+    for table in _APPEND_ONLY_TABLES:
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION custody_watch_append_only()"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in _APPEND_ONLY_TABLES:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS custody_watch_append_only()")
     with op.batch_alter_table("detentions", schema=None) as batch_op:
         batch_op.drop_index("ix_detentions_person_arrival")
         batch_op.drop_column("person_ref")
