@@ -46,8 +46,17 @@ class Identity:
 
 
 def draw_detention(
-    rng: Random, arrival: datetime, who: Identity, child_share: float, failure_rate: float
+    rng: Random,
+    arrival: datetime,
+    who: Identity,
+    child_share: float,
+    failure_rate: float,
+    care: Random | None = None,
+    regular: str | None = None,
 ) -> Timeline:
+    """One detention. ``care`` draws the v2 fields of a child (``simulated_care``) from a
+    stream of its own, so that everything drawn from ``rng`` is what it was before v2;
+    ``regular`` is the person ref of a child who comes back (used for children only)."""
     child = rng.random() < child_share
     failure = rng.choice(FAILURES) if child and rng.random() < failure_rate else None
     draft = _Draft(rng, arrival, child, failure, _legal_basis(rng, child, failure))
@@ -55,7 +64,7 @@ def draw_detention(
         custody_ref=who.custody_ref,
         suite=who.suite,
         force=who.force,
-        person_ref=who.person_ref,
+        person_ref=regular if child and regular else who.person_ref,
         legal_basis=draft.basis,
         arrival_time=utc_z(arrival),
     )
@@ -63,13 +72,24 @@ def draw_detention(
     _date_of_birth(draft)
     if child and draft.basis != "police_protection":
         _appropriate_adult(draft)
+    if child and care is not None:
+        from custody_watch.sources.simulated_care import draw_care
+
+        draw_care(draft, care, failure_rate, regular=regular is not None)
     return draft.finish()
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     at: datetime
-    values: tuple[tuple[str, str], ...]
+    values: tuple[tuple[str, str | bool], ...]
+
+
+# Fields that are lists: each event adds an entry (as ``reviews`` always has).
+LIST_FIELDS = ("reviews", "interview_times", "strip_search_times", "cell_visit_times")
+# What may still be recorded after a child has left: the referral to children's social care
+# and the supervisor's case review (v2).
+AFTER_RELEASE = frozenset({"social_care_referral_time", "case_review_grade", "case_review_time"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +98,11 @@ class Timeline:
 
     arrival: datetime
     released: datetime
-    facts: tuple[tuple[str, str], ...]
+    facts: tuple[tuple[str, str | bool | None], ...]
     events: tuple[Event, ...]
     child: bool
     failure: str | None
+    care_failure: str | None = None
 
     def known_at(self, now: datetime) -> tuple[dict[str, object], datetime] | None:
         """The record as the custody system shows it at ``now`` (later events are not there
@@ -89,19 +110,18 @@ class Timeline:
         if self.arrival > now:
             return None
         values: dict[str, object] = dict(self.facts)
-        reviews: list[str] = []
+        lists: dict[str, list[object]] = {}
         latest = self.arrival
         for event in self.events:
             if event.at > now:
                 break
             latest = event.at
             for name, value in event.values:
-                if name == "reviews":
-                    reviews.append(value)
+                if name in LIST_FIELDS:
+                    lists.setdefault(name, []).append(value)
                 else:
                     values[name] = value
-        if reviews:
-            values["reviews"] = reviews
+        values.update(lists)
         values["updated_at"] = utc_z(latest)
         return values, latest
 
@@ -115,13 +135,18 @@ class _Draft:
     child: bool
     failure: str | None
     basis: str
-    facts: dict[str, str] = field(default_factory=dict)
+    facts: dict[str, str | bool | None] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     release: datetime | None = None
     reason: str = "released"
     arrest: datetime | None = None
+    # Kept for the v2 fields (``simulated_care``): what the v1 plan decided.
+    aa_arrived: datetime | None = None
+    charged: datetime | None = None
+    court_sitting: datetime | None = None
+    care_failure: str | None = None
 
-    def record(self, at: datetime, **values: str | datetime) -> None:
+    def record(self, at: datetime, **values: str | datetime | bool) -> None:
         text = {k: utc_z(v) if isinstance(v, datetime) else v for k, v in values.items()}
         self.events.append(Event(max(at, self.arrival), tuple(text.items())))
 
@@ -131,11 +156,27 @@ class _Draft:
     def minutes(self, low: int, high: int) -> timedelta:
         return timedelta(minutes=self.rng.randint(low, high))
 
+    def final_release(self) -> datetime:
+        return min(self.release or self.arrival + H, self.arrival + MAX_SPAN - H)
+
     def finish(self) -> Timeline:
-        release = min(self.release or self.arrival + H, self.arrival + MAX_SPAN - H)
+        release = self.final_release()
         self.record(release, released_time=release, release_reason=self.reason)
-        # Nothing happens at the station after release; stable sort keeps same-minute order.
-        events = sorted((e for e in self.events if e.at <= release), key=lambda e: e.at)
+        # Nothing happens at the station after release, but a referral or a case review may
+        # be recorded later (up to MAX_SPAN after arrival, so that polls still see it);
+        # a stable sort keeps same-minute order.
+        events = sorted(
+            (
+                e
+                for e in self.events
+                if e.at <= release
+                or (
+                    e.at <= self.arrival + MAX_SPAN
+                    and all(name in AFTER_RELEASE for name, _ in e.values)
+                )
+            ),
+            key=lambda e: e.at,
+        )
         return Timeline(
             self.arrival,
             release,
@@ -143,6 +184,7 @@ class _Draft:
             tuple(events),
             self.child,
             self.failure,
+            self.care_failure,
         )
 
 
@@ -183,10 +225,12 @@ def _pace(d: _Draft) -> None:
         charged = refused = False
     if refused:
         d.record(end, charged_time=end)
+        d.charged = end
         _bail_refused(d, end + d.minutes(5, 25))
     elif charged:
         charged_at = max(authorised, end - d.minutes(15, 60))
         d.record(charged_at, charged_time=charged_at)
+        d.charged = charged_at
         d.release, d.reason = end, "bailed"
     else:
         d.release = end
@@ -238,6 +282,7 @@ def _bail_refused(d: _Draft, refused: datetime) -> None:
     d.record(refused, bail_refused_time=refused)
     court = _court_sitting(d.rng, refused)
     d.release, d.reason = court, "court"
+    d.court_sitting = court
     if not d.child:
         return
     if d.failure == "no_la_transfer":
@@ -297,12 +342,14 @@ def _appropriate_adult(d: _Draft) -> None:
         if d.rng.random() < 0.5:
             late = d.arrival + d.hours(3.2, 6)
             d.record(late, appropriate_adult_arrived_time=late)
+            d.aa_arrived = late
         return
     requested = d.arrival + d.minutes(5, 40)
     wait = min(6.0, max(0.15, math.exp(0.75 * d.rng.gauss(0, 1))))
     d.record(requested, appropriate_adult_requested_time=requested)
     arrived = requested + timedelta(minutes=round(wait * 60))
     d.record(arrived, appropriate_adult_arrived_time=arrived)
+    d.aa_arrived = arrived
 
 
 def _date_of_birth(d: _Draft) -> None:

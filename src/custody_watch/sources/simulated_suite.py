@@ -3,7 +3,8 @@
 Time is cut into UTC hours. Hour h of suite s draws its number of arrivals from
 ``Random(f"{seed}:{s}:hour:{h}")`` (Poisson, with a rate that follows the day and the week,
 children about 6-10% of them by default), and arrival j of that hour draws its whole
-timeline from ``Random(f"{seed}:{s}:{h}:{j}")`` (``simulated_detention``). Nothing depends
+timeline from ``Random(f"{seed}:{s}:{h}:{j}")`` (``simulated_detention``), and a child's v2
+fields from ``Random(f"{seed}:{s}:{h}:{j}:care")`` (``simulated_care``). Nothing depends
 on what was generated before, so the same seed gives the same detentions after a restart,
 and a window of time costs only the hours in it."""
 
@@ -26,6 +27,10 @@ HOUR_WEIGHTS = (
     1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.7, 1.6, 1.5, 1.4, 1.3, 1.2,
 )  # fmt: skip
 DAY_WEIGHTS = (0.95, 0.9, 0.95, 1.0, 1.15, 1.2, 0.85)
+# The share of child detentions that are of a child who keeps coming back (the inspection:
+# "cumulative and repeat low-level risk"). A regular's person ref is the same each time;
+# the rest of the record (age included) is drawn afresh, as for anyone.
+REGULAR_SHARE = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +70,21 @@ class SuiteModel:
             force=self.force,
             person_ref=_pseudonym(key),
         )
-        return draw_detention(rng, arrival, who, self.child_share, self.failure_rate)
+        # The v2 fields come from a stream of their own: the v1 draws stay as they were.
+        care = Random(f"{key}:care")
+        regular = None
+        if care.random() < REGULAR_SHARE:
+            regular = _pseudonym(f"{self.seed}:{self.suite}:regular:{care.randrange(self.pool)}")
+        return draw_detention(
+            rng, arrival, who, self.child_share, self.failure_rate, care=care, regular=regular
+        )
+
+    @property
+    def pool(self) -> int:
+        """How many children keep coming back to this suite: sized so that each comes
+        about four times in 90 days, which ``repeat_detention`` (2 others) catches."""
+        children_per_day = self.detentions_per_day * self.child_share
+        return max(3, round(children_per_day * 90 * REGULAR_SHARE / 4))
 
 
 def hour_start(hour: int) -> datetime:
