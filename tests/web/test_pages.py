@@ -15,7 +15,7 @@ def test_the_board_shows_children_in_custody_with_live_clocks(site: Site) -> Non
     assert "A-1" not in board  # an adult
     assert "C-9" not in board  # quarantined
     card = board[board.index('id="d-C-1"') : board.index('id="d-C-2"')]
-    assert "<dd>15</dd>" in card and "PACE arrest" in card
+    assert "15 · PACE arrest" in card
     assert 'data-since="2026-01-13T18:00:00Z"' in card  # held since (ticks)
     assert 'data-until="2026-01-14T18:00:00Z"' in card  # PACE limit: RT + 24h
     assert 'data-until="2026-01-14T00:00:00Z"' in card  # first review: RT + 6h
@@ -23,10 +23,12 @@ def test_the_board_shows_children_in_custody_with_live_clocks(site: Site) -> Non
     assert "not arrived" in card
     for label in ("PACE review overdue", "no appropriate adult", "child held a long time"):
         assert label in card
-    assert "open, not acknowledged" in card
-    assert "present since 09:00" in board  # C-2's appropriate adult
-    # Suites in order, each with its children.
-    assert board.index("suite-a") < board.index("suite-b")
+    assert "not acknowledged for" in card
+    assert "Paged insp-a" in card and "level 1 of 2" in card
+    assert "present since 09:00 GMT" in board  # C-2's appropriate adult
+    # One triage list across suites: the critical child in suite-a before the child in
+    # suite-b with no findings.
+    assert board.index('id="d-C-1"') < board.index('id="d-C-2"')
 
 
 def test_acknowledging_from_the_board(site: Site) -> None:

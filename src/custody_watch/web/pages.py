@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from custody_watch.alerts.ack import acknowledge_alert
 from custody_watch.alerts.context import Person
 from custody_watch.alerts.report import alert_json, alert_rows
+from custody_watch.domain import Severity
 from custody_watch.redact import redact_urls
 from custody_watch.sources.freshness import freshness
 from custody_watch.store import detentions
@@ -21,7 +22,7 @@ from custody_watch.store import sources as source_store
 from custody_watch.store.schema import AlertRow, OutboxRow, QuarantineRow
 from custody_watch.web.access_pages import consulted
 from custody_watch.web.auth import User, auth_of, page_user, safe_next
-from custody_watch.web.board import entry
+from custody_watch.web.board import entry, paging
 from custody_watch.web.context import WebContext
 from custody_watch.web.lookup import alert_by_id
 from custody_watch.web.templating import error_page, render
@@ -65,12 +66,22 @@ def alert_page(request: Request, user: PageUser, alert_id: int) -> HTMLResponse:
         messages = session.scalars(
             select(OutboxRow).where(OutboxRow.alert_id == alert.id).order_by(OutboxRow.id)
         ).all()
+        times = {
+            key: getattr(alert, key)
+            for key in ("opened_at", "acknowledged_at", "resolved_at", "next_action_at")
+        }
+        ladder = paging(alert, messages, web.clock.now()) if alert.live_key else None
+    # The one to act on first: most severe, then the longest standing.
+    findings = sorted(item["findings"], key=lambda f: (-Severity(f["severity"]).rank, f["since"]))
     return render(
         request,
         "alert.html",
         user=user,
         title=f"Alert {alert_id}",
         alert=item,
+        findings=findings,
+        times=times,
+        paging=ladder,
         events=events,
         messages=messages,
     )

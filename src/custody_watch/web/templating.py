@@ -13,7 +13,13 @@ from custody_watch.messages.labels import rule_label
 from custody_watch.messages.render import template_environment
 from custody_watch.sources.freshness import Freshness, freshness
 from custody_watch.store import sources as source_store
-from custody_watch.times import format_duration, format_local, utc_z
+from custody_watch.times import (
+    format_duration,
+    format_local,
+    format_relative,
+    parse_instant,
+    utc_z,
+)
 from custody_watch.web.auth import User, auth_of
 from custody_watch.web.context import WebContext
 
@@ -39,8 +45,12 @@ def environment(web: WebContext) -> Environment:
     env = template_environment(web.templates)
     zone = web.zone
 
-    def local(at: datetime | None, with_date: bool = True) -> str:
-        return "-" if at is None else format_local(at, zone, with_date=with_date)
+    def local(at: datetime | str | None, with_date: bool = True) -> str:
+        if at is None or at == "":
+            return "-"
+        # JSON-shaped values (``alert_json``) carry UTC text; shown the same way.
+        when = parse_instant(at) if isinstance(at, str) else at
+        return format_local(when, zone, with_date=with_date)
 
     def duration(value: timedelta | None) -> str:
         return "-" if value is None else format_duration(value)
@@ -53,7 +63,15 @@ def environment(web: WebContext) -> Environment:
             return f"in {format_duration(left)}"
         return f"{format_duration(left)} overdue"
 
+    def since(at: datetime | None) -> str:
+        return "-" if at is None else format_duration(web.clock.now() - at)
+
+    def ago(at: datetime | None) -> str:
+        return "-" if at is None else format_relative(at, web.clock.now())
+
     env.filters["local"] = local
+    env.filters["since"] = since
+    env.filters["ago"] = ago
     env.filters["until"] = until
     env.filters["z"] = lambda at: "" if at is None else utc_z(at)
     env.filters["duration"] = duration

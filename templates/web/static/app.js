@@ -1,4 +1,4 @@
-// Ticks the board's clocks between page loads. The server sent every deadline as an ISO
+// Ticks the board's clocks between updates. The server sent every deadline as an ISO
 // instant and its own "now" (which --now may have set), so the browser's clock only counts
 // the seconds since the page loaded.
 (function () {
@@ -25,6 +25,14 @@
     });
   }
   if (!isNaN(offset)) { tick(); setInterval(tick, 15000); }
+  // The board's list is swapped in by htmx every 15 s: take the server's "now" it carries
+  // (the clock may be a replay's) and tick the new clocks at once.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var live = document.getElementById("board-live");
+    var at = live ? Date.parse(live.getAttribute("data-now")) : NaN;
+    if (!isNaN(at)) { offset = at - Date.now(); }
+    if (!isNaN(offset)) { tick(); }
+  });
   var refresh = parseInt(body.getAttribute("data-refresh") || "0", 10);
   if (refresh > 0) { setTimeout(function () { window.location.reload(); }, refresh * 1000); }
 })();
