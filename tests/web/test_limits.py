@@ -149,3 +149,28 @@ def test_a_500_carries_the_security_headers(site: Site, monkeypatch: pytest.Monk
     response = client.get("/alerts")
     assert response.status_code == 500 and secured(response)
     assert "a bug the tests put here" not in response.text
+
+
+def test_every_route_with_an_alert_id_answers_404_past_64_bits(site: Site) -> None:
+    from .test_access import routes
+
+    site.login("alice")
+    csrf = csrf_of(site.client.get("/").text)
+    with_ids = [(m, p) for m, p in routes(site) if "{alert_id}" in p]
+    assert len(with_ids) >= 3  # the page, its API twin and the acknowledge form at least
+    for method, path in with_ids:
+        for bad in ("9223372036854775808", "99999999999999999999999", "0"):
+            url = path.replace("{alert_id}", bad)
+            if method == "POST" and path.startswith("/api/"):
+                # A body every action's model takes, so only the id can be wrong.
+                body = {"reason": "r", "text": "t", "to": "insp-a", "duration": "30m"}
+                response = site.client.post(url, json=body, headers={"X-CSRF-Token": csrf})
+            else:
+                response = site.client.request(
+                    method,
+                    url,
+                    data={"csrf": csrf} if method == "POST" else None,
+                    follow_redirects=False,
+                )
+            assert response.status_code == 404, (method, path, bad, response.status_code)
+            assert secured(response)
