@@ -109,3 +109,25 @@ def test_the_live_list_leaves_out_idle_and_expired_sessions(fresh_engine: Engine
     with sessions() as session:
         assert len(web_sessions.live(session, T0 + 59 * M, IDLE)) == 1
         assert web_sessions.live(session, T0 + 60 * M, IDLE) == []
+
+
+def test_sessions_dead_for_a_week_are_deleted_when_a_new_one_is_made(
+    fresh_engine: Engine,
+) -> None:
+    sessions = store(fresh_engine)
+    ended = made(sessions)
+    made(sessions, "bob")  # never ended: past its lifetime
+    with sessions.begin() as session:
+        found = web_sessions.touch(session, ended, T0 + M, IDLE)
+        assert found is not None
+        web_sessions.end(session, found.token_hash, T0 + M, web_sessions.LOGOUT)
+    a_week_on = T0 + LIFETIME + web_sessions.KEEP_DEAD + M
+    with sessions.begin() as session:
+        web_sessions.create(session, "dave", a_week_on, LIFETIME)
+    with sessions() as session:
+        names = sorted(r.username for r in session.scalars(select(WebSessionRow)))
+    assert names == ["dave"]  # alice's ended a week ago, bob's reached its end then
+    with sessions.begin() as session:
+        web_sessions.create(session, "erin", a_week_on + M, LIFETIME)
+    with sessions() as session:
+        assert len(session.scalars(select(WebSessionRow)).all()) == 2  # the live are kept

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from custody_watch.store.schema import WebSessionRow
@@ -28,6 +28,9 @@ USER_DISABLED = "user_disabled"
 ENDED_BY_ADMIN = "ended_by_admin"
 IDLE = "idle"
 EXPIRED = "expired"
+# Rows of sessions dead this long are deleted as new ones are made: the audit log keeps the
+# logins and logouts; this table only has to answer "is this cookie live?".
+KEEP_DEAD = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +56,9 @@ def create(
     lifetime: timedelta,
     address: str | None = None,
 ) -> tuple[str, Live]:
-    """A new session for ``username``: the token for the cookie, and the session."""
+    """A new session for ``username``: the token for the cookie, and the session. Sessions
+    dead for more than ``KEEP_DEAD`` go, so the table stays the size of its live ones."""
+    purge(session, now - KEEP_DEAD)
     token = secrets.token_urlsafe(32)
     row = WebSessionRow(
         token_hash=token_hash(token),
@@ -116,6 +121,16 @@ def end_all(session: Session, now: datetime, reason: str) -> int:
         update(WebSessionRow)
         .where(WebSessionRow.ended_at.is_(None))
         .values(ended_at=now, ended_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def purge(session: Session, before: datetime) -> int:
+    """Delete sessions that ended, or reached their absolute end, before ``before``."""
+    result = session.execute(
+        delete(WebSessionRow)
+        .where(or_(WebSessionRow.ended_at < before, WebSessionRow.expires_at < before))
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
