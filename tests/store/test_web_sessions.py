@@ -131,3 +131,17 @@ def test_sessions_dead_for_a_week_are_deleted_when_a_new_one_is_made(
         web_sessions.create(session, "erin", a_week_on + M, LIFETIME)
     with sessions() as session:
         assert len(session.scalars(select(WebSessionRow)).all()) == 2  # the live are kept
+
+
+def test_a_burst_of_requests_writes_the_last_request_once(fresh_engine: Engine) -> None:
+    sessions = store(fresh_engine)
+    token = made(sessions)
+    for seconds in (1, 10, 29):
+        touch(sessions, token, T0 + timedelta(seconds=seconds))
+    with sessions() as session:
+        row = session.scalar(select(WebSessionRow))
+        assert row is not None and row.last_seen_at == T0
+    touch(sessions, token, T0 + timedelta(seconds=30))
+    with sessions() as session:
+        row = session.scalar(select(WebSessionRow))
+        assert row is not None and row.last_seen_at == T0 + timedelta(seconds=30)
