@@ -137,6 +137,7 @@ def test_the_timeouts_come_from_the_config(tmp_path: Path, twilio: FakeTwilio) -
 def test_an_admin_ends_one_users_sessions_then_everyones(any_site: Site) -> None:
     alice, alice_csrf = logged_in(any_site)
     admin, admin_csrf = logged_in(any_site, "root")
+    assert 'href="/admin/sessions"' in admin.get("/").text  # in an admin's menu
     page = admin.get("/admin/sessions")
     assert page.status_code == 200
     assert "alice" in page.text and "root" in page.text
@@ -158,6 +159,7 @@ def test_an_admin_ends_one_users_sessions_then_everyones(any_site: Site) -> None
 
 def test_only_an_admin_sees_or_ends_sessions(any_site: Site) -> None:
     alice, csrf = logged_in(any_site)
+    assert 'href="/admin/sessions"' not in alice.get("/").text
     assert alice.get("/admin/sessions").status_code == 403
     refused = alice.post("/admin/sessions/end", data={"csrf": csrf})
     assert refused.status_code == 403
