@@ -184,6 +184,8 @@ class Soak:
     kills: list[Kill] = field(default_factory=list)
     # (daemon, monotonic instant): killed daemons waiting to be started again.
     restarts: list[tuple[Daemon, float]] = field(default_factory=list)
+    # The config each daemon gets (a str.format template; bench/national.py gives its own).
+    template: str = CONFIG
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.url)
@@ -196,7 +198,7 @@ class Soak:
             name = f"d{n + 1}"
             config = self.root / f"{name}.toml"
             config.write_text(
-                CONFIG.format(
+                self.template.format(
                     database=self.url,
                     lease=round(20 * speed),
                     heartbeat=round(5 * speed),
