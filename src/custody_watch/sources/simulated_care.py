@@ -23,7 +23,9 @@ the suite's pool of children who come back (``simulated_suite``)."""
 
 from __future__ import annotations
 
+import hashlib
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from random import Random
 from typing import TYPE_CHECKING
@@ -32,6 +34,10 @@ if TYPE_CHECKING:
     from custody_watch.sources.simulated_detention import _Draft
 
 MINUTE = timedelta(minutes=1)
+# The share of child detentions that are of a child who keeps coming back (the inspection:
+# "cumulative and repeat low-level risk"). A regular's person ref is the same each time;
+# the rest of the record (age included) is drawn afresh, as for anyone.
+REGULAR_SHARE = 0.2
 CARE_FAILURES = (
     "welfare_late",
     "interview_without_aa",
@@ -66,8 +72,22 @@ class _Care:
         return at < self.release
 
 
-def draw_care(d: _Draft, rng: Random, failure_rate: float, *, regular: bool) -> None:
+@dataclass(frozen=True, slots=True)
+class CareSeed:
+    """Where a child's v2 draws come from: the stream's key, and the suite's pool of
+    children who keep coming back (``pool`` of them, named from ``pool_key``)."""
+
+    key: str
+    pool_key: str
+    pool: int
+
+
+def draw_care(d: _Draft, seed: CareSeed, failure_rate: float) -> None:
     """Add the v2 fields of a child's detention to the draft."""
+    rng = Random(seed.key)
+    regular = rng.random() < REGULAR_SHARE
+    if regular:
+        d.facts["person_ref"] = pseudonym(f"{seed.pool_key}:{rng.randrange(seed.pool)}")
     care = _Care(d, rng)
     d.facts["looked_after"] = rng.random() < (0.35 if regular else 0.12)
     # Fields whose absence is a finding are exported from arrival, empty until they happen.
@@ -225,3 +245,8 @@ def _case_review(care: _Care) -> None:
     grades = [g for g, _ in GRADES]
     grade = care.rng.choices(grades, [w for _, w in GRADES])[0]
     care.d.record(at, case_review_time=at, case_review_grade=grade)
+
+
+def pseudonym(key: str) -> str:
+    """A person ref that names no one: ``P`` and ten hex digits of a hash of ``key``."""
+    return "P" + hashlib.sha256(f"person:{key}".encode()).hexdigest()[:10].upper()

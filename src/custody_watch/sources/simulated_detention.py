@@ -15,8 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from random import Random
+from typing import TYPE_CHECKING
 
 from custody_watch.times import LONDON, utc_z
+
+if TYPE_CHECKING:
+    from custody_watch.sources.simulated_care import CareSeed
 
 H = timedelta(hours=1)
 # No simulated event falls later than this after arrival: a poll looks this far back.
@@ -51,12 +55,11 @@ def draw_detention(
     who: Identity,
     child_share: float,
     failure_rate: float,
-    care: Random | None = None,
-    regular: str | None = None,
+    care: CareSeed | None = None,
 ) -> Timeline:
-    """One detention. ``care`` draws the v2 fields of a child (``simulated_care``) from a
-    stream of its own, so that everything drawn from ``rng`` is what it was before v2;
-    ``regular`` is the person ref of a child who comes back (used for children only)."""
+    """One detention. ``care`` seeds the v2 fields of a child (``simulated_care``), drawn
+    from a stream of their own so that everything drawn from ``rng`` is what it was before
+    v2 (and adults, who have none, cost nothing more)."""
     child = rng.random() < child_share
     failure = rng.choice(FAILURES) if child and rng.random() < failure_rate else None
     draft = _Draft(rng, arrival, child, failure, _legal_basis(rng, child, failure))
@@ -64,7 +67,7 @@ def draw_detention(
         custody_ref=who.custody_ref,
         suite=who.suite,
         force=who.force,
-        person_ref=regular if child and regular else who.person_ref,
+        person_ref=who.person_ref,
         legal_basis=draft.basis,
         arrival_time=utc_z(arrival),
     )
@@ -75,7 +78,7 @@ def draw_detention(
     if child and care is not None:
         from custody_watch.sources.simulated_care import draw_care
 
-        draw_care(draft, care, failure_rate, regular=regular is not None)
+        draw_care(draft, care, failure_rate)
     return draft.finish()
 
 

@@ -10,12 +10,12 @@ and a window of time costs only the hours in it."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from random import Random
 
+from custody_watch.sources.simulated_care import REGULAR_SHARE, CareSeed, pseudonym
 from custody_watch.sources.simulated_detention import H, Identity, Timeline, draw_detention
 from custody_watch.times import LONDON
 
@@ -27,10 +27,6 @@ HOUR_WEIGHTS = (
     1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.7, 1.6, 1.5, 1.4, 1.3, 1.2,
 )  # fmt: skip
 DAY_WEIGHTS = (0.95, 0.9, 0.95, 1.0, 1.15, 1.2, 0.85)
-# The share of child detentions that are of a child who keeps coming back (the inspection:
-# "cumulative and repeat low-level risk"). A regular's person ref is the same each time;
-# the rest of the record (age included) is drawn afresh, as for anyone.
-REGULAR_SHARE = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +66,9 @@ class SuiteModel:
             force=self.force,
             person_ref=_pseudonym(key),
         )
-        # The v2 fields come from a stream of their own: the v1 draws stay as they were.
-        care = Random(f"{key}:care")
-        regular = None
-        if care.random() < REGULAR_SHARE:
-            regular = _pseudonym(f"{self.seed}:{self.suite}:regular:{care.randrange(self.pool)}")
-        return draw_detention(
-            rng, arrival, who, self.child_share, self.failure_rate, care=care, regular=regular
-        )
+        # A child's v2 fields come from a stream of their own: the v1 draws stay as they were.
+        care = CareSeed(f"{key}:care", f"{self.seed}:{self.suite}:regular", self.pool)
+        return draw_detention(rng, arrival, who, self.child_share, self.failure_rate, care)
 
     @property
     def pool(self) -> int:
@@ -106,4 +97,4 @@ def _poisson(rng: Random, rate: float) -> int:
 
 
 def _pseudonym(key: str) -> str:
-    return "P" + hashlib.sha256(f"person:{key}".encode()).hexdigest()[:10].upper()
+    return pseudonym(key)
