@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
-from custody_watch.domain import Finding, Severity
+from custody_watch.domain import Finding, LegalBasis, Severity
 from custody_watch.escalation.policy import from_json
 from custody_watch.rules import assess, pace, safety
 from custody_watch.rules.facts import Facts
@@ -263,6 +263,9 @@ def _next_review(facts: Facts, policy: Policy) -> Deadline:
 def _appropriate_adult(facts: Facts, policy: Policy) -> tuple[str, bool]:
     d = facts.detention
     zone = policy.zone
+    if d.legal_basis is LegalBasis.POLICE_PROTECTION:
+        # Code C 3.15 is about detained people; a child in police protection is not one.
+        return "not required (police protection)", True
     if facts.reached(d.appropriate_adult_arrived_time):
         assert d.appropriate_adult_arrived_time is not None
         since = format_local(d.appropriate_adult_arrived_time, zone, with_date=False)

@@ -33,6 +33,11 @@
     if (!isNaN(at)) { offset = at - Date.now(); }
     if (!isNaN(offset)) { tick(); }
   });
+  // On a phone the summary comes first: the board's filters fold away unless one is set.
+  var box = document.querySelector(".filter-box");
+  if (box && box.getAttribute("data-active") === "no" && window.matchMedia("(max-width: 30rem)").matches) {
+    box.removeAttribute("open");
+  }
   var refresh = parseInt(body.getAttribute("data-refresh") || "0", 10);
   if (refresh > 0) { setTimeout(function () { window.location.reload(); }, refresh * 1000); }
 })();
