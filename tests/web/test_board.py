@@ -230,3 +230,15 @@ def test_snooze_and_notes_written_to_the_store_show_on_the_card(site: Site) -> N
     # A snooze that has run out is not shown.
     site.clock.set(T0 + 31 * M)
     assert "Snoozed by" not in card(site.client.get("/").text, "C-1")
+
+
+def test_the_alerts_list_shows_local_times_and_the_ladder_level_not_counting_repeats(
+    site: Site,
+) -> None:
+    site.login("alice")
+    for minutes in (10, 25, 40, 55):
+        site.clock.set(T0 + minutes * M)
+        run_cycle(site.ctx, T0 + minutes * M)
+    page = site.client.get("/alerts").text
+    assert "Opened Wed 14 Jan 10:00 GMT · level 2 of 2, repeat 3" in page
+    assert "level 5" not in page

@@ -55,8 +55,23 @@ class Paging:
 
     @property
     def ladder_label(self) -> str:
-        label = f"level {self.level} of {self.levels}"
-        return f"{label}, repeat {self.repeat}" if self.repeat else label
+        return level_label(self.level, self.levels, self.repeat)
+
+
+def level_label(level: int, levels: int, repeat: int) -> str:
+    label = f"level {level} of {levels}"
+    return f"{label}, repeat {repeat}" if repeat else label
+
+
+def ladder_label(alert: AlertRow) -> str | None:
+    """``level 2 of 2, repeat 3``: where the alert stands, for the alerts list; None before
+    any page or for a severity without a ladder."""
+    ladder = from_json(alert.escalation).get(Severity(alert.severity))
+    if ladder is None or alert.level < 0:
+        return None
+    return level_label(
+        min(alert.level, ladder.last) + 1, ladder.last + 1, max(0, alert.level - ladder.last)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from custody_watch.store import sources as source_store
 from custody_watch.store.schema import AlertRow, OutboxRow, QuarantineRow
 from custody_watch.web.access_pages import consulted
 from custody_watch.web.auth import User, auth_of, page_user, safe_next
-from custody_watch.web.board import entry, paging
+from custody_watch.web.board import entry, ladder_label, paging
 from custody_watch.web.context import WebContext
 from custody_watch.web.lookup import alert_by_id
 from custody_watch.web.templating import error_page, render
@@ -43,7 +43,7 @@ def alerts_page(request: Request, user: PageUser, show: str = "live") -> HTMLRes
     web = _web(request)
     with web.sessions.begin() as session:
         rows = alert_rows(session, show == "all")
-        items = [alert_json(session, alert) for alert in rows]
+        items = [alert_json(session, alert) | {"ladder": ladder_label(alert)} for alert in rows]
     items.sort(
         key=lambda a: (a["state"] != "open", SEVERITY_ORDER.get(a["severity"], 9), a["opened_at"])
     )
