@@ -221,6 +221,13 @@ def test_a_csv_header_naming_the_column_carries_it_even_with_an_empty_cell() -> 
     assert d.welfare_person_informed_time is None
 
 
+def test_a_short_csv_row_still_carries_the_headers_columns() -> None:
+    header = ["custody_ref", "suite", "arrival_time", "social_care_referral_time"]
+    text = ",".join(header) + "\n" + f"C-1,S1,{T1}\n"
+    [d] = read_records_text(text, "csv").detentions
+    assert d.carries("social_care_referral_time")
+
+
 def test_a_csv_without_the_column_carries_neither() -> None:
     result = read_records_text(
         csv_text(["custody_ref", "suite", "arrival_time"], ["C-1", "S1", T1]), "csv"

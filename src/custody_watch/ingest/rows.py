@@ -225,6 +225,10 @@ def _named(header: list[str], cells: list[str]) -> dict[str, object]:
                 values[name] = text
             elif name in _CARRIED:
                 values[name] = None
+    # A short row (fewer cells than the header) still carries the header's columns.
+    for name in header[len(cells) :]:
+        if name in _CARRIED:
+            values[name] = None
     return values
 
 
