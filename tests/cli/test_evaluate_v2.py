@@ -309,3 +309,191 @@ def test_a_v1_feed_gives_exactly_the_v1_findings(
     for at in instants:
         assert with_v2[at] == evaluate_json(path, at), at
     assert any(out["findings"] for out in with_v2.values())
+
+
+# --- seeded random v2 records against an oracle written from RULES.md alone --------------------
+
+V2_RULES = {
+    "welfare_not_informed",
+    "interview_without_aa",
+    "strip_search_without_aa",
+    "child_in_cell",
+    "child_with_adult_in_cell",
+    "cell_visit_overdue",
+    "court_production_overdue",
+    "repeat_detention",
+    "referral_missing",
+}
+RANKS = {"info": 0, "warning": 1, "high": 2, "critical": 3}
+UP = {"info": "info", "warning": "high", "high": "critical", "critical": "critical"}
+M = timedelta(minutes=1)
+
+
+def random_v2_rows(
+    rng: random.Random, count: int, carry: tuple[bool, bool]
+) -> list[dict[str, Any]]:
+    rows = []
+    for n in range(count):
+        arrival = ARRIVAL + rng.randrange(-200 * 24 * 60, 24 * 60) * M
+
+        def at(low_h: float = -1, high_h: float = 30, arrival: datetime = arrival) -> datetime:
+            return arrival + rng.randrange(int(low_h * 60), int(high_h * 60)) * M
+
+        def maybe(chance: float, low_h: float = -1, high_h: float = 30) -> str | None:
+            return z(at(low_h, high_h)) if rng.random() < chance else None
+
+        def times(chance: float) -> list[str]:
+            picked = (
+                [z(at(0, 30)) for _ in range(rng.randrange(1, 4))] if rng.random() < chance else []
+            )
+            return picked + picked[:1] if picked and rng.random() < 0.3 else picked  # a repeat
+
+        row: dict[str, Any] = {
+            "custody_ref": f"X-{n}",
+            "suite": "S1",
+            "arrival_time": z(arrival),
+            "date_of_birth": rng.choice(["2010-06-01", "2010-06-01", "1990-01-01", None]),
+            "legal_basis": rng.choice(["pace_arrest", "warrant", "police_protection", "mha_s136"]),
+            "person_ref": rng.choice(["P-0", "P-1", "P-2", "P-3", None]),
+            "looked_after": rng.random() < 0.3,
+            "appropriate_adult_arrived_time": maybe(0.6, 0, 6),
+            "interview_times": times(0.4),
+            "urgent_interview_authorised_time": maybe(0.2, 0, 6),
+            "strip_search_times": times(0.2),
+            "strip_search_urgent": rng.random() < 0.3,
+            "cell_time": maybe(0.5, 0, 4),
+            "cell_reason": rng.choice([None, None, "more_comfortable"]),
+            "adult_in_cell_time": maybe(0.1, 0, 10),
+            "cell_visit_times": times(0.5),
+            "charged_time": maybe(0.4, 0, 10),
+            "court_due_time": maybe(0.4, 5, 30),
+            "released_time": maybe(0.5, 0, 40),
+        }
+        if carry[0]:
+            row["welfare_person_informed_time"] = maybe(0.5, 0, 5)
+        if carry[1]:
+            row["social_care_referral_time"] = maybe(0.3, 0, 60)
+        rows.append(row)
+    return rows
+
+
+def parse(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def oracle(rows: list[dict[str, Any]], now: datetime) -> set[tuple[str, str, str, str]]:
+    """The v2 findings, worked straight from the table in RULES.md."""
+    out = set()
+    for r in rows:
+        arrival = parse(r["arrival_time"])
+        assert arrival is not None
+        released = parse(r["released_time"])
+        child = r["date_of_birth"] != "1990-01-01"
+        if not child:
+            continue
+
+        def reached(text: str | None) -> bool:
+            value = parse(text)
+            return value is not None and value <= now
+
+        def report(rule: str, steps: list[tuple[str, datetime]], r: dict[str, Any] = r) -> None:
+            raise_ = r["looked_after"] and rule != "referral_missing"
+            done = [(UP[s] if raise_ else s, at) for s, at in steps if at <= now]
+            if done:
+                top = max((s for s, _ in done), key=RANKS.__getitem__)
+                since = min(at for s, at in done if s == top)
+                out.add((r["custody_ref"], rule, top, z(since)))
+
+        adult_came = parse(r["appropriate_adult_arrived_time"])
+        in_custody = arrival <= now and not reached(r["released_time"])
+        if in_custody:
+            if "welfare_person_informed_time" in r and not reached(
+                r["welfare_person_informed_time"]
+            ):
+                report(
+                    "welfare_not_informed", [("warning", arrival + H), ("high", arrival + 3 * H)]
+                )
+            if r["legal_basis"] in ("pace_arrest", "bail_return", "warrant"):
+                alone = sorted(
+                    {
+                        i
+                        for i in map(parse, r["interview_times"])
+                        if i and i <= now and not (adult_came and adult_came <= i)
+                    }
+                )
+                urgent = parse(r["urgent_interview_authorised_time"])
+                uncovered = [i for i in alone if not (urgent and urgent <= i)]
+                if uncovered:
+                    report("interview_without_aa", [("critical", uncovered[0])])
+                elif alone:
+                    report("interview_without_aa", [("high", alone[0])])
+            searched = sorted(
+                {
+                    s
+                    for s in map(parse, r["strip_search_times"])
+                    if s and s <= now and not (adult_came and adult_came <= s)
+                }
+            )
+            if searched:
+                report(
+                    "strip_search_without_aa",
+                    [("high" if r["strip_search_urgent"] else "critical", searched[0])],
+                )
+            cell = parse(r["cell_time"])
+            if cell and cell <= now:
+                if r["cell_reason"] is None:
+                    report("child_in_cell", [("high", cell)])
+                visits = [v for v in map(parse, r["cell_visit_times"]) if v and cell <= v <= now]
+                due = (max(visits) if visits else cell) + 30 * M
+                report("cell_visit_overdue", [("warning", due), ("high", due + 30 * M)])
+            if reached(r["adult_in_cell_time"]):
+                report("child_with_adult_in_cell", [("critical", parse(r["adult_in_cell_time"]))])
+            court = parse(r["court_due_time"])
+            if court and reached(r["charged_time"]):
+                report("court_production_overdue", [("high", court), ("critical", court + 4 * H)])
+            if r["person_ref"] is not None:
+                others = [
+                    o
+                    for o in rows
+                    if o is not r
+                    and o["person_ref"] == r["person_ref"]
+                    and arrival - timedelta(days=90) <= parse(o["arrival_time"]) < arrival  # type: ignore[operator]
+                ]
+                if len(others) >= 2:
+                    report("repeat_detention", [("warning", arrival)])
+        elif (
+            released is not None
+            and released <= now < released + 72 * H
+            and "social_care_referral_time" in r
+            and not reached(r["social_care_referral_time"])
+        ):
+            report("referral_missing", [("info", released)])
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("seed", [11, 12, 13, 14])
+def test_seeded_random_v2_records_give_exactly_the_oracles_findings(
+    clean_cwd: Path, fmt: str, seed: int
+) -> None:
+    rng = random.Random(seed)
+    carry = (rng.random() < 0.7, rng.random() < 0.7)
+    rows = random_v2_rows(rng, 80, carry)
+    written = (
+        [
+            row | {k: ("true" if v else "false") for k, v in row.items() if isinstance(v, bool)}
+            for row in rows
+        ]
+        if fmt == "csv"
+        else rows
+    )
+    path = feed_file(clean_cwd, fmt, written)
+    checked = 0
+    for hours in (-100 * 24, -30, 1, 3, 6, 12, 20, 30, 50, 80):
+        now = ARRIVAL + hours * H + rng.randrange(0, 60) * M
+        out = evaluate_json(path, z(now))
+        assert out["rejected"] == []
+        got = {f for f in found(out) if f[1] in V2_RULES}
+        assert got == oracle(rows, now), z(now)
+        checked += len(got)
+    assert checked > 0
