@@ -99,6 +99,10 @@ def test_each_card_shows_the_clock_of_its_legal_basis(triage: Site) -> None:
     urgent = card(page, "B-URGENT")
     assert "PACE limit" in urgent and 'data-until="2026-01-14T10:20:00Z"' in urgent
     assert "in 20m" in urgent
+    # Of its high findings, the lead is the one nearest its limit: the PACE limit, not the
+    # long detention that has no limit of its own.
+    lead = urgent[urgent.index('class="lead') : urgent.index("</p>", urgent.index('class="lead'))]
+    assert "PACE detention time limit" in lead
     s136 = card(page, "A-136")
     assert "S.136 limit (24h)" in s136 and 'data-until="2026-01-14T13:00:00Z"' in s136
     assert "PACE limit" not in s136 and "not a PACE detention" not in s136

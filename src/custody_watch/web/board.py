@@ -36,6 +36,7 @@ from custody_watch.web.templating import render, stale_feeds
 class Deadline:
     at: datetime | None
     note: str  # what the deadline is, or why there is none
+    rule: str = ""  # the rule whose limit it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +192,15 @@ def entry(
 ) -> BoardEntry:
     detention = detentions.load(row)
     facts = Facts.of(detention, policy, now)
-    findings = tuple(sorted(assess(detention, policy, now).findings, key=Finding.sort_key))
+    found = clocks(facts, policy)
+    limits = {c.rule: c.at for c in found if c.at is not None}
+
+    def lead_first(f: Finding) -> tuple[int, datetime, datetime, str]:
+        # The one to act on first: the most severe, then the one nearest its statutory limit
+        # (one passed is nearest of all), then the oldest.
+        return (-f.severity.rank, limits.get(f.rule, NEVER), f.since, f.rule)
+
+    findings = tuple(sorted(assess(detention, policy, now).findings, key=lead_first))
     paging, notes = extras if extras is not None else (None, ())
     return BoardEntry(
         custody_ref=row.custody_ref,
@@ -224,7 +233,7 @@ def entry(
             paging=paging,
             notes=notes,
         ),
-        clocks=clocks(facts, policy),
+        clocks=found,
         looked_after=detention.looked_after,
     )
 
@@ -252,11 +261,11 @@ def clocks(facts: Facts, policy: Policy) -> tuple[Deadline, ...]:
         extended = facts.counts(d.mha_extension_time, d.mha_extension_until)
         act = "s.135" if d.legal_basis.value == "mha_s135" else "s.136"
         what = f"{act} limit (extended)" if extended else f"{act} limit (24h)"
-        found.append(Deadline(_step(place.steps, Severity.CRITICAL), what))
+        found.append(Deadline(_step(place.steps, Severity.CRITICAL), what, "place_of_safety_limit"))
     protection = safety.police_protection_limit(facts, policy)
     if protection is not None:
         at = _step(protection.steps, Severity.CRITICAL)
-        found.append(Deadline(at, "police protection (72h)"))
+        found.append(Deadline(at, "police protection (72h)", "police_protection_limit"))
     return tuple(sorted(found, key=lambda c: c.at or NEVER))
 
 
@@ -264,7 +273,7 @@ def _pace_limit(facts: Facts, policy: Policy) -> Deadline:
     assessment = pace.pace_limit(facts, policy)
     if assessment is None:
         return Deadline(None, "charged" if facts.charged else "not a PACE detention")
-    return Deadline(_step(assessment.steps, Severity.CRITICAL), "PACE limit")
+    return Deadline(_step(assessment.steps, Severity.CRITICAL), "PACE limit", "pace_limit")
 
 
 def _next_review(facts: Facts, policy: Policy) -> Deadline:
@@ -272,7 +281,7 @@ def _next_review(facts: Facts, policy: Policy) -> Deadline:
     if assessment is None:
         return Deadline(None, "no PACE reviews")
     basis = "first review" if facts.latest_review() is None else "next review"
-    return Deadline(_step(assessment.steps, Severity.HIGH), basis)
+    return Deadline(_step(assessment.steps, Severity.HIGH), basis, "review_overdue")
 
 
 def _appropriate_adult(facts: Facts, policy: Policy) -> tuple[str, bool]:
