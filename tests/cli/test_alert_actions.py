@@ -100,3 +100,13 @@ def test_alerts_as_csv_has_a_header_and_one_row_an_alert(make_daemon) -> None:
     assert rows[0]["ack_code"] == code and rows[0]["custody_ref"] == "C-1"
     assert rows[0]["opened_at"] == T
     assert rows[0]["findings"] == "appropriate_adult:high"
+
+
+def test_ack_without_now_on_a_replay_uses_the_replays_clock(make_daemon) -> None:
+    daemon, code = opened(make_daemon)
+    exit_code, out, err = daemon.cli("ack", code, "--by", "insp-a")
+    assert exit_code == 0, err
+    assert "replay" in err and "acknowledged by insp-a" in out
+    [alert] = daemon.alerts()
+    # The store's latest event is the replay's cycle at T, not today's date.
+    assert alert["acknowledged_at"] == T

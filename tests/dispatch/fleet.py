@@ -50,6 +50,11 @@ heartbeat_every = "{heartbeat}"
 listen = "127.0.0.1:{port}"
 public_base_url = "http://127.0.0.1:{port}"
 
+# Each page its own message: these tests follow rows through claims, leases and kills one
+# by one (tests/dispatch/test_bundles.py has bundles under two workers).
+[notify]
+bundle_window = "0s"
+
 [[sources]]
 name = "suite-a"
 kind = "csv_folder"

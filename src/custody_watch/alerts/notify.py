@@ -231,22 +231,17 @@ def _queue_one(
     session.add(row)
 
 
-def refresh(
-    session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
-) -> bool:
-    """Make a claimed page again as of ``now``, the moment it is sent: the held time, the
-    details and the limits are the send's, not the queueing's (a repeat sent 15 minutes on
-    says 15 minutes more). The row keeps the text that went. False (the text written when
-    the page was decided is sent) when the row has nothing to make it from."""
+def view_for_row(
+    session: Session, row: OutboxRow, ctx: AlertContext, now: datetime
+) -> AlertView | None:
+    """What the page in ``row`` says as of ``now`` (for its person, with its marker and
+    reason); None when the row has nothing to make it from (see ``refresh``)."""
     if row.render is None or row.alert_id is None:
-        return False
+        return None
     alert = session.get(AlertRow, row.alert_id)
     person = ctx.directory.people.get(row.person_id)
-    kind = ctx.directory.channel_kinds.get(row.channel)
-    if alert is None or person is None or kind is None or alert.detention_id is None:
-        # A system alert's text (feed silent, someone unreachable) has no clock in it, and
-        # its summary may have been reworded since for a later page: it goes as decided.
-        return False
+    if alert is None or person is None:
+        return None
     view = view_of(
         session,
         alert,
@@ -256,7 +251,25 @@ def refresh(
         reason=str(row.render.get("reason", "")),
         marker=str(row.render.get("marker", "")),
     )
-    view = for_person(view, person, ctx, now, int(row.render.get("round", alert.ack_round)))
+    return for_person(view, person, ctx, now, int(row.render.get("round", alert.ack_round)))
+
+
+def refresh(
+    session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
+) -> bool:
+    """Make a claimed page again as of ``now``, the moment it is sent: the held time, the
+    details and the limits are the send's, not the queueing's (a repeat sent 15 minutes on
+    says 15 minutes more). The row keeps the text that went. False (the text written when
+    the page was decided is sent) when the row has nothing to make it from."""
+    alert = session.get(AlertRow, row.alert_id) if row.alert_id is not None else None
+    kind = ctx.directory.channel_kinds.get(row.channel)
+    if alert is None or kind is None or alert.detention_id is None:
+        # A system alert's text (feed silent, someone unreachable) has no clock in it, and
+        # its summary may have been reworded since for a later page: it goes as decided.
+        return False
+    view = view_for_row(session, row, ctx, now)
+    if view is None:
+        return False
     message = renderer.for_kind(kind, view)
     row.subject, row.body_text, row.body_html = message.subject, message.text, message.html
     return True

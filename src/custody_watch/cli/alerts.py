@@ -107,20 +107,22 @@ def ack(
     at = clock_for(now).now()
     sessions = open_store(settings)
     ctx = alert_context(settings, channel_kinds(settings))
+    replay: datetime | None = None
     with sessions.begin() as session:
+        owner = _known_owner(session, settings, by)
         if now is None:
             replay = replay_instant(session, at)
-            if replay is not None:
-                typer.echo(
-                    f"custody-watch: the store's data are a replay (latest event "
-                    f"{utc_z(replay)}): acknowledging as of then; give --now to choose",
-                    err=True,
-                )
-                at = replay
-        owner = _known_owner(session, settings, by)
+            at = replay or at
         result = acknowledge(session, code, owner, ctx, Renderer(), at, via="cli")
     if not result.ok:
         raise InputError(result.message)
+    if replay is not None:
+        # Said after the fact, so that a refusal stays the one line the CLI contract asks for.
+        typer.echo(
+            f"custody-watch: the store's data are a replay (latest event {utc_z(replay)}): "
+            "acknowledged as of then; give --now to choose",
+            err=True,
+        )
     typer.echo(result.message)
 
 

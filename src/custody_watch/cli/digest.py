@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -16,6 +18,7 @@ from custody_watch.cli.app import ConfigOption, app
 from custody_watch.cli.common import TIME_HELP, clock_for, open_store, print_csv, print_json
 from custody_watch.config import Settings, load_settings, rules_policy
 from custody_watch.errors import InputError
+from custody_watch.notify.base import InlineImage
 from custody_watch.times import FIRST_YEAR, LAST_YEAR
 
 
@@ -78,7 +81,7 @@ def digest(
     elif output is DigestFormat.CSV:
         print_csv(["figure", "value"], flat_figures(built.figures))
     elif output is DigestFormat.HTML:
-        typer.echo(built.rendered.html, nl=False)
+        typer.echo(self_contained(built.rendered.html, built.rendered.images), nl=False)
     else:
         typer.echo(f"Subject: {built.rendered.subject}\n")
         typer.echo(built.rendered.text, nl=False)
@@ -121,6 +124,15 @@ def _send(
             typer.echo(f"digest {day}: {person} was not reached")
     if delivery.unreachable:
         raise typer.Exit(1)
+
+
+def self_contained(html: str, images: Sequence[InlineImage]) -> str:
+    """The digest's HTML for a browser or a file: the charts that the email carries as
+    attachments (``cid:``) put into the page as ``data:`` URIs, so nothing shows broken."""
+    for image in images:
+        data = base64.b64encode(image.png).decode("ascii")
+        html = html.replace(f'src="cid:{image.cid}"', f'src="data:image/png;base64,{data}"')
+    return html
 
 
 def flat_figures(data: Any, path: str = "") -> list[tuple[str, object]]:

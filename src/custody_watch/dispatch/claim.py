@@ -23,7 +23,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from custody_watch.store.schema import OutboxRow
@@ -35,6 +35,9 @@ LEASE = timedelta(seconds=20)
 class Claim:
     row_id: int
     token: str
+    # A bundle: the other pages to the same person on the same channel, claimed with the
+    # same token in the same transaction as ``row_id`` (see ``_claim_bundle``).
+    members: tuple[int, ...] = ()
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
@@ -63,11 +66,18 @@ def claim_due(
 
 
 def claim_tokens(
-    session: Session, worker: str, now: datetime, limit: int = 20, lease: timedelta = LEASE
+    session: Session,
+    worker: str,
+    now: datetime,
+    limit: int = 20,
+    lease: timedelta = LEASE,
+    bundle_window: timedelta = timedelta(0),
 ) -> list[Claim]:
+    """``bundle_window`` > 0: a page claimed takes with it every other page to the same
+    person on the same channel due within the window (one message for them all)."""
     claimed: list[Claim] = []
     for _ in range(5):
-        claimed, contested = _claim_once(session, worker, now, limit, lease)
+        claimed, contested = _claim_once(session, worker, now, limit, lease, bundle_window)
         # On SQLite another dispatcher may take every candidate between our look and our
         # claim; that is not "nothing due", so look again rather than give up the run.
         if claimed or not contested:
@@ -76,19 +86,40 @@ def claim_tokens(
 
 
 def _claim_once(
-    session: Session, worker: str, now: datetime, limit: int, lease: timedelta
+    session: Session,
+    worker: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    bundle_window: timedelta = timedelta(0),
 ) -> tuple[list[Claim], bool]:
+    postgres = session.get_bind().dialect.name == "postgresql"
     candidates = (
-        select(OutboxRow.id, OutboxRow.state, OutboxRow.attempts)
+        select(
+            OutboxRow.id,
+            OutboxRow.state,
+            OutboxRow.attempts,
+            OutboxRow.purpose,
+            OutboxRow.person_id,
+            OutboxRow.channel,
+        )
         .where(_claimable(now))
         .order_by(OutboxRow.due_at, OutboxRow.id)
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if postgres and bundle_window <= timedelta(0):
         candidates = candidates.with_for_update(skip_locked=True)
+    # Bundling, a person's pages on a channel are written only under that group's lock (see
+    # ``_group_lock``), so candidates are not row-locked: a candidate locked by another
+    # dispatcher would be missing from its group's bundle. Two dispatchers then look at the
+    # same candidates; the conditional UPDATE (or the group lock) decides, as on SQLite.
     claimed: list[Claim] = []
     contested = False
-    for row_id, state, attempts in session.execute(candidates).all():
+    for row_id, state, attempts, purpose, person, channel in session.execute(candidates).all():
+        bundling = bundle_window > timedelta(0) and purpose == "notify"
+        if bundling and postgres and not _group_lock(session, person, channel):
+            contested = True  # another dispatcher is claiming this person's pages now
+            continue
         token = secrets.token_hex(16)
         result = session.execute(
             update(OutboxRow)
@@ -103,11 +134,73 @@ def _claim_once(
             )
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(Claim(row_id, token))
-        else:
+        if result.rowcount != 1:  # type: ignore[attr-defined]
             contested = True
+            continue
+        members: tuple[int, ...] = ()
+        if bundling:
+            members = _claim_bundle(
+                session, worker, token, row_id, person, channel, now, lease, bundle_window
+            )
+        claimed.append(Claim(row_id, token, members))
     return claimed, contested
+
+
+def _group_lock(session: Session, person: str, channel: str) -> bool:
+    """PostgreSQL: one dispatcher at a time claims a person's pages on a channel (a lock for
+    this transaction; taken or skipped, never waited for), so two never split a bundle."""
+    # Advisory locks are the cluster's: the schema in the key keeps two deployments (or two
+    # test schemas) on one server from waiting on each other's inspectors.
+    key = func.concat(func.current_schema(), f":custody-watch:bundle:{person}:{channel}")
+    return bool(session.scalar(select(func.pg_try_advisory_xact_lock(func.hashtext(key)))))
+
+
+def _claim_bundle(
+    session: Session,
+    worker: str,
+    token: str,
+    lead: int,
+    person: str,
+    channel: str,
+    now: datetime,
+    lease: timedelta,
+    window: timedelta,
+) -> tuple[int, ...]:
+    """Every other pending page to ``person`` on ``channel`` due within ``window``, claimed
+    under the lead's token in the lead's transaction. On PostgreSQL the caller holds the
+    group's lock, and only a group's lock holder writes its pending pages as a claim, so the
+    group is taken whole without waiting on another claimer (no deadlock). On SQLite the
+    lead's UPDATE already holds the database's one write lock."""
+    members = select(OutboxRow.id).where(
+        OutboxRow.person_id == person,
+        OutboxRow.channel == channel,
+        OutboxRow.purpose == "notify",
+        OutboxRow.state == "pending",
+        OutboxRow.due_at <= now + window,
+        OutboxRow.id != lead,
+    )
+    ids = list(session.scalars(members))
+    if not ids:
+        return ()
+    session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(ids), OutboxRow.state == "pending")
+        .values(
+            state="sending",
+            claimed_by=worker,
+            claim_token=token,
+            lease_until=now + lease,
+            attempts=OutboxRow.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return tuple(
+        session.scalars(
+            select(OutboxRow.id)
+            .where(OutboxRow.claim_token == token, OutboxRow.id != lead)
+            .order_by(OutboxRow.id)
+        )
+    )
 
 
 def lapsed_out_of_tries(session: Session, now: datetime) -> Sequence[OutboxRow]:

@@ -101,7 +101,12 @@ class Dispatcher:
                 break
             with self.sessions.begin() as session:
                 claims = claim_tokens(
-                    session, self.worker, self._at(now), batch or self.batch, self.lease
+                    session,
+                    self.worker,
+                    self._at(now),
+                    batch or self.batch,
+                    self.lease,
+                    self.alert_ctx.bundle_window,
                 )
             if not claims:
                 break
@@ -192,6 +197,9 @@ class Dispatcher:
             self._release([claim])
 
     def _send_claimed(self, claim: Claim, now: datetime) -> None:
+        if claim.members:
+            self._send_bundle(claim, now)
+            return
         at = self._at(now)
         with self.sessions.begin() as session:
             row = session.get(OutboxRow, claim.row_id)
@@ -236,6 +244,68 @@ class Dispatcher:
             # record the bare fact so it is not sent again when the lease runs out.
             log.exception("outbox %s: recording the send failed; recording it bare", claim.row_id)
             self._sent_bare(claim, receipt, now)
+
+    def _send_bundle(self, claim: Claim, now: datetime) -> None:
+        """Pages to one person on one channel claimed together (``claim.members``): those
+        still wanted go as one message, made as of now; each row then records the outcome
+        as if sent alone (sent, retried, failed and its fallback), so acknowledgement,
+        status and audit work per alert as ever."""
+        at = self._at(now)
+        ids = (claim.row_id, *claim.members)
+        with self.sessions.begin() as session:
+            rows = [session.get(OutboxRow, row_id) for row_id in ids]
+            live = [
+                row
+                for row in rows
+                if row is not None
+                and row.state == "sending"
+                and row.claim_token == claim.token
+                and not self._superseded(session, row, at)
+                and confirm(session, Claim(row.id, claim.token), at, self.lease)
+            ]
+            if not live:
+                return
+            if len(live) == 1:
+                self._refresh(session, live[0], at)
+                text, subject, html = live[0].body_text, live[0].subject, live[0].body_html
+            else:
+                views = [notify.view_for_row(session, row, self.alert_ctx, at) for row in live]
+                kind = self.alert_ctx.directory.channel_kinds.get(live[0].channel, "any")
+                message = self.renderer.bundle(kind, [v for v in views if v is not None])
+                text, subject, html = message.text, message.subject, message.html
+                for row in live:  # each row keeps what went
+                    row.body_text, row.subject, row.body_html = text, subject, html
+            lead = live[0]
+            channel_name = lead.channel
+            sent_ids = [row.id for row in live]
+            message_out = Message(
+                to=lead.address,
+                text=text,
+                subject=subject,
+                html=html,
+                status_callback=self._callback(lead),
+                reference=str(lead.id),
+            )
+        channel = self.channels.get(channel_name)
+        try:
+            if channel is None:
+                raise DeliveryError(
+                    f"no channel named {channel_name!r} is configured", permanent=True
+                )
+            receipt = channel.send(message_out)
+        except DeliveryError as exc:
+            self.health.failed(channel_name, self._at(now), str(exc))
+            for row_id in sent_ids:
+                self._failed(Claim(row_id, claim.token), exc, now)
+            return
+        self.health.ok(channel_name, self._at(now))
+        for row_id in sent_ids:
+            one = Claim(row_id, claim.token)
+            try:
+                self._sent(one, receipt, now)
+            except Exception:
+                log.exception("outbox %s: recording the send failed; recording it bare", row_id)
+                self._sent_bare(one, receipt, now)
 
     def _refresh(self, session: Session, row: OutboxRow, at: datetime) -> None:
         """A page says what is true when it is sent (``notify.refresh``). Anything that stops

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
@@ -30,7 +31,7 @@ WEB_FILES = ("web/base.html", "web/static/app.css", "web/static/app.js")
 # Every template a message can need, by purpose: check-config renders each of them.
 MESSAGE_TEMPLATES = tuple(
     name
-    for purpose in PURPOSES
+    for purpose in (*PURPOSES, "bundle")
     for name in (
         f"sms/{purpose}.txt",
         f"email/{purpose}.subject.txt",
@@ -168,6 +169,39 @@ class Renderer:
             self._rendered += 1
         return rendered
 
+    def bundle(self, address_kind: str, views: Sequence[AlertView]) -> Rendered:
+        """One message for several pages to one person on one channel (``[notify]
+        bundle_window``), each alert with its code, the most urgent first. A template that
+        fails falls back as ``for_kind`` does: the bundle still goes out."""
+        kind = "sms" if address_kind == "phone" else "email"
+        ordered = sorted(views, key=_urgency)
+        try:
+            rendered = self._bundle_sms(ordered) if kind == "sms" else self._bundle_email(ordered)
+        except Exception as exc:  # as for_kind: any template error
+            error = f"{type(exc).__name__}: {exc}"
+            log.error("bundle of %d alerts: %s message not rendered (%s)", len(views), kind, error)
+            with self._lock:
+                for view in views:
+                    self._failures.append(RenderFailure(view.alert_id, "bundle", kind, error))
+            return fallback_bundle(ordered, kind)
+        with self._lock:
+            self._rendered += 1
+        return rendered
+
+    def _bundle_sms(self, views: Sequence[AlertView]) -> Rendered:
+        template = self._env.get_template("sms/bundle.txt")
+        items = [" ".join(template.render(a=view).split()) for view in views]
+        return Rendered("", fit_items(f"custody-watch: {len(views)} alerts.", items))
+
+    def _bundle_email(self, views: Sequence[AlertView]) -> Rendered:
+        values = {"alerts": views, "severity": views[0].severity}
+        subject = " ".join(
+            self._env.get_template("email/bundle.subject.txt").render(**values).split()
+        )
+        text = self._env.get_template("email/bundle.txt").render(**values)
+        html = self._env.get_template("email/bundle.html").render(**values)
+        return Rendered(subject, text, html)
+
     def take_outcome(self) -> RenderOutcome:
         """Failures and successful renders since the last call (and forget them)."""
         with self._lock:
@@ -211,6 +245,40 @@ def fallback_email(view: AlertView) -> Rendered:
     return Rendered(lines[0], text + "\n")
 
 
+_SEVERITY_ORDER = {"critical": 0, "high": 1, "warning": 2, "info": 3}
+BUNDLE_TAIL = " Reply ACK <code> for one, or ACK ALL"
+
+
+def _urgency(view: AlertView) -> tuple[int, int]:
+    return (_SEVERITY_ORDER.get(view.severity, 9), view.alert_id)
+
+
+def fit_items(head: str, items: Sequence[str]) -> str:
+    """An SMS listing as many items (each with its ACK code) as fit in ``SMS_SEGMENTS``,
+    whole, the rest counted ("+2 more: see email"); the way to acknowledge all is kept."""
+    for shown in range(len(items), -1, -1):
+        rest = len(items) - shown
+        more = f" +{rest} more: see email." if rest else ""
+        text = to_gsm7(" ".join([head, *items[:shown]]) + more + BUNDLE_TAIL)
+        if measure(text).segments <= SMS_SEGMENTS or shown == 0:
+            return text
+    return to_gsm7(head + BUNDLE_TAIL)
+
+
+def fallback_bundle(views: Sequence[AlertView], kind: str) -> Rendered:
+    """The bundle in code, from the same views (no name, date of birth or address)."""
+    items = [
+        f"{v.severity.upper()} {' '.join(p for p in (v.suite, v.custody_ref) if p) or v.summary}"
+        f" ACK {v.ack_code}"
+        for v in views
+    ]
+    if kind == "sms":
+        return Rendered("", fit_items(f"custody-watch: {len(views)} alerts.", items))
+    lines = [f"custody-watch: {len(views)} alerts", *items]
+    text = "\n".join(lines) + "\n\nReply ACK <code> for one alert, or ACK ALL.\n"
+    return Rendered(f"[{views[0].severity.upper()}] {len(views)} custody-watch alerts", text)
+
+
 def render_check(directory: Path | None = None) -> list[str]:
     """Problems that would stop any message from being made: each message template is
     rendered with a sample view, and every other template (digest, pages) is compiled.
@@ -224,6 +292,12 @@ def render_check(directory: Path | None = None) -> list[str]:
                 render(view)
             except Exception as exc:  # the same breadth as for_kind's fallback
                 problems.append(f"{kind} {purpose} message: {type(exc).__name__}: {exc}")
+    pair = [sample_view("notify"), replace(sample_view("notify"), alert_id=2, ack_code="4822")]
+    for kind, bundle in (("sms", renderer._bundle_sms), ("email", renderer._bundle_email)):
+        try:
+            bundle(pair)
+        except Exception as exc:  # as above
+            problems.append(f"{kind} bundle message: {type(exc).__name__}: {exc}")
     env = template_environment(renderer.directory)
     for name in DIGEST_TEMPLATES:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +19,9 @@ from custody_watch.ingest.prepare import PreparedRow, prepared_row
 from custody_watch.ingest.record import from_record, to_record
 from custody_watch.store.bulk import DriverStatement
 from custody_watch.store.schema import DetentionRow, DetentionVersionRow
-from custody_watch.times import LONDON, from_utc_text, utc_text
+from custody_watch.times import LONDON, format_local, from_utc_text, utc_text
+
+events_log = logging.getLogger("custody_watch.events")
 
 
 def record_versions(
@@ -62,6 +65,15 @@ def record_versions(
     writer = _SqliteWriter(session) if sqlite else _CoreWriter(session)
     ids = {ref: current.id for ref, current in stored.items()}
     writer.write(plan, ids, source=source, batch=batch, now=now)
+    for item in plan.inserts:
+        if item.is_child and not item.released_time:
+            # The newcomer's view of a child arriving (``run`` shows INFO from these).
+            events_log.info(
+                "child in custody %s at %s, arrived %s",
+                item.custody_ref,
+                item.suite,
+                format_local(from_utc_text(item.arrival_time)),
+            )
     return len(plan.inserts) + len(plan.updates)
 
 
