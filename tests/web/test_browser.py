@@ -239,3 +239,16 @@ def test_a_busy_night_of_23_children_at_desktop_and_phone_width(
     assert width <= 412, f"the board is {width}px wide on a 412px phone"
     browser.script("window.scrollTo(0, 0)")
     browser.screenshot(SCREENSHOTS / "board-23-phone.png")
+
+
+def test_the_alert_page_on_a_phone(browser: Browser, two_suites: tuple[Site, str]) -> None:
+    site, base = two_suites
+    browser.size(412, 915)
+    log_in(browser, base)
+    browser.get(f"{base}/alerts/{site.alert('B-URGENT').id}")
+    page = browser.text("main")
+    assert "level 1 of 2" in page.lower() and "Wed 14 Jan 10:00 GMT" in page
+    assert "2026-01-14T" not in page.split("Messages")[0]
+    width = browser.script("return document.documentElement.scrollWidth")
+    assert width <= 412, f"the alert page is {width}px wide on a 412px phone"
+    browser.screenshot(SCREENSHOTS / "alert-phone.png")
