@@ -91,10 +91,20 @@ def test_the_short_text_carries_counts_only_and_no_looked_after_status() -> None
     assert "LA-1" not in short and "NR-1" not in short
 
 
+def test_the_suite_tables_gain_the_v2_rows_on_a_day_with_v2_figures() -> None:
+    text = DigestRenderer().render(v2_day()).text
+
+    rows = [line.split() for line in text.splitlines()]
+    assert ["Looked", "after", "1"] in rows
+    assert ["Detained", "again", "1"] in rows
+    assert ["Released,", "no", "referral", "1"] in rows
+    assert ["Case", "reviews:", "good", "/", "RI", "/", "inad.", "1", "/", "0", "/", "1"] in rows
+
+
 def test_a_day_without_v2_data_shows_no_v2_line_or_section() -> None:
     rendered = DigestRenderer().render(figures(child("C-1")))
 
-    for words in ("Looked-after", "detained again", "referral", "Case reviews"):
+    for words in ("Looked", "again", "referral", "Case reviews"):
         assert words not in rendered.text
         assert words not in rendered.html
 

@@ -72,10 +72,31 @@ _GROUP_ROWS: tuple[tuple[str, Any], ...] = (
 )
 
 
+# v2 rows, after "Reviews late", on a day with any v2 figure (a feed that exports no v2
+# field gives zeros, which would read as "none" rather than "not known").
+_V2_ROWS: tuple[tuple[str, Any], ...] = (
+    ("Looked after", "looked_after_in_custody"),
+    ("Detained again", "repeat_detention_children"),
+    ("Released, no referral", "released_without_referral"),
+    ("Case reviews: good / RI / inad.", ("grades", ("good", "requires_improvement", "inadequate"))),
+)
+_V2_AFTER = "reviews_late"
+
+
+def _rows(totals: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    shown = any(totals[key] for _, key in _V2_ROWS[:3]) or any(totals["case_reviews"].values())
+    if not shown:
+        return _GROUP_ROWS
+    at = 1 + next(i for i, (_, key) in enumerate(_GROUP_ROWS) if key == _V2_AFTER)
+    return (*_GROUP_ROWS[:at], *_V2_ROWS, *_GROUP_ROWS[at:])
+
+
 def _cell(group: dict[str, Any], key: Any) -> str:
     if isinstance(key, str):
         return str(group[key])
     kind, part = key
+    if kind == "grades":
+        return " / ".join(str(group["case_reviews"][g]) for g in part)
     if kind == "bands":
         return " / ".join(str(group["age_bands"][b]) for b in part)
     if kind == "tic":
@@ -91,6 +112,7 @@ def group_tables(figures: dict[str, Any]) -> list[Table]:
     forces = figures["forces"]
     suite_forces = figures.get("suite_forces", {})
     tables = []
+    shown_rows = _rows(figures["totals"])
     for force in sorted(forces, key=lambda f: (f == NO_FORCE, f)):
         suites = [s for s in figures["suites"] if suite_forces.get(s, NO_FORCE) == force]
         columns: list[tuple[str, dict[str, Any]]] = []
@@ -104,7 +126,7 @@ def group_tables(figures: dict[str, Any]) -> list[Table]:
                     headers=("", *(name for name, _ in chunk)),
                     rows=tuple(
                         (label, *(_cell(group, key) for _, group in chunk))
-                        for label, key in _GROUP_ROWS
+                        for label, key in shown_rows
                     ),
                 )
             )
