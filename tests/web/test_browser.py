@@ -8,6 +8,7 @@ except with CUSTODY_WATCH_REQUIRE_BROWSER=1 (CI), where that is a failure."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -252,3 +253,19 @@ def test_the_alert_page_on_a_phone(browser: Browser, two_suites: tuple[Site, str
     width = browser.script("return document.documentElement.scrollWidth")
     assert width <= 412, f"the alert page is {width}px wide on a 412px phone"
     browser.screenshot(SCREENSHOTS / "alert-phone.png")
+
+
+def test_when_the_session_ends_the_live_board_goes_to_the_login_page(
+    browser: Browser, two_suites: tuple[Site, str]
+) -> None:
+    site, base = two_suites
+    browser.size(1280, 900)
+    log_in(browser, base)
+    site.clock.advance(61 * M)  # past the hour's idle timeout
+    deadline = 25.0
+    while not browser.url.startswith(base + "/login") and deadline > 0:
+        browser.script("return 1")
+        deadline -= 0.5
+        time.sleep(0.5)
+    assert browser.url.startswith(base + "/login")
+    assert browser.script("return document.querySelectorAll('#board-live #login').length") == 0

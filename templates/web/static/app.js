@@ -27,6 +27,15 @@
   if (!isNaN(offset)) { tick(); setInterval(tick, 15000); }
   // The board's list is swapped in by htmx every 15 s: take the server's "now" it carries
   // (the clock may be a replay's) and tick the new clocks at once.
+  // A session that has ended answers the update with the login page: reload the whole page
+  // (which goes to the login form properly) rather than swap a form into the list.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.responseURL && xhr.responseURL.indexOf("/login") !== -1) {
+      event.detail.shouldSwap = false;
+      window.location.reload();
+    }
+  });
   document.body.addEventListener("htmx:afterSwap", function (event) {
     var live = document.getElementById("board-live");
     var at = live ? Date.parse(live.getAttribute("data-now")) : NaN;
