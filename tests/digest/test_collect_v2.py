@@ -210,3 +210,37 @@ def test_the_digest_command_prints_the_v2_figures_as_json(store: Store) -> None:
     assert totals["released_without_referral"] == 0
     assert totals["case_reviews"] == {"good": 0, "requires_improvement": 0, "inadequate": 0}
     assert totals["case_reviews_inadequate_share_28d"] is None
+
+
+def test_a_v1_only_store_gives_zeros_and_null_and_no_v2_words(store: Store) -> None:
+    # A feed that exports no v2 field: a child released in the window says nothing about
+    # referrals, so it is not "released without a referral".
+    put_records(
+        store,
+        [
+            {"custody_ref": "V1-1", "arrival_time": "2026-06-10T08:00:00Z", **CHILD},
+            {
+                "custody_ref": "V1-2",
+                "arrival_time": "2026-06-10T08:00:00Z",
+                "released_time": "2026-06-10T12:00:00Z",
+                **CHILD,
+            },
+        ],
+        "2026-06-10T12:05:00Z",
+    )
+    args = ["digest", "--date", "2026-06-11", "--now", NOW, "--config", str(store.config)]
+
+    data = CliRunner().invoke(app, [*args, "--format", "json"])
+    text = CliRunner().invoke(app, [*args, "--format", "text"])
+
+    assert data.exit_code == 0 and text.exit_code == 0, data.output + text.output
+    figures = json.loads(data.stdout)
+    for group in (figures["totals"], figures["suites"]["S1"]):
+        assert group["looked_after_in_custody"] == 0
+        assert group["repeat_detention_children"] == 0
+        assert group["released_without_referral"] == 0
+        assert group["case_reviews"] == {"good": 0, "requires_improvement": 0, "inadequate": 0}
+    assert figures["totals"]["case_reviews_inadequate_share_28d"] is None
+    assert figures["released_without_referral_children"] == []
+    for words in ("Looked", "again", "referral", "Case review"):
+        assert words not in text.stdout
