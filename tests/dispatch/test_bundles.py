@@ -175,3 +175,27 @@ def test_two_dispatchers_send_a_bundle_once_and_never_split_it(any_store: Store,
     assert {r.state for r in rows(any_store)} == {"sent"}
     with any_store.sessions() as session:
         assert {a.state for a in session.scalars(select(AlertRow))} == {"open"}
+
+
+def test_an_escalation_and_a_repeat_of_one_alert_waiting_together_are_said_once(
+    any_store: Store, renderer
+) -> None:
+    from custody_watch.alerts import escalate
+
+    ctx = bundling()
+    [first, second] = open_alerts(any_store, ctx, renderer, ["C-1", "C-2"])
+    sms, email = RecordingChannel("sms", "phone"), RecordingChannel("email", "email")
+    send = dispatcher(any_store, ctx, renderer, sms, email)
+    send.run(T0)
+    # Level 2 at 15m and its first repeat at 45m both wait (a provider outage) until 50m.
+    for at in (T0 + 15 * M, T0 + 45 * M):
+        with any_store.sessions.begin() as session:
+            for alert in session.scalars(select(AlertRow)):
+                escalate.escalate(session, alert, ctx, renderer, at)
+    send.run(T0 + 50 * M)
+    to_supt = [s for s in sms.sent if s.to != INSP_A.phone]
+    assert len(to_supt) == 1
+    text = to_supt[0].text
+    assert text.startswith("custody-watch: 2 alerts.")
+    assert text.count(f"ACK {first}") == 1 and text.count(f"ACK {second}") == 1
+    assert "REPEAT 2" in text

@@ -265,14 +265,27 @@ class Dispatcher:
             ]
             if not live:
                 return
-            if len(live) == 1:
-                self._refresh(session, live[0], at)
-                text, subject, html = live[0].body_text, live[0].subject, live[0].body_html
+            # One entry an alert: an escalation and a repeat of one alert both waiting (an
+            # outage) are said once, as the later page says it.
+            latest = {row.alert_id: row for row in live}
+            if len(latest) == 1:
+                last = live[-1]
+                self._refresh(session, last, at)
+                text, subject, html = last.body_text, last.subject, last.body_html
+                for row in live:
+                    row.body_text, row.subject, row.body_html = text, subject, html
             else:
-                views = [notify.view_for_row(session, row, self.alert_ctx, at) for row in live]
+                views = [
+                    view
+                    for row in latest.values()
+                    if (view := notify.view_for_row(session, row, self.alert_ctx, at)) is not None
+                ]
                 kind = self.alert_ctx.directory.channel_kinds.get(live[0].channel, "any")
-                message = self.renderer.bundle(kind, [v for v in views if v is not None])
-                text, subject, html = message.text, message.subject, message.html
+                if views:
+                    message = self.renderer.bundle(kind, views)
+                    text, subject, html = message.text, message.subject, message.html
+                else:  # nothing to make them from: the first page as it was decided
+                    text, subject, html = live[0].body_text, live[0].subject, live[0].body_html
                 for row in live:  # each row keeps what went
                     row.body_text, row.subject, row.body_html = text, subject, html
             lead = live[0]

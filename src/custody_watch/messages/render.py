@@ -50,6 +50,8 @@ class FindingLine:
     detail: str
     # When the rule reaches its top severity, local ("21:30 GMT"); "" when never.
     limit: str = ""
+    # The finding is at its top severity: its "since" is the limit (a mail says it once).
+    at_limit: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +387,7 @@ def finding_lines(
             format_local(since, zone),
             detail,
             _limit_label(limit, zone, now),
+            limit is not None and limit <= since,
         )
         for rule, severity, since, detail, limit in sorted(findings, key=lead_order)
     )
