@@ -11,6 +11,8 @@ import pytest
 
 from custody_watch.domain import CellReason, CertificateGround, Detention, LegalBasis, Severity
 from custody_watch.rules import Policy, assess
+from custody_watch.rules.children import child_detention_duration
+from custody_watch.rules.facts import Facts
 from custody_watch.rules.policy import (
     CellVisitPolicy,
     CourtProductionPolicy,
@@ -642,10 +644,12 @@ def test_the_raised_since_is_when_the_raised_severity_was_first_reached():
 
 
 def test_a_raised_ladder_wakes_only_for_a_step_that_can_raise_it():
-    detention = build_detention(**LOOKED_AFTER)
     # critical since 16h: the 24h step changes nothing, so the rule asks for no wake then
-    evaluation = assess(detention, CHILDREN_ONLY, ARRIVAL + 17 * H)
-    assert evaluation.next_change != ARRIVAL + 24 * H
+    facts = Facts.of(build_detention(**LOOKED_AFTER), CHILDREN_ONLY, ARRIVAL + 17 * H)
+    assessment = child_detention_duration(facts, CHILDREN_ONLY)
+    assert assessment.next_step(ARRIVAL + 17 * H, raise_=True) is None
+    assert assessment.next_step(ARRIVAL + 17 * H) == ARRIVAL + 24 * H
+    assert assessment.next_step(ARRIVAL + 9 * H, raise_=True) == ARRIVAL + 16 * H
 
 
 def test_the_adult_rules_are_never_raised():
