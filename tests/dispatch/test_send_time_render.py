@@ -69,7 +69,7 @@ def test_an_escalation_says_so_and_the_first_page_says_nothing_extra(
     escalate_at(store, ctx, renderer, T0 + 10 * M)
     make_dispatcher(ctx).run(T0 + 10 * M)
 
-    first = [s.text for s in sms.sent if s.to == INSP_A.phone][0]
+    first = next(s.text for s in sms.sent if s.to == INSP_A.phone)
     assert not first.startswith(("REPEAT", "ESCALATED"))
     to_supt = [s.text for s in sms.sent if s.to == SUPT_B.phone]
     assert len(to_supt) == 1 and to_supt[0].startswith("ESCALATED TO LEVEL 2: CRITICAL")
