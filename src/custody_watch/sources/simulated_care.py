@@ -85,11 +85,12 @@ class CareSeed:
 def draw_care(d: _Draft, seed: CareSeed, failure_rate: float) -> None:
     """Add the v2 fields of a child's detention to the draft."""
     rng = Random(seed.key)
-    regular = rng.random() < REGULAR_SHARE
-    if regular:
-        d.facts["person_ref"] = pseudonym(f"{seed.pool_key}:{rng.randrange(seed.pool)}")
+    regular = regular_person(rng, seed)
+    if regular is not None:
+        d.facts["person_ref"] = regular
+        d.regular = True
     care = _Care(d, rng)
-    d.facts["looked_after"] = rng.random() < (0.35 if regular else 0.12)
+    d.facts["looked_after"] = rng.random() < (0.35 if regular is not None else 0.12)
     # Fields whose absence is a finding are exported from arrival, empty until they happen.
     d.facts["welfare_person_informed_time"] = None
     d.facts["social_care_referral_time"] = None
@@ -245,6 +246,14 @@ def _case_review(care: _Care) -> None:
     grades = [g for g, _ in GRADES]
     grade = care.rng.choices(grades, [w for _, w in GRADES])[0]
     care.d.record(at, case_review_time=at, case_review_grade=grade)
+
+
+def regular_person(rng: Random, seed: CareSeed) -> str | None:
+    """The first draws of a child's care stream: the person ref of a child who keeps coming
+    back, or None. (``Simulator`` draws these alone to find a regular's earlier visits.)"""
+    if rng.random() >= REGULAR_SHARE:
+        return None
+    return pseudonym(f"{seed.pool_key}:{rng.randrange(seed.pool)}")
 
 
 def pseudonym(key: str) -> str:

@@ -106,6 +106,7 @@ class Timeline:
     child: bool
     failure: str | None
     care_failure: str | None = None
+    regular: bool = False  # a child who keeps coming back (``simulated_care``)
 
     def known_at(self, now: datetime) -> tuple[dict[str, object], datetime] | None:
         """The record as the custody system shows it at ``now`` (later events are not there
@@ -148,6 +149,7 @@ class _Draft:
     charged: datetime | None = None
     court_sitting: datetime | None = None
     care_failure: str | None = None
+    regular: bool = False
 
     def record(self, at: datetime, **values: str | datetime | bool) -> None:
         text = {k: utc_z(v) if isinstance(v, datetime) else v for k, v in values.items()}
@@ -188,6 +190,7 @@ class _Draft:
             self.child,
             self.failure,
             self.care_failure,
+            self.regular,
         )
 
 

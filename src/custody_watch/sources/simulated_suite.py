@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from random import Random
 
-from custody_watch.sources.simulated_care import REGULAR_SHARE, CareSeed, pseudonym
+from custody_watch.sources.simulated_care import (
+    REGULAR_SHARE,
+    CareSeed,
+    pseudonym,
+    regular_person,
+)
 from custody_watch.sources.simulated_detention import H, Identity, Timeline, draw_detention
 from custody_watch.times import LONDON
 
@@ -67,8 +72,23 @@ class SuiteModel:
             person_ref=_pseudonym(key),
         )
         # A child's v2 fields come from a stream of their own: the v1 draws stay as they were.
-        care = CareSeed(f"{key}:care", f"{self.seed}:{self.suite}:regular", self.pool)
-        return draw_detention(rng, arrival, who, self.child_share, self.failure_rate, care)
+        return draw_detention(
+            rng, arrival, who, self.child_share, self.failure_rate, self._care(key)
+        )
+
+    def regular_of(self, hour: int, j: int) -> str | None:
+        """The person ref of arrival j of that hour if it is a child who keeps coming back,
+        else None: the same first draws as ``detention``, without drawing the rest."""
+        key = f"{self.seed}:{self.suite}:{hour}:{j}"
+        rng = Random(key)
+        rng.randrange(60)  # the arrival minute
+        if rng.random() >= self.child_share:  # draw_detention's first draw: a child?
+            return None
+        care = self._care(key)
+        return regular_person(Random(care.key), care)
+
+    def _care(self, key: str) -> CareSeed:
+        return CareSeed(f"{key}:care", f"{self.seed}:{self.suite}:regular", self.pool)
 
     @property
     def pool(self) -> int:

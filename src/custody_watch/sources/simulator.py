@@ -8,7 +8,9 @@ faster clock.
 
 Which records a poll returns: those whose ``updated_at`` is after the watermark, among
 detentions still in custody or released within the last 48 hours (on the first poll, all of
-those). The new watermark is ``now``."""
+those, and the earlier detentions in the 90 days before of the children among them who keep
+coming back, so that a store that starts empty knows their history). The new watermark is
+``now``."""
 
 from __future__ import annotations
 
@@ -25,6 +27,9 @@ from custody_watch.sources.simulated_suite import SuiteModel, hour_of
 from custody_watch.times import TimeValueError, parse_instant, utc_iso, utc_z
 
 RECENT = timedelta(hours=48)
+# How far back a first poll looks for the earlier detentions of children who come back:
+# the default ``[rules.repeat_detention] lookback``.
+LOOKBACK = timedelta(days=90)
 # Hours kept generated per suite: a whole poll window (MAX_SPAN + RECENT) and then some, so
 # polls every minute only generate the newest hour.
 _CACHED_HOURS = 256
@@ -96,8 +101,37 @@ class Simulator:
                         continue
                     values, _ = known
                     found.append((timeline.arrival, str(values["custody_ref"]), values, timeline))
+        if since is None:
+            found += self._earlier_visits(found, now, lower)
         found.sort(key=lambda item: (item[0], item[1]))
         return ((values, timeline) for _, _, values, timeline in found)
+
+    def _earlier_visits(
+        self,
+        found: list[tuple[datetime, str, dict[str, object], Timeline]],
+        now: datetime,
+        lower: datetime,
+    ) -> list[tuple[datetime, str, dict[str, object], Timeline]]:
+        """On a first poll, the earlier detentions (in the 90 days before) of the children
+        in it who keep coming back: what a custody system holds about them, and what
+        ``repeat_detention`` needs in a store that starts empty. Only the first draws of
+        each earlier arrival are made, and the whole detention only for those children."""
+        wanted = {str(values["person_ref"]) for _, _, values, tl in found if tl.regular}
+        if not wanted:
+            return []
+        out = []
+        first, last = hour_of(now - LOOKBACK - MAX_SPAN), hour_of(lower - MAX_SPAN)
+        for model in self._models:
+            for hour in range(first, last):
+                for j in range(model.arrivals(hour)):
+                    if model.regular_of(hour, j) not in wanted:
+                        continue
+                    timeline = model.detention(hour, j)
+                    known = timeline.known_at(now)
+                    if known is not None:
+                        values = known[0]
+                        out.append((timeline.arrival, str(values["custody_ref"]), values, timeline))
+        return out
 
 
 def _instant(watermark: str | None) -> datetime | None:
