@@ -145,6 +145,7 @@ def test_the_cycle_the_pages_healthz_metrics_and_the_cli_agree_on_a_174_day_old_
             )
         assert (alert is not None) is stale  # the daemon's feed_stale
 
+        assert site.login("alice").status_code == 303  # /healthz details are for users
         health = site.client.get("/healthz").json()
         assert health["sources"]["suite-a"]["status"] == ("stale" if stale else "ok")
 
@@ -152,7 +153,6 @@ def test_the_cycle_the_pages_healthz_metrics_and_the_cli_agree_on_a_174_day_old_
         value = re.search(r'custody_watch_source_stale\{source="suite-a"\} (\S+)', metrics)
         assert value is not None and float(value[1]) == (1.0 if stale else 0.0)
 
-        assert site.login("alice").status_code == 303
         sources = site.client.get("/sources").text
         assert ('class="badge sev-high">stale<' in sources) is stale
         board = site.client.get("/").text
