@@ -94,3 +94,49 @@ def test_the_look_up_is_a_range_scan_of_the_person_arrival_index(fresh_engine: E
             connection.exec_driver_sql("SET enable_seqscan = off")
             plan = "\n".join(str(row[0]) for row in connection.exec_driver_sql(f"EXPLAIN {sql}"))
     assert "ix_detentions_person_arrival" in plan, plan
+
+
+def test_a_chunk_asks_once_and_each_record_gets_its_own_window(
+    sessions: sessionmaker[Session],
+) -> None:
+    store(
+        sessions,
+        prepared(
+            record("C-0", NOW - 90 * DAY - timedelta(seconds=1), "P-1"),  # too early for C-3
+            record("C-1", NOW - 90 * DAY, "P-1"),
+            record("C-2", NOW - DAY, "P-1"),
+            record("C-3", NOW, "P-1"),
+            record("C-4", NOW - 2 * DAY, "P-2"),
+            record("C-5", NOW - DAY, "P-2"),
+            record("C-6", NOW - 3 * DAY, "p-1"),  # someone else: matched exactly as given
+        ),
+    )
+    asks = [
+        detentions.SamePersonAsk("C-3", "P-1", NOW - 90 * DAY, NOW),
+        # C-2's own window reaches C-0, which is outside C-3's: one query serves both.
+        detentions.SamePersonAsk("C-2", "P-1", NOW - 91 * DAY, NOW - DAY),
+        detentions.SamePersonAsk("C-5", "P-2", NOW - 90 * DAY, NOW - DAY),
+        detentions.SamePersonAsk("C-9", "P-404", NOW - 90 * DAY, NOW),
+    ]
+    with sessions() as session:
+        found = detentions.same_person_arrivals_of(session, asks)
+        one_by_one = {
+            ask.custody_ref: detentions.same_person_arrivals(
+                session, ask.person_ref, ask.custody_ref, ask.start, ask.end
+            )
+            for ask in asks
+        }
+    assert {ref: sorted(at) for ref, at in found.items()} == {
+        "C-3": [NOW - 90 * DAY, NOW - DAY],
+        "C-2": [NOW - 90 * DAY - timedelta(seconds=1), NOW - 90 * DAY],
+        "C-5": [NOW - 2 * DAY],
+        "C-9": [],
+    }
+    assert {ref: sorted(at) for ref, at in one_by_one.items()} == {
+        ref: sorted(at) for ref, at in found.items()
+    }
+
+
+def test_no_asks_no_query(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session:
+        assert detentions.same_person_arrivals_of(session, []) == {}

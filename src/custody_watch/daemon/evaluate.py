@@ -83,13 +83,16 @@ def _evaluate_chunk(
     failure_keys = [failure_key(record.custody_ref) for record in due]
     live = lifecycle.live_subjects(session, subjects + failure_keys)
     next_checks = []
-    for record in due:
-        detention = detentions.load_record(record.record)
+    loaded = [(record, detentions.load_record(record.record)) for record in due]
+    others = detentions.same_person_arrivals_of(
+        session, [ask for _, d in loaded if (ask := _same_person_ask(d, ctx.policy, now))]
+    )
+    for record, detention in loaded:
         evaluation = assess(
             detention,
             ctx.policy,
             now,
-            same_person_arrivals=_same_person(session, detention, ctx.policy, now),
+            same_person_arrivals=others.get(detention.custody_ref, ()),
         )
         # referral_missing is about a released child: evaluate and the digest show it,
         # no alert carries it (RULES.md, Precise reading 12).
@@ -112,19 +115,17 @@ def _evaluate_chunk(
     detentions.set_next_checks(session, next_checks)
 
 
-def _same_person(
-    session: Session, detention: Detention, policy: Policy, now: datetime
-) -> list[datetime]:
-    """The arrivals repeat_detention counts, from the store: one indexed range query, only
+def _same_person_ask(
+    detention: Detention, policy: Policy, now: datetime
+) -> detentions.SamePersonAsk | None:
+    """What repeat_detention needs from the store, asked for the whole chunk at once: only
     for a record with a person_ref that is in custody now (the rule needs both), so a
     cycle's cost follows the detentions it evaluates, not the size of the history."""
     arrival, released = detention.arrival_time, detention.released_time
     if detention.person_ref is None or arrival > now or (released is not None and released <= now):
-        return []
+        return None
     start = earlier(arrival, policy.repeat_detention.lookback)
-    return detentions.same_person_arrivals(
-        session, detention.person_ref, detention.custody_ref, start, arrival
-    )
+    return detentions.SamePersonAsk(detention.custody_ref, detention.person_ref, start, arrival)
 
 
 def _evaluate_alone(ctx: Context, row_id: int, now: datetime) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -382,6 +382,61 @@ def same_person_arrivals(
     in the window, not the size of the store (about 1 ms on SQLite, 2 ms on PostgreSQL with a
     million stored)."""
     return list(session.scalars(same_person_query(person_ref, custody_ref, start, end)))
+
+
+@dataclass(frozen=True, slots=True)
+class SamePersonAsk:
+    """The other arrivals of ``person_ref`` in [start, end), for ``custody_ref``."""
+
+    custody_ref: str
+    person_ref: str
+    start: datetime
+    end: datetime
+
+
+def same_person_arrivals_of(
+    session: Session, asks: Sequence[SamePersonAsk]
+) -> dict[str, list[datetime]]:
+    """``same_person_arrivals`` for a whole chunk in one query: custody_ref -> arrivals.
+
+    One look-up per detention cost a round trip each (about 1 ms on SQLite and 2 ms on
+    PostgreSQL with a million stored), a second a cycle of 1,000 changes. Here the persons'
+    index ranges are read together, at most ``SAME_PERSON_LIMIT`` latest arrivals a person
+    (row_number over the person), and each ask takes its own window from them."""
+    if not asks:
+        return {}
+    persons = sorted({ask.person_ref for ask in asks})
+    ranked = (
+        select(
+            _D.person_ref,
+            _D.custody_ref,
+            _D.arrival_time,
+            func.row_number()
+            .over(partition_by=_D.person_ref, order_by=_D.arrival_time.desc())
+            .label("n"),
+        )
+        .where(
+            _D.person_ref.in_(persons),
+            _D.arrival_time >= min(ask.start for ask in asks),
+            _D.arrival_time < max(ask.end for ask in asks),
+        )
+        .subquery()
+    )
+    found: dict[str, list[tuple[str, datetime]]] = {}
+    for person, ref, arrival in session.execute(
+        select(ranked.c.person_ref, ranked.c.custody_ref, ranked.c.arrival_time).where(
+            ranked.c.n <= SAME_PERSON_LIMIT + 1  # + 1: the asking record itself may be one
+        )
+    ):
+        found.setdefault(person, []).append((ref, arrival))
+    return {
+        ask.custody_ref: [
+            arrival
+            for ref, arrival in found.get(ask.person_ref, ())
+            if ref != ask.custody_ref and ask.start <= arrival < ask.end
+        ][:SAME_PERSON_LIMIT]
+        for ask in asks
+    }
 
 
 def same_person_query(
