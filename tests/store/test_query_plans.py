@@ -9,7 +9,7 @@ uses it, or would have to scan anyway if no index fitted."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import Engine, Select, func, select
 
 from custody_watch.dispatch.claim import _claimable
 from custody_watch.store.db import make_engine
+from custody_watch.store.detentions import SamePersonAsk, same_person_batch_query
 from custody_watch.store.migrate import upgrade
 from custody_watch.store.schema import AlertRow, DetentionRow, OutboxRow
 
@@ -60,6 +61,17 @@ def claim_candidates() -> Select[Any]:
     ("query", "index", "table"),
     [
         pytest.param(claim_candidates, "ix_outbox_due", "outbox", id="claim"),
+        pytest.param(
+            lambda: same_person_batch_query(
+                [
+                    SamePersonAsk("C-1", "P-1", NOW - timedelta(days=90), NOW),
+                    SamePersonAsk("C-2", "P-2", NOW - timedelta(days=91), NOW),
+                ]
+            ),
+            "ix_detentions_person_arrival",
+            "detentions",
+            id="repeat-detention",
+        ),
         pytest.param(
             lambda: select(func.min(DetentionRow.next_check_at)).where(
                 DetentionRow.next_check_at > NOW

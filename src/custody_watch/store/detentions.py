@@ -405,6 +405,23 @@ def same_person_arrivals_of(
     (row_number over the person), and each ask takes its own window from them."""
     if not asks:
         return {}
+    query = same_person_batch_query(asks)
+    found: dict[str, list[tuple[str, datetime]]] = {}
+    for person, ref, arrival in session.execute(query).tuples():
+        found.setdefault(str(person), []).append((str(ref), arrival))
+    return {
+        ask.custody_ref: [
+            arrival
+            for ref, arrival in found.get(ask.person_ref, ())
+            if ref != ask.custody_ref and ask.start <= arrival < ask.end
+        ][:SAME_PERSON_LIMIT]
+        for ask in asks
+    }
+
+
+def same_person_batch_query(
+    asks: Sequence[SamePersonAsk],
+) -> Select[Any]:
     persons = sorted({ask.person_ref for ask in asks})
     ranked = (
         select(
@@ -422,21 +439,9 @@ def same_person_arrivals_of(
         )
         .subquery()
     )
-    found: dict[str, list[tuple[str, datetime]]] = {}
-    for person, ref, arrival in session.execute(
-        select(ranked.c.person_ref, ranked.c.custody_ref, ranked.c.arrival_time).where(
-            ranked.c.n <= SAME_PERSON_LIMIT + 1  # + 1: the asking record itself may be one
-        )
-    ):
-        found.setdefault(person, []).append((ref, arrival))
-    return {
-        ask.custody_ref: [
-            arrival
-            for ref, arrival in found.get(ask.person_ref, ())
-            if ref != ask.custody_ref and ask.start <= arrival < ask.end
-        ][:SAME_PERSON_LIMIT]
-        for ask in asks
-    }
+    return select(ranked.c.person_ref, ranked.c.custody_ref, ranked.c.arrival_time).where(
+        ranked.c.n <= SAME_PERSON_LIMIT + 1  # + 1: the asking record itself may be one
+    )
 
 
 def same_person_query(
