@@ -407,7 +407,7 @@ def same_person_arrivals_of(
         return {}
     query = same_person_batch_query(asks)
     found: dict[str, list[tuple[str, datetime]]] = {}
-    for person, ref, arrival in session.execute(query).tuples():
+    for person, ref, arrival in session.execute(query):
         found.setdefault(str(person), []).append((str(ref), arrival))
     return {
         ask.custody_ref: [
