@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from random import Random
 
@@ -21,6 +21,7 @@ from .conftest import SeenSet
 
 NOW = datetime(2026, 6, 10, 7, 0, tzinfo=UTC)
 H = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 TIME_FIELDS = ("arrival_time", "released_time", "charged_time", "bail_refused_time")
 
 
@@ -236,15 +237,22 @@ def test_with_no_failures_injected_no_pace_rule_fires_for_anyone() -> None:
 
 
 def test_a_poll_over_a_48_hour_window_takes_milliseconds() -> None:
-    started = time.perf_counter()
-    Simulator("sim", seed=9).poll(None, SeenSet(), NOW)
-    cold = time.perf_counter() - started
+    # Best of three: the machine is shared with other test workers, and a timing says what
+    # the code costs only when nothing else ran meanwhile.
+    def timed(poll: Callable[[], object]) -> float:
+        started = time.perf_counter()
+        poll()
+        return time.perf_counter() - started
+
+    cold = min(timed(lambda: Simulator("sim", seed=9).poll(None, SeenSet(), NOW)) for _ in "abc")
 
     sim = Simulator("sim", seed=9, detentions_per_day=400)
     sim.poll(None, SeenSet(), NOW)
-    started = time.perf_counter()
-    sim.poll("2026-06-10T07:00:00Z", SeenSet(), NOW + timedelta(minutes=1))
-    warm = time.perf_counter() - started
+
+    def later_poll(minutes: int) -> Callable[[], object]:
+        return lambda: sim.poll("2026-06-10T07:00:00Z", SeenSet(), NOW + minutes * MINUTE)
+
+    warm = min(timed(later_poll(m)) for m in (1, 2, 3))
 
     assert cold < 0.5  # a first poll also looks 90 days back for children who come back
     assert warm < 0.25
