@@ -289,3 +289,13 @@ def test_after_a_database_error_the_table_is_looked_at_again(tmp_path: Path) -> 
     with pytest.raises(SourceError, match=r"required field\(s\) suite") as reflected:
         source.poll(None, SeenSet(), NOW)
     assert not reflected.value.transient
+
+
+def test_the_spec_fields_are_the_format_s_v1_and_v2_fields_and_nothing_else() -> None:
+    from custody_watch.sources.sql import SPEC_FIELDS
+
+    # feed_carries is what a Detention records of a feed, not a column a table may map.
+    assert "feed_carries" not in SPEC_FIELDS
+    assert {"welfare_person_informed_time", "looked_after", "cell_visit_times"} <= set(
+        SPEC_FIELDS
+    )

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -40,14 +39,15 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
 
 from custody_watch.config.model import SqlSource
-from custody_watch.domain import Detention
 from custody_watch.errors import ConfigError
+from custody_watch.ingest.parse import FIELDS
 from custody_watch.ingest.rows import SourceRow
 from custody_watch.sources.base import Batch, PollResult, SeenKeys, Sleep, SourceError
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# The interchange format's field names are exactly the fields of a Detention.
-SPEC_FIELDS = tuple(f.name for f in fields(Detention))
+# The interchange format's field names, as the reader knows them (a Detention also holds
+# what is not a field of the format, such as which fields a feed carries).
+SPEC_FIELDS = FIELDS
 REQUIRED_FIELDS = ("custody_ref", "suite", "arrival_time")
 # The watermark after a first poll that found no row with an updated_at: NULL rows have been
 # read, and from now on only rows with an updated_at are.
