@@ -4,6 +4,7 @@ subject to one live alert."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -198,3 +199,32 @@ def test_rows_from_before_0005_keep_their_values_and_take_a_provider_id_of_any_l
         row.provider_id = message_id
     with make_sessionmaker(fresh_engine)() as session:
         assert session.scalars(select(OutboxRow.provider_id)).one() == message_id
+
+
+def test_detentions_stored_before_0007_get_their_person_ref_from_the_record(
+    fresh_engine: Engine,
+):
+    upgrade(fresh_engine, "0006")
+    long = "P-" + "x" * 80  # older readers had no limit here
+    with fresh_engine.begin() as conn:
+        for n, person in enumerate(["P-1", None, long], 1):
+            record = {"custody_ref": f"C-{n}", "suite": "S1"}
+            if person is not None:
+                record["person_ref"] = person
+            conn.execute(
+                text(
+                    "INSERT INTO detentions (id, custody_ref, source, suite, arrival_time,"
+                    " is_child, record, first_seen_at, last_changed_at) VALUES (:id, :ref, 's',"
+                    " 'S1', :at, false, :record, :at, :at)"
+                ),
+                {
+                    "id": n,
+                    "ref": f"C-{n}",
+                    "at": "2026-06-10 12:00:00.000000",
+                    "record": json.dumps(record),
+                },
+            )
+    upgrade(fresh_engine)
+    with fresh_engine.connect() as conn:
+        found = dict(conn.execute(text("SELECT custody_ref, person_ref FROM detentions")).all())
+    assert found == {"C-1": "P-1", "C-2": None, "C-3": long[:64]}

@@ -93,6 +93,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_detentions_person_arrival", ["person_ref", "arrival_time"], unique=False
         )
+    _person_refs_from_records()
     _append_only_triggers()
 
 
@@ -108,6 +109,22 @@ END
 $$ LANGUAGE plpgsql
 """
 _APPEND_ONLY_TABLES = ("audit_log", "access_log")
+
+
+def _person_refs_from_records() -> None:
+    """Detentions stored before this revision: their person_ref out of the stored record
+    (which the reader has already held to 64 characters), so that repeat_detention counts
+    them at once rather than after their next version."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "UPDATE detentions SET person_ref = left(record->>'person_ref', 64)"
+            " WHERE record->>'person_ref' IS NOT NULL"
+        )
+    else:
+        op.execute(
+            "UPDATE detentions SET person_ref = substr(json_extract(record, '$.person_ref'), 1, 64)"
+            " WHERE json_extract(record, '$.person_ref') IS NOT NULL"
+        )
 
 
 def _append_only_triggers() -> None:
