@@ -25,8 +25,10 @@ def test_init_writes_a_starter_config_that_validates_and_the_sample_feed(
     assert text.count("\n#") > 20  # a commented start, not a bare one
     # The commented sample source names the copied folder, absolute.
     assert f'# path = "{tmp_path / "site" / "sample"}"' in text
-    assert (tmp_path / "site" / "sample" / "suite-day.csv").read_text(encoding="utf-8").startswith(
-        "custody_ref,"
+    assert (
+        (tmp_path / "site" / "sample" / "suite-day.csv")
+        .read_text(encoding="utf-8")
+        .startswith("custody_ref,")
     )
 
 

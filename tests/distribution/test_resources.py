@@ -42,9 +42,7 @@ def test_with_neither_the_error_names_where_the_package_should_have_had_them(
     assert resources.packaged_dir("templates") == tmp_path / "site-packages" / "templates"
 
 
-def test_a_site_can_name_its_own_templates(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_site_can_name_its_own_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(resources.TEMPLATES_ENV, str(tmp_path))
     assert resources.templates_dir() == tmp_path
     assert resources.static_dir() == tmp_path / "web" / "static"

@@ -296,6 +296,4 @@ def test_the_spec_fields_are_the_format_s_v1_and_v2_fields_and_nothing_else() ->
 
     # feed_carries is what a Detention records of a feed, not a column a table may map.
     assert "feed_carries" not in SPEC_FIELDS
-    assert {"welfare_person_informed_time", "looked_after", "cell_visit_times"} <= set(
-        SPEC_FIELDS
-    )
+    assert {"welfare_person_informed_time", "looked_after", "cell_visit_times"} <= set(SPEC_FIELDS)
