@@ -161,3 +161,32 @@ def test_the_alerts_page_downloads_as_csv(any_site: Site) -> None:
     rows = list(csv.DictReader(io.StringIO(response.text)))
     alert = any_site.alert()
     assert [(r["id"], r["ack_code"]) for r in rows] == [(str(alert.id), alert.ack_code)]
+
+
+def test_a_user_named_by_a_trusted_proxy_must_send_the_csrf_token_to_the_api_too(
+    tmp_path: Path, twilio: FakeTwilio
+) -> None:
+    """The proxy adds its header to any request the browser makes, a cross-site one
+    included: the header alone must not let a page elsewhere act on an alert."""
+    from fastapi.testclient import TestClient
+
+    site = make_site(
+        tmp_path,
+        twilio,
+        extra_web='trusted_user_header = "X-Remote-User"\ntrusted_proxies = ["10.0.0.0/8"]',
+    )
+    site.add_user("alice", "inspector", "insp-a")
+    proxy = TestClient(site.app, client=("10.1.2.3", 443))
+    headers = {"X-Remote-User": "alice"}
+    alert = site.alert()
+    page = proxy.get(f"/alerts/{alert.id}", headers=headers)
+    refused = proxy.post(f"/api/alerts/{alert.id}/notes", json={"text": "x"}, headers=headers)
+    assert refused.status_code == 403
+    taken = proxy.post(
+        f"/api/alerts/{alert.id}/notes",
+        json={"text": "from the page"},
+        headers={**headers, "X-CSRF-Token": csrf_of(page.text)},
+    )
+    assert taken.status_code == 200
+    proxy.close()
+    site.ctx.engine.dispose()

@@ -1,6 +1,6 @@
 """Snooze, note, escalate-now and reassign from the alert page (forms with the session's CSRF
 token, as acknowledging does) and from the JSON API (a JSON body; a cookie session must send
-its CSRF token in ``X-CSRF-Token``, HTTP Basic and the trusted header need none), and the
+its CSRF token in ``X-CSRF-Token``, as must a trusted header's user; HTTP Basic needs none), and the
 alerts as a CSV download. Each action is ``alerts.actions``: the same as the command line."""
 
 from __future__ import annotations
@@ -182,8 +182,9 @@ api = APIRouter(prefix="/api", tags=["api"])
 
 
 def _api(request: Request, user: User, alert_id: int, action: Action) -> JSONResponse:
-    if user.via == "session":
-        # A cookie rides along on any cross-site request: a session must prove the page.
+    if user.via in ("session", "header"):
+        # A cookie rides along on any cross-site request, and a trusted proxy adds its user
+        # header to whatever the browser sends: both must prove the page with its token.
         token = request.headers.get("x-csrf-token", "")
         if not auth_of(request).csrf_ok(request, user, token):
             raise HTTPException(403, "send the session's CSRF token in X-CSRF-Token")
