@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
@@ -50,8 +51,39 @@ class _Handler(logging.StreamHandler[TextIO]):
 
 # Libraries whose INFO lines bury ours: APScheduler says "Running job ... executed
 # successfully" four times a tick (1,162 lines in 120 s), Alembic names every migration at
-# each start. Their warnings still show; with -v (or level debug) everything does.
-CHATTY = ("apscheduler", "alembic")
+# each start, the Twilio SDK every request's and response's headers. Their warnings still
+# show; with -v (or level debug) everything does.
+CHATTY = ("apscheduler", "alembic", "twilio")
+
+
+class RepeatedSkips(logging.Filter):
+    """APScheduler warns at every tick that a job still running was skipped: a first poll
+    that reads for ten minutes printed 300 such lines, burying everything else. The first
+    for a job shows, then at most one a minute; the daemon logs the overrun itself when the
+    job ends (and /healthz shows it while it lasts)."""
+
+    MARK = "skipped: maximum number of running instances reached"
+
+    def __init__(self, every: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.every = every
+        self.clock = clock
+        self._shown: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("apscheduler"):
+            return True
+        message = record.getMessage()
+        if self.MARK not in message:
+            return True
+        # 'Execution of job "run_poll (trigger: ..., next run at: ...)" skipped: ...'
+        job = message.partition('job "')[2].partition(" ")[0] or message
+        now = self.clock()
+        last = self._shown.get(job)
+        if last is not None and now - last < self.every:
+            return False
+        self._shown[job] = now
+        return True
 
 
 def configure_logging(
@@ -77,6 +109,8 @@ def configure_logging(
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(old)
+    if not verbose:
+        handler.addFilter(RepeatedSkips())
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else settings.level.upper())
     noisy = logging.DEBUG if verbose or settings.level == "debug" else logging.WARNING

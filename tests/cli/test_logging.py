@@ -14,7 +14,7 @@ import pytest
 from custody_watch.config import parse_settings
 from custody_watch.config.model import LoggingSettings
 from custody_watch.errors import ConfigError
-from custody_watch.logs import configure_logging, logging_for
+from custody_watch.logs import RepeatedSkips, configure_logging, logging_for
 
 
 @pytest.fixture(autouse=True)
@@ -119,3 +119,33 @@ def test_the_schedulers_every_job_chatter_is_shown_only_at_debug(level: str, sho
     assert ('Running job "run_poll"' in text) is shown
     assert "job run_poll skipped" in text  # a skipped or missed job always shows
     assert "custody-watch running" in text
+
+
+SKIPPED = (
+    'Execution of job "run_poll (trigger: interval[0:00:02], next run at: {at})" skipped: '
+    "maximum number of running instances reached (1)"
+)
+
+
+def test_a_long_running_job_is_said_to_be_skipped_once_a_minute_not_every_tick() -> None:
+    now = [0.0]
+    stream = io.StringIO()
+    with logging_for(LoggingSettings(), stream) as handler:
+        handler.filters[:] = [RepeatedSkips(every=60.0, clock=lambda: now[0])]
+        scheduler = logging.getLogger("apscheduler.scheduler")
+        for second in range(0, 130, 2):  # a poll of over two minutes, a tick every 2 s
+            now[0] = float(second)
+            scheduler.warning(SKIPPED.format(at=f"06:42:{second:03d}"))
+        scheduler.warning(SKIPPED.replace("run_poll", "run_one_cycle").format(at="06:44:10"))
+        logging.getLogger("apscheduler.scheduler").warning("Run time of job was missed")
+    lines = stream.getvalue().splitlines()
+    assert sum("run_poll" in line for line in lines) == 3  # at 0 s, 60 s and 120 s
+    assert sum("run_one_cycle" in line for line in lines) == 1  # another job: its own
+    assert any("was missed" in line for line in lines)  # other warnings untouched
+
+
+def test_the_twilio_sdks_request_headers_are_not_logged_by_default() -> None:
+    stream = io.StringIO()
+    with logging_for(LoggingSettings(), stream):
+        logging.getLogger("twilio.http_client").info("Headers: {'Authorization': 'x'}")
+    assert "Headers" not in stream.getvalue()
