@@ -246,3 +246,28 @@ def test_the_alerts_list_shows_local_times_and_the_ladder_level_not_counting_rep
     page = site.client.get("/alerts").text
     assert "Opened Wed 14 Jan 10:00 GMT · level 2 of 2, repeat 3" in page
     assert "level 5" not in page
+
+
+def test_a_child_detained_again_shows_it_on_the_board_from_the_store(
+    tmp_path: Path, twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """repeat_detention counts the person's other detentions in the store (released ones
+    too): the board asks for them as the daemon does."""
+    z = support.z
+    rows = "".join(
+        f"R-{n},suite-a,{z(T0 - days * 24 * H)},2010-06-01,pace_arrest,,"
+        f"{z(T0 - days * 24 * H + 10 * M)},{z(T0 - days * 24 * H + 20 * M)},"
+        f"{z(T0 - days * 24 * H + 5 * H) if days else ''},{z(T0 - 5 * M)},P-SAME,,,,\n"
+        for n, days in ((1, 30), (2, 10), (3, 0))
+    )
+    monkeypatch.setattr(support, "HEADER", TRIAGE_HEADER)
+    monkeypatch.setattr(support, "ROWS", rows)
+    site = support.make_site(tmp_path, twilio)
+    site.add_user("alice", "inspector", "insp-a")
+    site.login("alice")
+    board = site.client.get("/").text
+    card = board[board.index("R-3") :]
+    assert "repeatedly detained" in card
+    assert "R-1" not in board and "R-2" not in board  # released: not on the board
+    site.client.close()
+    site.ctx.engine.dispose()

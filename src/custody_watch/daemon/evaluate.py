@@ -23,11 +23,9 @@ from sqlalchemy.orm import Session
 
 from custody_watch.alerts import lifecycle, system
 from custody_watch.daemon.context import Context
-from custody_watch.domain import Detention, Finding, Severity
+from custody_watch.domain import Finding, Severity
 from custody_watch.rules import RuleFailure, assess
 from custody_watch.rules.engine import NOT_ALERTED
-from custody_watch.rules.instants import earlier
-from custody_watch.rules.policy import Policy
 from custody_watch.store import audit, detentions
 from custody_watch.store.schema import DetentionRow, FindingRow
 
@@ -85,7 +83,12 @@ def _evaluate_chunk(
     next_checks = []
     loaded = [(record, detentions.load_record(record.record)) for record in due]
     others = detentions.same_person_arrivals_of(
-        session, [ask for _, d in loaded if (ask := _same_person_ask(d, ctx.policy, now))]
+        session,
+        [
+            ask
+            for _, d in loaded
+            if (ask := detentions.same_person_ask(d, ctx.policy.repeat_detention.lookback, now))
+        ],
     )
     for record, detention in loaded:
         evaluation = assess(
@@ -113,19 +116,6 @@ def _evaluate_chunk(
             _clear_failure(session, ctx, record.custody_ref, now)
         next_checks.append({"id": record.id, "next_check_at": next_check})
     detentions.set_next_checks(session, next_checks)
-
-
-def _same_person_ask(
-    detention: Detention, policy: Policy, now: datetime
-) -> detentions.SamePersonAsk | None:
-    """What repeat_detention needs from the store, asked for the whole chunk at once: only
-    for a record with a person_ref that is in custody now (the rule needs both), so a
-    cycle's cost follows the detentions it evaluates, not the size of the history."""
-    arrival, released = detention.arrival_time, detention.released_time
-    if detention.person_ref is None or arrival > now or (released is not None and released <= now):
-        return None
-    start = earlier(arrival, policy.repeat_detention.lookback)
-    return detentions.SamePersonAsk(detention.custody_ref, detention.person_ref, start, arrival)
 
 
 def _evaluate_alone(ctx: Context, row_id: int, now: datetime) -> None:

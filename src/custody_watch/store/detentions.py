@@ -6,7 +6,7 @@ import functools
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, bindparam, func, insert, select, update
@@ -392,6 +392,22 @@ class SamePersonAsk:
     person_ref: str
     start: datetime
     end: datetime
+
+
+def same_person_ask(
+    detention: Detention, lookback: timedelta, now: datetime
+) -> SamePersonAsk | None:
+    """What repeat_detention needs from the store for one detention: only for a record with a
+    person_ref that is in custody now (the rule needs both), so that a cycle's (or a board's)
+    cost follows the detentions it looks at, not the size of the history."""
+    arrival, released = detention.arrival_time, detention.released_time
+    if detention.person_ref is None or arrival > now or (released is not None and released <= now):
+        return None
+    try:
+        start = arrival - lookback
+    except OverflowError:  # an arrival near year 1 and a huge lookback: from the beginning
+        start = datetime.min.replace(tzinfo=UTC)
+    return SamePersonAsk(detention.custody_ref, detention.person_ref, start, arrival)
 
 
 def same_person_arrivals_of(

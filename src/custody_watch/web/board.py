@@ -167,10 +167,19 @@ def board_entries(session: Session, policy: Policy, now: datetime) -> list[Board
         )
     }
     extras = _alert_extras(session, list(alerts.values()), now)
+    # repeat_detention needs the person's other detentions: one query for the whole board.
+    lookback = policy.repeat_detention.lookback
+    asks = [detentions.same_person_ask(detentions.load(row), lookback, now) for row in rows]
+    others = detentions.same_person_arrivals_of(session, [a for a in asks if a is not None])
     entries = [
-        entry(row, alerts.get(row.id), policy, now, extras.get(alerts[row.id].id))
-        if row.id in alerts
-        else entry(row, None, policy, now)
+        entry(
+            row,
+            alerts.get(row.id),
+            policy,
+            now,
+            extras.get(alerts[row.id].id) if row.id in alerts else None,
+            others.get(row.custody_ref, ()),
+        )
         for row in rows
     ]
     entries.sort(key=triage_key)
@@ -189,6 +198,7 @@ def entry(
     policy: Policy,
     now: datetime,
     extras: tuple[Paging | None, tuple[Note, ...]] | None = None,
+    same_person_arrivals: Sequence[datetime] = (),
 ) -> BoardEntry:
     detention = detentions.load(row)
     facts = Facts.of(detention, policy, now)
@@ -200,7 +210,12 @@ def entry(
         # (one passed is nearest of all), then the oldest.
         return (-f.severity.rank, limits.get(f.rule, NEVER), f.since, f.rule)
 
-    findings = tuple(sorted(assess(detention, policy, now).findings, key=lead_first))
+    findings = tuple(
+        sorted(
+            assess(detention, policy, now, same_person_arrivals=same_person_arrivals).findings,
+            key=lead_first,
+        )
+    )
     paging, notes = extras if extras is not None else (None, ())
     return BoardEntry(
         custody_ref=row.custody_ref,
