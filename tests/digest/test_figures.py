@@ -436,11 +436,52 @@ def test_the_previous_days_are_daily_averages_with_a_direction() -> None:
         for n in (4, 5, 6, 7, 8, 9, 9)
     ]  # 7 children over the 7 days before: one a day on average
     today = [child("C-1"), child("C-2")]
-    result = digest_figures(DAY, time(7), POLICY, DigestInputs(detentions=[*earlier, *today]))
+    watched = [SourceInfo("feed", t("2026-05-01T00:00:00Z"))]  # polled for six weeks
+    result = digest_figures(
+        DAY, time(7), POLICY, DigestInputs(detentions=[*earlier, *today], sources=watched)
+    )
     week = result["previous_7_days"]
+    assert week["too_little_history"] is False
     assert week["days"] == 7 and week["from"] == "2026-06-04" and week["to"] == "2026-06-10"
     assert week["daily_average"]["children_in_custody"] == 1
     assert week["change"]["children_in_custody"] == "up"
     assert result["previous_28_days"]["daily_average"]["children_in_custody"] == 0.25
     assert week["time_in_custody_minutes"]["median"] == 60
     assert len(result["trend"]) == 29 and result["trend"][-1]["date"] == "2026-06-11"
+
+
+@pytest.mark.parametrize(
+    ("first_poll", "short"),
+    [
+        (None, {7, 28}),  # never polled, and no earlier arrival: no history at all
+        ("2026-06-06T12:00:00Z", {7, 28}),  # five days of watching
+        ("2026-06-03T06:00:00Z", {28}),  # the 7-day period (4-10 June) starts 06:00Z on 3 June
+        ("2026-05-13T06:00:00Z", set()),  # the 28-day period starts 06:00Z on 13 May
+    ],
+)
+def test_a_period_before_the_stores_data_begin_claims_no_change(
+    first_poll: str | None, short: set[int]
+) -> None:
+    sources = [SourceInfo("feed", None if first_poll is None else t(first_poll))]
+    result = digest_figures(
+        DAY, time(7), POLICY, DigestInputs(detentions=[child("C-1")], sources=sources)
+    )
+    for days in (7, 28):
+        period = result[f"previous_{days}_days"]
+        assert period["too_little_history"] is (days in short)
+        changes = set(period["change"].values())
+        assert changes == {None} if days in short else "up" in changes
+
+
+def test_an_earlier_arrival_imported_counts_as_history_though_the_first_poll_was_today() -> None:
+    imported = child("H-1", arrival="2026-05-01T12:00:00Z", released_time=t("2026-05-01T13:00:00Z"))
+    result = digest_figures(
+        DAY,
+        time(7),
+        POLICY,
+        DigestInputs(
+            detentions=[imported, child("C-1")],
+            sources=[SourceInfo("feed", t("2026-06-10T12:00:00Z"))],
+        ),
+    )
+    assert result["previous_28_days"]["too_little_history"] is False

@@ -267,9 +267,22 @@ def digest_figures(
     }
     if history:
         figures |= history_figures(
-            day, at, policy.zone, totals, lambda w: window_totals(w, policy, aged, inputs, beyond)
+            day,
+            at,
+            policy.zone,
+            totals,
+            lambda w: window_totals(w, policy, aged, inputs, beyond),
+            data_since=data_since(inputs),
         )
     return figures
+
+
+def data_since(inputs: DigestInputs) -> datetime | None:
+    """When the store's data begins: the first poll of any source, or the earliest arrival
+    read (history imported from before the first poll), whichever is earlier."""
+    starts = [s.first_poll_at for s in inputs.sources if s.first_poll_at is not None]
+    starts += [d.arrival_time for d in inputs.detentions]
+    return min(starts, default=None)
 
 
 def _quiet(totals: dict[str, Any]) -> bool:

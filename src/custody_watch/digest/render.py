@@ -31,7 +31,7 @@ from .summary import (
     quiet_note,
     summary_lines,
 )
-from .tables import HISTORY_NOTE, Table, group_tables, history_table
+from .tables import Table, group_tables, history_note, history_table
 from .wording import long_date, when
 
 
@@ -135,7 +135,7 @@ def build_view(
         no_referral=no_referral_lines(figures, zone),
         groups=tuple(group_tables(figures)),
         history=history_table(figures),
-        history_note=HISTORY_NOTE,
+        history_note=history_note(figures),
         quality=tuple(quality_lines(quality)),
         outages=tuple(outage_line(o, zone) for o in quality["outages"]),
         charts=tuple(_chart_view(c) for c in charts),

@@ -151,19 +151,42 @@ _HISTORY_ROWS = (
 )
 
 
+TOO_LITTLE_HISTORY = (
+    " Too little history for the {periods} comparison: the store's data begin later than "
+    "that period does, so no change is claimed ('-')."
+)
+
+
+def history_note(figures: dict[str, Any]) -> str:
+    """HISTORY_NOTE, and which comparisons have too little history to say up or down."""
+    short = [
+        f"{days}-day"
+        for days in (7, 28)
+        if (figures.get(f"previous_{days}_days") or {}).get("too_little_history")
+    ]
+    if not short:
+        return HISTORY_NOTE
+    return HISTORY_NOTE + TOO_LITTLE_HISTORY.format(periods=" and ".join(short))
+
+
 def history_table(figures: dict[str, Any]) -> Table | None:
     week, month = figures.get("previous_7_days"), figures.get("previous_28_days")
     if week is None or month is None:
         return None
     totals = figures["totals"]
+
+    def change(period: dict[str, Any], key: str) -> str:
+        # Too little history: no direction is claimed (history_note says why).
+        return str(period["change"][key] or "-")
+
     rows = [
         (
             label,
             str(totals[key]),
             _avg(week["daily_average"][key]),
-            week["change"][key],
+            change(week, key),
             _avg(month["daily_average"][key]),
-            month["change"][key],
+            change(month, key),
         )
         for label, key in _HISTORY_ROWS
     ]
@@ -173,9 +196,9 @@ def history_table(figures: dict[str, Any]) -> Table | None:
             "Time in custody: median",
             minutes_text(totals["time_in_custody_minutes"]["median"]),
             minutes_text(week["time_in_custody_minutes"]["median"]),
-            week["change"]["time_in_custody_median"] or "-",
+            change(week, "time_in_custody_median"),
             minutes_text(month["time_in_custody_minutes"]["median"]),
-            month["change"]["time_in_custody_median"] or "-",
+            change(month, "time_in_custody_median"),
         ),
     )
     return Table(

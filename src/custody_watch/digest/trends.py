@@ -5,12 +5,17 @@ direction of change, and the short series the trend chart draws.
   figures are daily averages of ``totals`` (time in custody pooled over all releases), and
   ``change`` says whether D's figure is ``up``, ``down`` or the ``same`` against them.
   Adults at a station are not carried into history (only children's records are read for
-  earlier days)."""
+  earlier days).
+- A period that starts before the store's data does (the first poll of any source, or the
+  earliest arrival read, whichever is earlier) is ``too_little_history``: its averages are
+  shown, but no ``change`` is claimed (every value ``null``), since an average over days
+  nobody watched is 0.0, not a baseline. A new install's first week says so instead of
+  "up" on everything."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from .tally import json_number, nearest_rank
@@ -42,14 +47,27 @@ WindowTotals = Callable[[Window], dict[str, Any]]
 
 
 def history_figures(
-    day: date, at: time, zone: tzinfo, totals: dict[str, Any], totals_for: WindowTotals
+    day: date,
+    at: time,
+    zone: tzinfo,
+    totals: dict[str, Any],
+    totals_for: WindowTotals,
+    data_since: datetime | None = None,
 ) -> dict[str, Any]:
     """``previous_7_days``, ``previous_28_days`` and ``trend`` for the digest dated ``day``,
-    whose own totals are ``totals``; ``totals_for`` gives an earlier window's."""
+    whose own totals are ``totals``; ``totals_for`` gives an earlier window's.
+    ``data_since``: when the store's data begins (None: it holds none)."""
     series = _history(day, at, zone, totals_for, max(HISTORY_DAYS))
     out: dict[str, Any] = {}
     for days in HISTORY_DAYS:
-        out[f"previous_{days}_days"] = _period(series[-days:], totals)
+        start = digest_window(day - timedelta(days=days), at, zone).start
+        period = _period(series[-days:], totals)
+        if data_since is None or data_since > start:
+            period["too_little_history"] = True
+            period["change"] = {key: None for key in period["change"]}
+        else:
+            period["too_little_history"] = False
+        out[f"previous_{days}_days"] = period
     out["trend"] = [
         {"date": item["date"], **{key: item[key] for key in TREND_KEYS}}
         for item in [*series, {"date": day.isoformat(), **totals}]
