@@ -347,3 +347,43 @@ def test_send_without_recipients_is_a_config_error(
     store = make_store(tmp_path, recipients=())
     code, _out, err = run(store, capsys, "digest", "--date", DAY, "--send")
     assert code == 2 and "digest.recipients" in err and err.count("\n") == 1
+
+
+def test_handover_notes_of_the_window_are_listed_without_their_text(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from custody_watch.store.schema import AlertNoteRow
+
+    from .support import t
+
+    alert_id = add_alert(
+        store,
+        subject="detention:C-9",
+        opened_at="2026-06-10T20:00:00Z",
+        severity="high",
+        custody_ref="C-9",
+        suite="suite-a",
+        ack_code="4821",
+    )
+    with store.sessions.begin() as session:
+        for at, text in (
+            ("2026-06-11T01:10:00Z", "Jane Smith's mother called; AA booked 03:30"),
+            ("2026-06-11T06:10:00Z", "after the window"),  # 07:10 BST: the next digest's
+        ):
+            session.add(AlertNoteRow(alert_id=alert_id, at=t(at), author="insp-a", text=text))
+    data = figures(store, capsys, DAY, NOW)
+    assert data["alert_notes"] == [
+        {
+            "at": "2026-06-11T01:10:00Z",
+            "author": "insp-a",
+            "alert_id": alert_id,
+            "custody_ref": "C-9",
+            "suite": "suite-a",
+            "ack_code": "4821",
+        }
+    ]
+    for fmt in ("text", "html"):
+        shown = digest(store, capsys, DAY, NOW, fmt)
+        assert "handover notes" in shown.lower()
+        assert "Thu 11 Jun 02:10 BST: insp-a on C-9 (suite-a, alert 4821)" in shown
+        assert "Jane Smith" not in shown and "after the window" not in shown

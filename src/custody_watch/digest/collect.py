@@ -26,6 +26,7 @@ from custody_watch.ingest.parse import RowError
 from custody_watch.rules.policy import Policy
 from custody_watch.store import detentions as detention_store
 from custody_watch.store.schema import (
+    AlertNoteRow,
     AlertRow,
     AuditRow,
     DetentionRow,
@@ -43,6 +44,7 @@ from .inputs import (
     DigestInputs,
     EarlierArrival,
     FailedPoll,
+    NoteFact,
     RejectedRow,
     SilentPeriod,
     SourceInfo,
@@ -108,7 +110,20 @@ def collect(
         case_reviews=tuple(
             _case_reviews(session, reviews_from or start, end, {row.id for row in rows})
         ),
+        notes=tuple(_notes(session, start, end)),
     )
+
+
+def _notes(session: Session, start: datetime, end: datetime) -> list[NoteFact]:
+    """Notes written in the window, oldest first (``alert_notes.at`` is indexed)."""
+    query = (
+        select(AlertNoteRow.at, AlertNoteRow.author, AlertRow.id, AlertRow.custody_ref)
+        .add_columns(AlertRow.suite, AlertRow.ack_code)
+        .join(AlertRow, AlertRow.id == AlertNoteRow.alert_id)
+        .where(AlertNoteRow.at >= start, AlertNoteRow.at < end)
+        .order_by(AlertNoteRow.at, AlertNoteRow.id)
+    )
+    return [NoteFact(*row) for row in session.execute(query)]
 
 
 def _earlier_arrivals(

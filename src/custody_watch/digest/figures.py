@@ -263,6 +263,20 @@ def digest_figures(
         "charged_refused_bail_children": refused_bail_list(aged, window),
         "released_without_referral_children": released_without_referral_list(aged, window),
         "data_quality": data_quality(window, inputs, totals, now),
+        # Handover notes written in the window: who, when, on which alert; the text stays on
+        # the alert page (free text may name a child; the digest names no one).
+        "alert_notes": [
+            {
+                "at": utc_z(note.at),
+                "author": note.author,
+                "alert_id": note.alert_id,
+                "custody_ref": note.custody_ref,
+                "suite": note.suite,
+                "ack_code": note.ack_code,
+            }
+            for note in inputs.notes
+            if window.start <= note.at < window.end
+        ],
         "quiet": _quiet(totals),
     }
     if history:

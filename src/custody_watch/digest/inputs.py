@@ -83,6 +83,19 @@ class CaseReview:
 
 
 @dataclass(frozen=True, slots=True)
+class NoteFact:
+    """A handover note written on an alert: who, when, on which alert. Never its text:
+    notes are typed freely and may name a child, and the digest names no one."""
+
+    at: datetime
+    author: str
+    alert_id: int
+    custody_ref: str | None
+    suite: str | None
+    ack_code: str
+
+
+@dataclass(frozen=True, slots=True)
 class DigestInputs:
     detentions: Sequence[Detention] = ()
     alerts: Sequence[AlertFact] = ()
@@ -97,3 +110,5 @@ class DigestInputs:
     # reviews of detentions not in ``detentions`` (reviewed long after release).
     earlier_arrivals: Sequence[EarlierArrival] = ()
     case_reviews: Sequence[CaseReview] = ()
+    # Handover notes written in the window (issue 13): listed, their text left on the alert.
+    notes: Sequence[NoteFact] = ()

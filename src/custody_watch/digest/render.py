@@ -18,7 +18,7 @@ from typing import Any
 
 from custody_watch.messages.render import template_environment
 from custody_watch.notify.base import InlineImage
-from custody_watch.times import LONDON, parse_instant
+from custody_watch.times import LONDON, format_local, parse_instant
 
 from .charts import Chart
 from .stories import ChildLine, no_referral_lines, over_8h_lines, refused_bail_lines
@@ -66,6 +66,7 @@ class DigestView:
     headline: str = ""
     zone_name: str = "Europe/London"
     no_referral: tuple[ChildLine, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,7 @@ def build_view(
         over_8h=over_8h_lines(figures, zone),
         refused_bail=refused_bail_lines(figures, zone),
         no_referral=no_referral_lines(figures, zone),
+        notes=tuple(note_line(note, zone) for note in figures.get("alert_notes", ())),
         groups=tuple(group_tables(figures)),
         history=history_table(figures),
         history_note=history_note(figures),
@@ -143,6 +145,14 @@ def build_view(
         headline=headline(figures),
         zone_name=str(zone),
     )
+
+
+def note_line(note: dict[str, Any], zone: tzinfo) -> str:
+    """'Thu 11 Jun 02:10 BST: insp-a on C-1 (suite-a, alert 4821)'."""
+    where = ", ".join(x for x in (note["suite"], f"alert {note['ack_code']}") if x)
+    subject = note["custody_ref"] or "a system alert"
+    at = format_local(parse_instant(note["at"]), zone)
+    return f"{at}: {note['author']} on {subject} ({where})"
 
 
 def _chart_view(chart: Chart) -> ChartView:
