@@ -271,3 +271,11 @@ def test_a_child_detained_again_shows_it_on_the_board_from_the_store(
     assert "R-1" not in board and "R-2" not in board  # released: not on the board
     site.client.close()
     site.ctx.engine.dispose()
+
+
+def test_the_detention_page_shows_the_clock_of_its_legal_basis_too(triage: Site) -> None:
+    page = triage.client.get("/detentions/A-136").text
+    assert 'data-until="2026-01-14T13:00:00Z"' in page  # s.136: 24 hours from arrival
+    assert "not a PACE detention" not in page
+    page = triage.client.get("/detentions/B-PP").text
+    assert 'data-until="2026-01-17T09:00:00Z"' in page  # police protection: 72 hours
