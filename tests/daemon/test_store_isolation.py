@@ -4,6 +4,7 @@ SQLite and on PostgreSQL, whose refusals differ (a NUL, a value too long for its
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -159,7 +160,11 @@ def test_a_rejected_row_whose_own_text_is_refused_still_lets_the_file_be_marked_
     from custody_watch.ingest.result import Rejection
 
     batch = prepared(row(1, "C-1"))
-    bad_raw = "C-2,\x00,\ud800" if engine.dialect.name != "sqlite" else "C-2,\ud800"
+    # The reader keeps a rejected row as JSON text of its contract fields; one built by
+    # anything else may hold what no database takes (a NUL, a lone surrogate) and more
+    # than the contract's fields (a name).
+    nul = "\x00" if engine.dialect.name != "sqlite" else ""
+    bad_raw = json.dumps({"custody_ref": "C-2", "suite": f"{nul}\ud800", "name": "Jane Doe"})
     batch.rejected.append(Rejection(2, "C-2", "suite: not valid", bad_raw))
     batch.rows = 2
 
@@ -168,6 +173,7 @@ def test_a_rejected_row_whose_own_text_is_refused_still_lets_the_file_be_marked_
     [(number, ref, error, raw)] = quarantined(sessions)
     assert (number, ref, error) == (2, "C-2", "suite: not valid")
     assert "\x00" not in raw and "\\ud800" in raw  # kept, as text every database takes
+    assert "Jane Doe" not in raw  # contract fields only
     raw.encode("utf-8")
     assert file_marks(sessions) == [("k1", 2, 1)]
 

@@ -257,14 +257,32 @@ def _urgency(view: AlertView) -> tuple[int, int]:
 
 def fit_items(head: str, items: Sequence[str]) -> str:
     """An SMS listing as many items (each with its ACK code) as fit in ``SMS_SEGMENTS``,
-    whole, the rest counted ("+2 more: see email"); the way to acknowledge all is kept."""
-    for shown in range(len(items), -1, -1):
-        rest = len(items) - shown
-        more = f" +{rest} more: see email." if rest else ""
-        text = to_gsm7(" ".join([head, *items[:shown]]) + more + BUNDLE_TAIL)
-        if measure(text).segments <= SMS_SEGMENTS or shown == 0:
+    whole, the rest counted ("+2 more on the board": the person may have no email); the way
+    to acknowledge all is kept. The first item is always there: when even it does not fit
+    whole, its words are cut (never its "- ACK code"), so a bundle never says nothing."""
+    for shown in range(len(items), 0, -1):
+        text = _bundle_text(head, items[:shown], len(items) - shown)
+        if measure(text).segments <= SMS_SEGMENTS:
             return text
-    return to_gsm7(head + BUNDLE_TAIL)
+    if not items:
+        return to_gsm7(head + BUNDLE_TAIL)
+    body, ack, _ = items[0].rpartition(" - ACK ")
+    ending = f" - ACK {_}" if ack else ""
+    body = body if ack else items[0]
+    low, high = 0, len(body)  # the longest cut of the first item's words that fits
+    while low < high:
+        middle = (low + high + 1) // 2
+        text = _bundle_text(head, [body[:middle].rstrip() + "..." + ending], len(items) - 1)
+        if measure(text).segments <= SMS_SEGMENTS:
+            low = middle
+        else:
+            high = middle - 1
+    return _bundle_text(head, [body[:low].rstrip() + "..." + ending], len(items) - 1)
+
+
+def _bundle_text(head: str, items: Sequence[str], rest: int) -> str:
+    more = f" +{rest} more on the board." if rest else ""
+    return to_gsm7(" ".join([head, *items]) + more + BUNDLE_TAIL)
 
 
 def fallback_bundle(views: Sequence[AlertView], kind: str) -> Rendered:
