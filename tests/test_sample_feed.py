@@ -9,11 +9,11 @@ absent (or at the lower severity given); at the instant it has the documented se
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -47,39 +47,46 @@ def _one_second_before(t: str) -> str:
 
 @pytest.fixture(scope="module")
 def evaluate(tmp_path_factory: pytest.TempPathFactory) -> Evaluate:
-    """Run the real CLI (cached per file, instant and config) and return its parsed JSON."""
+    """Run the real CLI (``custody_watch.cli.main``, cached per file, instant and config) and
+    return its parsed JSON. In this process, from an empty working directory and without
+    ``CUSTODY_WATCH_CONFIG``, so the config is what the command is given or the built-in
+    defaults: a new interpreter per instant cost a second each (about a minute of the suite),
+    and the installed command itself is run by .ci/install-check."""
     workdir = tmp_path_factory.mktemp("evaluate-cwd")
-    env = dict(os.environ)
-    env.pop("CUSTODY_WATCH_CONFIG", None)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO / "src"), env.get("PYTHONPATH", "")) if p
-    )
     cache: dict[tuple[str, str, str | None], Output] = {}
 
     def run(at: str, records: Path = CSV, config: Path | None = None) -> Output:
         key = (str(records), at, None if config is None else str(config))
         if key not in cache:
-            cmd = [
-                sys.executable,
-                "-m",
-                "custody_watch",
-                "evaluate",
-                str(records),
-                "--at",
-                at,
-                "--format",
-                "json",
-            ]
+            args = ["evaluate", str(records), "--at", at, "--format", "json"]
             if config is not None:
-                cmd += ["--config", str(config)]
-            done = subprocess.run(
-                cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=60, check=False
-            )
-            assert done.returncode == 0, f"exit {done.returncode}: {done.stderr}"
-            cache[key] = json.loads(done.stdout)
+                args += ["--config", str(config)]
+            code, out, err = _in_process(args, workdir)
+            assert code == 0, f"exit {code}: {err}"
+            cache[key] = json.loads(out)
         return cache[key]
 
     return run
+
+
+def _in_process(args: list[str], workdir: Path) -> tuple[int, str, str]:
+    from custody_watch.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    cwd, config = os.getcwd(), os.environ.pop("CUSTODY_WATCH_CONFIG", None)
+    os.chdir(workdir)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main(args)
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        os.chdir(cwd)
+        if config is not None:
+            os.environ["CUSTODY_WATCH_CONFIG"] = config
+    return code, out.getvalue(), err.getvalue()
 
 
 def _finding(out: Output, ref: str, rule: str) -> dict[str, Any] | None:

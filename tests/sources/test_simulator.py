@@ -223,19 +223,6 @@ def evaluate_with_history(
     ]
 
 
-def test_with_no_failures_injected_no_pace_rule_fires_for_anyone() -> None:
-    sim = Simulator("sim", seed=22, child_share=0.5, failure_rate=0.0)
-    start = datetime(2026, 4, 1, tzinfo=UTC)
-    fired: set[str] = set()
-
-    for at in every(start, start + 10 * 24 * H, 1 * H):
-        detentions = [parse_row(values) for values, _ in sim.records(at)]
-        fired |= {f.rule for f in evaluate_all(detentions, Policy(), at)}
-
-    assert "pace_limit" not in fired and "review_overdue" not in fired
-    assert "post_charge_transfer" not in fired and "invalid_s38_certificate" not in fired
-
-
 def test_a_poll_over_a_48_hour_window_takes_milliseconds() -> None:
     # Best of three: the machine is shared with other test workers, and a timing says what
     # the code costs only when nothing else ran meanwhile.
@@ -355,7 +342,9 @@ def test_without_failures_children_are_interviewed_and_searched_with_the_adult()
                 assert d.released_time < d.court_due_time
 
 
-def test_with_no_failures_injected_no_v2_breach_fires() -> None:
+def test_with_no_failures_injected_no_pace_rule_and_no_v2_breach_fires() -> None:
+    # One simulated ten days for both readings (v1 and v2 draw from streams of their own):
+    # each of these walks costs seconds, and the suite runs on two cores.
     sim = Simulator("sim", seed=33, child_share=0.5, failure_rate=0.0)
     start = datetime(2026, 4, 1, tzinfo=UTC)
     fired: set[str] = set()
@@ -364,6 +353,8 @@ def test_with_no_failures_injected_no_v2_breach_fires() -> None:
         detentions = [parse_row(values) for values, _ in sim.records(at)]
         fired |= {f.rule for f in evaluate_all(detentions, Policy(), at)}
 
+    assert "pace_limit" not in fired and "review_overdue" not in fired
+    assert "post_charge_transfer" not in fired and "invalid_s38_certificate" not in fired
     assert not fired & BREACHES
     assert "welfare_not_informed" in fired  # some calls are simply late
 
