@@ -60,8 +60,10 @@ def test_two_daemons_under_a_slow_twilio_send_no_sms_twice(fleet: Fleet, twilio:
 
 
 def killed_mid_batch(fleet: Fleet, twilio: FakeTwilio) -> tuple[float, str]:
-    """Daemon a claims a batch and is killed with SIGKILL between two slow sends."""
-    twilio.hang_next(times=3, seconds=1.5, then_accept=True)
+    """Daemon a claims a batch and is killed with SIGKILL between two slow sends. Six slow
+    sends: with three, a look that came at the end of the third let the fast rest finish
+    before the kill landed (a loaded machine), and nothing was left in flight."""
+    twilio.hang_next(times=6, seconds=1.5, then_accept=True)
     fleet.drop_children(20)
     a = fleet.start("a")
 
@@ -113,7 +115,8 @@ def test_a_daemon_restarted_after_kill_takes_its_own_rows_back_at_once(
     done = fleet.wait_for("every page sent", lambda: all_sent(fleet, 20), timeout=60)
 
     takeover = done - killed_at
-    assert takeover < 15, f"took {takeover:.1f}s: the restart waited for the lease"
+    # Waiting for the lease would be 20 s from its last renewal and a tick more.
+    assert takeover < 18, f"took {takeover:.1f}s: the restart waited for the lease"
     assert {r.claimed_by for r in fleet.rows()} == {dead}
     assert duplicates(fleet) <= 1
     log = (fleet.root / "a.log").read_text()
@@ -189,7 +192,9 @@ def test_a_locked_outbox_times_out_the_tick_and_health_says_so_while_it_lasts(
         fleet.wait_for("503", lambda: not healthy(fleet), timeout=20)
         assert time.monotonic() - locked < 10
         _status, body = fleet.members[0].health()
-        assert "scheduler" in body["problems"], body  # the tick: names only without a login
+        # Names only without a login: the tick overrunning (scheduler) or the health check's
+        # own look at the outbox timing out (database), whichever comes first.
+        assert {"scheduler", "database"} & set(body["problems"]), body
         conn.rollback()  # the lock goes
     locker.dispose()
     fleet.wait_for("healthy again", lambda: healthy(fleet), timeout=30)
