@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
-from custody_watch.domain import Finding, LegalBasis, Severity
+from custody_watch.domain import Detention, Finding, LegalBasis, Severity
 from custody_watch.escalation.policy import from_json
 from custody_watch.rules import assess, pace, safety
 from custody_watch.rules.facts import Facts
@@ -168,8 +168,10 @@ def board_entries(session: Session, policy: Policy, now: datetime) -> list[Board
     }
     extras = _alert_extras(session, list(alerts.values()), now)
     # repeat_detention needs the person's other detentions: one query for the whole board.
+    # Each record is read once: for the ask and for its card.
+    loaded = [(row, detentions.load(row)) for row in rows]
     lookback = policy.repeat_detention.lookback
-    asks = [detentions.same_person_ask(detentions.load(row), lookback, now) for row in rows]
+    asks = [detentions.same_person_ask(d, lookback, now) for _, d in loaded]
     others = detentions.same_person_arrivals_of(session, [a for a in asks if a is not None])
     entries = [
         entry(
@@ -179,8 +181,9 @@ def board_entries(session: Session, policy: Policy, now: datetime) -> list[Board
             now,
             extras.get(alerts[row.id].id) if row.id in alerts else None,
             others.get(row.custody_ref, ()),
+            detention=detention,
         )
-        for row in rows
+        for row, detention in loaded
     ]
     entries.sort(key=triage_key)
     return entries
@@ -199,8 +202,11 @@ def entry(
     now: datetime,
     extras: tuple[Paging | None, tuple[Note, ...]] | None = None,
     same_person_arrivals: Sequence[datetime] = (),
+    *,
+    detention: Detention | None = None,
 ) -> BoardEntry:
-    detention = detentions.load(row)
+    """``detention``: the row's record already read (``board_entries`` reads each once)."""
+    detention = detention if detention is not None else detentions.load(row)
     facts = Facts.of(detention, policy, now)
     found = clocks(facts, policy)
     limits = {c.rule: c.at for c in found if c.at is not None}
