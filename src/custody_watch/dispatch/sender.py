@@ -225,25 +225,7 @@ class Dispatcher:
             )
         # The network call happens outside any transaction: no row lock is held meanwhile,
         # and the heartbeat keeps the lease while it lasts.
-        channel = self.channels.get(channel_name)
-        try:
-            if channel is None:
-                raise DeliveryError(
-                    f"no channel named {channel_name!r} is configured", permanent=True
-                )
-            receipt = channel.send(message)
-        except DeliveryError as exc:
-            self.health.failed(channel_name, self._at(now), str(exc))
-            self._failed(claim, exc, now)
-            return
-        self.health.ok(channel_name, self._at(now))
-        try:
-            self._sent(claim, receipt, now)
-        except Exception:
-            # Whatever stopped the full record (a bug, a constraint), the message went out:
-            # record the bare fact so it is not sent again when the lease runs out.
-            log.exception("outbox %s: recording the send failed; recording it bare", claim.row_id)
-            self._sent_bare(claim, receipt, now)
+        self._deliver(channel_name, message, [claim], now)
 
     def _send_bundle(self, claim: Claim, now: datetime) -> None:
         """Pages to one person on one channel claimed together (``claim.members``): those
@@ -299,26 +281,38 @@ class Dispatcher:
                 status_callback=self._callback(lead),
                 reference=str(lead.id),
             )
+        self._deliver(
+            channel_name, message_out, [Claim(row_id, claim.token) for row_id in sent_ids], now
+        )
+
+    def _deliver(
+        self, channel_name: str, message: Message, claims: Sequence[Claim], now: datetime
+    ) -> None:
+        """The provider call for one message (a page or a bundle), outside any transaction,
+        and its outcome recorded on every row it carries, each by its own claim."""
         channel = self.channels.get(channel_name)
         try:
             if channel is None:
                 raise DeliveryError(
                     f"no channel named {channel_name!r} is configured", permanent=True
                 )
-            receipt = channel.send(message_out)
+            receipt = channel.send(message)
         except DeliveryError as exc:
             self.health.failed(channel_name, self._at(now), str(exc))
-            for row_id in sent_ids:
-                self._failed(Claim(row_id, claim.token), exc, now)
+            for claim in claims:
+                self._failed(claim, exc, now)
             return
         self.health.ok(channel_name, self._at(now))
-        for row_id in sent_ids:
-            one = Claim(row_id, claim.token)
+        for claim in claims:
             try:
-                self._sent(one, receipt, now)
+                self._sent(claim, receipt, now)
             except Exception:
-                log.exception("outbox %s: recording the send failed; recording it bare", row_id)
-                self._sent_bare(one, receipt, now)
+                # Whatever stopped the full record (a bug, a constraint), the message went
+                # out: record the bare fact so it is not sent again when the lease runs out.
+                log.exception(
+                    "outbox %s: recording the send failed; recording it bare", claim.row_id
+                )
+                self._sent_bare(claim, receipt, now)
 
     def _refresh(self, session: Session, row: OutboxRow, at: datetime) -> None:
         """A page says what is true when it is sent (``notify.refresh``). Anything that stops
