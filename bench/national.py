@@ -39,6 +39,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from stores import schema_mb  # isort: skip
 from soak import (  # isort: skip
     CONFIG,
     DEFAULT_DATABASE,
@@ -123,19 +124,6 @@ def postgres_cpu_seconds() -> float:
         fields = text[text.rindex(")") + 2 :].split()
         total += (int(fields[11]) + int(fields[12])) / tick
     return total
-
-
-def schema_mb(engine: sa.Engine, schema: str) -> float:
-    with engine.connect() as conn:
-        size = conn.execute(
-            sa.text(
-                "SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
-                " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE n.nspname = :schema AND c.relkind = 'r'"
-            ),
-            {"schema": schema},
-        ).scalar_one()
-    return float(size) / 2**20
 
 
 LATENESS = sa.text(

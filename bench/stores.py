@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 
 from custody_watch.store.db import make_engine
@@ -83,17 +83,9 @@ class Stores:
         if self.server is None:
             return (self.work / f"{name}.db").stat().st_size / 2**20
         engine = make_engine(self.server)
-        with engine.connect() as connection:
-            size = connection.execute(
-                text(
-                    "SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
-                    " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                    " WHERE n.nspname = :schema AND c.relkind = 'r'"
-                ),
-                {"schema": self._schema(name)},
-            ).scalar_one()
+        size = schema_mb(engine, self._schema(name))
         engine.dispose()
-        return float(size) / 2**20
+        return size
 
     def close(self) -> None:
         """Drop the schemas made (SQLite files go with the work folder)."""
@@ -110,6 +102,20 @@ class Stores:
         with engine.begin() as connection:
             connection.exec_driver_sql(sql)
         engine.dispose()
+
+
+def schema_mb(engine: Engine, schema: str) -> float:
+    """The tables (and their indexes and TOAST) of one PostgreSQL schema, in MiB."""
+    with engine.connect() as connection:
+        size = connection.execute(
+            text(
+                "SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = :schema AND c.relkind = 'r'"
+            ),
+            {"schema": schema},
+        ).scalar_one()
+    return float(size) / 2**20
 
 
 def bulk_insert(
