@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from custody_watch.config.paths import with_data_dir_defaults
-from custody_watch.config.rules import RulesSettings
+from custody_watch.config.rules import RulesSettings, to_policy
 from custody_watch.config.types import (
     Duration,
     DurationOrZero,
@@ -32,7 +32,8 @@ from custody_watch.config.types import (
     TimeOfDay,
     ZoneName,
 )
-from custody_watch.times import TimeValueError, format_duration_spec, parse_duration
+from custody_watch.rules.policy import People, Policy
+from custody_watch.times import TimeValueError, format_duration_spec, parse_duration, parse_zone
 
 M = timedelta(minutes=1)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -350,3 +351,8 @@ class Settings(Strict):
     def _data_under_data_dir(cls, data: object) -> object:
         """The data directory's default and the default SQLite file inside it."""
         return with_data_dir_defaults(data) if isinstance(data, dict) else data
+
+
+def rules_policy(settings: Settings) -> Policy:
+    """The ``Policy`` the pure rules take: ``[rules]`` with the scope and the time zone."""
+    return to_policy(settings.rules, People(settings.scope.people), parse_zone(settings.timezone))

@@ -1,17 +1,35 @@
-"""Rule thresholds. The defaults are exactly those of ``shared/domain/RULES.md``; the config
-file may change any of them (``[rules.<rule id>]``)."""
+"""Rule thresholds, declared once. The defaults are exactly those of ``shared/domain/RULES.md``.
+
+This module is the one place a threshold is written: ``config.rules`` derives the
+``[rules.<rule id>]`` sections of the config file from the dataclasses below (one section per
+``Policy`` field that is a threshold dataclass, one key per dataclass field, the default
+taken from here). Adding a threshold is one edit here, plus its test. Field metadata carries
+what the config needs and the type cannot say: an integer's bounds (``BOUNDS``), and where a
+flat ``Policy`` field is read from (``CONFIG_KEY``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import time, timedelta, tzinfo
 from enum import StrEnum
+from typing import Any
 
 from custody_watch.times import LONDON
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
 DAY = timedelta(days=1)
+
+# Metadata keys read by config.rules. An ``int`` threshold must give its bounds (the config
+# refuses a count outside them); a duration is 0 to 366 days, a time of day any HH:MM.
+BOUNDS = "bounds"
+# A ``Policy`` field that is not a section of its own: (section, key) in ``[rules]``.
+CONFIG_KEY = "config_key"
+
+
+def bounded(default: int, low: int, high: int) -> Any:
+    """An integer threshold with the bounds the config enforces."""
+    return field(default=default, metadata={BOUNDS: (low, high)})
 
 
 class People(StrEnum):
@@ -103,7 +121,7 @@ class CourtProductionPolicy:
 @dataclass(frozen=True, slots=True)
 class RepeatDetentionPolicy:
     lookback: timedelta = 90 * DAY
-    other_detentions: int = 2
+    other_detentions: int = bounded(2, 1, 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,4 +156,4 @@ class Policy:
     repeat_detention: RepeatDetentionPolicy = field(default_factory=RepeatDetentionPolicy)
     referral_missing: ReferralMissingPolicy = field(default_factory=ReferralMissingPolicy)
     # [rules.looked_after] raise: every child-only finding but info one step higher.
-    looked_after_raise: bool = True
+    looked_after_raise: bool = field(default=True, metadata={CONFIG_KEY: ("looked_after", "raise")})
