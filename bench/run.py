@@ -52,8 +52,8 @@ from custody_watch.daemon.poll import store_rows
 from custody_watch.daemon.scheduler import TICK_SECONDS, WAKE_FLOOR
 from custody_watch.daemon.wake import next_wake
 from custody_watch.ingest.prepare import Zones
-from custody_watch.ingest.rows import SourceRow
 from custody_watch.ingest.workers import Preparers, default_workers
+from custody_watch.sources.base import SourceRow
 from custody_watch.store import detentions, due
 from custody_watch.store.db import make_engine
 from custody_watch.store.schema import AlertRow, DetentionRow, DetentionVersionRow, FindingRow

@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from custody_watch.daemon import poll
 from custody_watch.daemon.poll import StoreError, poll_source, store_prepared
 from custody_watch.ingest.prepare import Prepared, Zones, prepare_rows
-from custody_watch.ingest.rows import SourceRow
 from custody_watch.rules.policy import Policy
-from custody_watch.sources.base import Batch, PollResult, SeenKeys
+from custody_watch.sources.base import Batch, PollResult, SeenKeys, SourceRow
 from custody_watch.store import sources
 from custody_watch.store.db import make_engine, make_sessionmaker
 from custody_watch.store.migrate import upgrade

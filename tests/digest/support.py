@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 import custody_watch.cli.digest  # noqa: F401
 from custody_watch.config import Settings, read_settings, rules_policy
 from custody_watch.daemon.poll import store_rows
-from custody_watch.ingest.rows import SourceRow
 from custody_watch.rules.policy import Policy
+from custody_watch.sources.base import SourceRow
 from custody_watch.store import audit
 from custody_watch.store.db import make_engine, make_sessionmaker
 from custody_watch.store.migrate import upgrade

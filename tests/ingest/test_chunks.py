@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from custody_watch.ingest.chunks import feed_chunks
-from custody_watch.ingest.rows import SourceRow, csv_rows, jsonl_rows
+from custody_watch.ingest.rows import csv_rows, jsonl_rows
+from custody_watch.sources.base import SourceRow
 
 FAST = settings(
     max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]

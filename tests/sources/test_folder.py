@@ -10,8 +10,7 @@ import pytest
 
 from custody_watch.config.model import FolderSource
 from custody_watch.ingest.chunks import FeedChunk
-from custody_watch.ingest.rows import SourceRow
-from custody_watch.sources.base import SourceError
+from custody_watch.sources.base import SourceError, SourceRow
 from custody_watch.sources.folder import DropFolder
 
 from .conftest import SeenSet

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from custody_watch.digest import collect
 from custody_watch.ingest.prepare import PreparedRow, Zones, prepare_rows
-from custody_watch.ingest.rows import SourceRow
+from custody_watch.sources.base import SourceRow
 from custody_watch.store import detentions
 from custody_watch.store.db import make_engine, make_sessionmaker
 from custody_watch.store.migrate import upgrade

@@ -23,10 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from custody_watch.ingest.prepare import Prepared, PreparedRow, Zones, prepare_rows
 from custody_watch.ingest.result import Rejection
-from custody_watch.ingest.rows import SourceRow
 from custody_watch.redact import redact_urls
 from custody_watch.rules.policy import Policy
-from custody_watch.sources.base import PollResult, Source, SourceError
+from custody_watch.sources.base import PollResult, Source, SourceError, SourceRow
 from custody_watch.store import audit, detentions, quarantine, sources
 from custody_watch.store.schema import DetentionRow
 from custody_watch.times import parse_zone

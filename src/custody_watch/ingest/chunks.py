@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from custody_watch.ingest.files import FeedFormat
 from custody_watch.ingest.rows import (
     BOM,
-    SourceRow,
     csv_line_rows,
     csv_lines,
     is_blank_csv_line,
@@ -23,6 +22,7 @@ from custody_watch.ingest.rows import (
     jsonl_lines,
     read_header,
 )
+from custody_watch.sources.base import SourceRow
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,13 @@ from custody_watch.errors import InputError
 from custody_watch.ingest.parse import read_each
 from custody_watch.ingest.result import ReadResult, Rejection
 from custody_watch.ingest.rows import (
-    SourceRow,
     csv_line_rows,
     csv_rows,
     jsonl_line_rows,
     jsonl_rows,
 )
 from custody_watch.ingest.versions import latest_versions
+from custody_watch.sources.base import SourceRow
 from custody_watch.times import LONDON
 
 FeedFormat = Literal["csv", "jsonl"]

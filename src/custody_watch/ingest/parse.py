@@ -26,7 +26,8 @@ from custody_watch.domain import (
 from custody_watch.ingest.jsontext import HugeInt
 from custody_watch.ingest.quote import quote
 from custody_watch.ingest.result import Rejection
-from custody_watch.ingest.rows import SourceRow, row_ref
+from custody_watch.ingest.rows import row_ref
+from custody_watch.sources.base import SourceRow
 from custody_watch.times import LONDON, TimeValueError, parse_instant
 
 REQUIRED = ("custody_ref", "suite", "arrival_time")

@@ -18,7 +18,7 @@ from custody_watch.domain import Detention, age_on
 from custody_watch.ingest.parse import read_each
 from custody_watch.ingest.record import as_given, to_record
 from custody_watch.ingest.result import Rejection
-from custody_watch.ingest.rows import SourceRow
+from custody_watch.sources.base import SourceRow
 from custody_watch.times import LONDON, utc_text
 
 ADULT_AGE = 18

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from typing import NamedTuple
+from collections.abc import Iterable, Iterator
 
 from custody_watch.domain import ABSENCE_FIELDS
 from custody_watch.ingest import jsontext
 from custody_watch.ingest.quote import quote
+from custody_watch.sources.base import SourceRow
 
 BOM = "\ufeff"
 _CARRIED = frozenset(ABSENCE_FIELDS)
@@ -38,18 +38,6 @@ _LINE_END = ("\n", "\r")
 # that cannot name its column. Raised so the cell is read and then refused by name (text
 # fields are at most 200 characters). Process-wide, like every csv setting.
 csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
-
-
-class SourceRow(NamedTuple):
-    """One row of a feed. A tuple (immutable, and the cheapest to make and to pickle: a
-    backfill makes millions). ``typed``: the values carry JSON's types, so a number given
-    as a string is not a number."""
-
-    number: int
-    values: Mapping[str, object]
-    raw: str
-    problem: str | None = None
-    typed: bool = False
 
 
 def csv_lines(text: str) -> Iterator[str]:

@@ -6,13 +6,25 @@ a bad row is quarantined the same way whatever the source."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from custody_watch.errors import CustodyWatchError
-from custody_watch.ingest.rows import SourceRow
+
+
+class SourceRow(NamedTuple):
+    """One row of a feed. A tuple (immutable, and the cheapest to make and to pickle: a
+    backfill makes millions). ``typed``: the values carry JSON's types, so a number given
+    as a string is not a number."""
+
+    number: int
+    values: Mapping[str, object]
+    raw: str
+    problem: str | None = None
+    typed: bool = False
+
 
 # How sources wait (settle checks, retry backoff); tests pass a function that records instead.
 Sleep = Callable[[float], None]

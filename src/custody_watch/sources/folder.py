@@ -46,8 +46,7 @@ from typing import Literal
 from custody_watch.config.model import FolderSource
 from custody_watch.ingest.chunks import FeedChunk, line_chunks
 from custody_watch.ingest.files import FeedFormat, file_lines, scan_file
-from custody_watch.ingest.rows import SourceRow
-from custody_watch.sources.base import Batch, PollResult, SeenKeys, Sleep, SourceError
+from custody_watch.sources.base import Batch, PollResult, SeenKeys, Sleep, SourceError, SourceRow
 
 Kind = Literal["csv_folder", "jsonl"]
 

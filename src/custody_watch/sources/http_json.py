@@ -28,8 +28,8 @@ import httpx
 from custody_watch.config.model import HttpJsonSource
 from custody_watch.config.secrets import secret
 from custody_watch.errors import ConfigError
-from custody_watch.ingest.rows import SourceRow, jsonl_rows
-from custody_watch.sources.base import Batch, PollResult, SeenKeys, Sleep, SourceError
+from custody_watch.ingest.rows import jsonl_rows
+from custody_watch.sources.base import Batch, PollResult, SeenKeys, Sleep, SourceError, SourceRow
 from custody_watch.times import TimeValueError, parse_instant, utc_iso
 
 DEFAULT_TOKEN_ENV = "CUSTODY_WATCH_HTTP_TOKEN"

@@ -41,8 +41,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, S
 from custody_watch.config.model import SqlSource
 from custody_watch.errors import ConfigError
 from custody_watch.ingest.parse import FIELDS
-from custody_watch.ingest.rows import SourceRow
-from custody_watch.sources.base import Batch, PollResult, SeenKeys, Sleep, SourceError
+from custody_watch.sources.base import Batch, PollResult, SeenKeys, Sleep, SourceError, SourceRow
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # The interchange format's field names, as the reader knows them (a Detention also holds
