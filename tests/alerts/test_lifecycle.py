@@ -12,8 +12,8 @@ from custody_watch.alerts import ack, lifecycle
 from custody_watch.alerts.context import AlertContext
 from custody_watch.domain import Severity
 from custody_watch.escalation.policy import to_json
+from custody_watch.messages.gsm import measure
 from custody_watch.messages.render import Renderer
-from custody_watch.notify.gsm import measure
 from custody_watch.store.schema import AlertRow, AuditRow, OutboxRow
 
 from .support import (

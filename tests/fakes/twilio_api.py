@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
 
-from custody_watch.notify.gsm import measure
+from custody_watch.messages.gsm import measure
 
 ACCOUNT_SID = "AC" + "c0ffee00" * 4
 AUTH_TOKEN = "5ec2e7" + "0" * 20 + "70ce11"

@@ -3,8 +3,8 @@ counted, and never an SMS that lists nothing."""
 
 from __future__ import annotations
 
+from custody_watch.messages.gsm import measure
 from custody_watch.messages.render import BUNDLE_TAIL, SMS_SEGMENTS, fit_items
-from custody_watch.notify.gsm import measure
 
 HEAD = "custody-watch: 3 alerts."
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from custody_watch.messages.gsm import measure, to_gsm7
 from custody_watch.messages.labels import rule_label
-from custody_watch.notify.gsm import measure, to_gsm7
 from custody_watch.resources import templates_dir
 from custody_watch.times import format_duration, format_local
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from custody_watch.notify.gsm import fit_sms, is_gsm7, measure, to_gsm7
+from custody_watch.messages.gsm import fit_sms, is_gsm7, measure, to_gsm7
 
 
 @pytest.mark.parametrize(
