@@ -19,7 +19,7 @@ from custody_watch.store import web_sessions
 from custody_watch.store.db import make_engine, make_sessionmaker
 from custody_watch.store.migrate import upgrade
 from custody_watch.store.schema import AuditRow, WebSessionRow
-from custody_watch.web.auth import create_user
+from custody_watch.store.users import create_user
 
 CONFIG = """
 [database]

@@ -27,8 +27,8 @@ from custody_watch.daemon.build import build_context
 from custody_watch.daemon.context import Context
 from custody_watch.daemon.cycle import run_cycle
 from custody_watch.store.schema import AlertRow, AuditRow, OutboxRow
+from custody_watch.store.users import create_user
 from custody_watch.web.app import create_app
-from custody_watch.web.auth import create_user
 from custody_watch.web.context import WebContext, build_web_context
 from custody_watch.web.health import Heartbeat
 from daemon.support import HEADER, ROTA

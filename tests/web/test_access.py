@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
 
-from custody_watch.web.auth import end_sessions, find_user, set_disabled
+from custody_watch.store.users import end_sessions, find_user, set_disabled
 from fakes.twilio_api import FakeTwilio
 
 from .support import PASSWORD, Site, csrf_of, make_site

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from custody_watch.store.schema import WebSessionRow
-from custody_watch.web.auth import find_user, set_disabled, set_password
+from custody_watch.store.users import find_user, set_disabled, set_password
 from fakes.twilio_api import FakeTwilio
 
 from .support import FAST_HASHER, Site, csrf_of, make_site

@@ -19,6 +19,9 @@ from custody_watch.errors import InputError
 from custody_watch.store.schema import UserRow
 from custody_watch.times import utc_z_or_none as z
 
+# store.users is imported inside each command that needs it: it loads argon2 (about 50 ms),
+# which every other command would pay for at start-up.
+
 user_app = typer.Typer(
     help="Web users: add, list, set a password, disable, end sessions.", no_args_is_help=True
 )
@@ -38,7 +41,7 @@ PasswordStdin = Annotated[
 
 
 def _password(from_stdin: bool) -> str:
-    from custody_watch.web.auth import check_password
+    from custody_watch.store.users import check_password
 
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -64,7 +67,7 @@ def add(
     config: ConfigOption = None,
 ) -> None:
     """Add a user; asks for the password twice."""
-    from custody_watch.web.auth import check_new_user, create_user, find_user
+    from custody_watch.store.users import check_new_user, create_user, find_user
 
     settings = load_settings(config)
     if person is not None and person not in {p.id for p in settings.people}:
@@ -92,7 +95,7 @@ def passwd(
     config: ConfigOption = None,
 ) -> None:
     """Set a user's password (asks twice); every session of the user ends."""
-    from custody_watch.web.auth import find_user, set_password
+    from custody_watch.store.users import find_user, set_password
 
     sessions = open_store(load_settings(config))
     with sessions() as session:
@@ -113,7 +116,7 @@ def disable(
     config: ConfigOption = None,
 ) -> None:
     """Stop a user logging in (their sessions end at once); --enable undoes it."""
-    from custody_watch.web.auth import find_user, set_disabled
+    from custody_watch.store.users import find_user, set_disabled
 
     with open_store(load_settings(config)).begin() as session:
         row = find_user(session, name)
@@ -135,7 +138,7 @@ def end_sessions_command(
     config: ConfigOption = None,
 ) -> None:
     """Log a user (or, with --all, everyone) out of the web at once."""
-    from custody_watch.web.auth import end_sessions, find_user
+    from custody_watch.store.users import end_sessions, find_user
 
     if (name is None) == (not all_users):
         raise InputError("name one user, or give --all (not both)")

@@ -11,13 +11,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from custody_watch.store import audit, web_sessions
+from custody_watch.store.users import end_sessions, find_user
 from custody_watch.web.auth import (
     User,
     admin_user,
     auth_of,
     client_address,
-    end_sessions,
-    find_user,
     safe_next,
 )
 from custody_watch.web.context import WebContext
