@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from custody_watch.domain import CertificateGround, LegalBasis, Severity
 from custody_watch.rules import describe
+from custody_watch.rules.assessment import Assessment, single
 from custody_watch.rules.facts import Facts
 from custody_watch.rules.instants import NEVER, later
-from custody_watch.rules.ladder import Assessment, single
 from custody_watch.rules.policy import OvernightPolicy, Policy
 from custody_watch.times import format_duration, format_local
 

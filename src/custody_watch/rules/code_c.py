@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from custody_watch.domain import PACE_BASES, Severity
+from custody_watch.rules.assessment import Assessment, single
 from custody_watch.rules.facts import Facts
 from custody_watch.rules.instants import later
-from custody_watch.rules.ladder import Assessment, single
 from custody_watch.rules.policy import Policy
 from custody_watch.times import format_duration, format_local
 

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from custody_watch.domain import Severity
 from custody_watch.rules import describe
+from custody_watch.rules.assessment import Assessment
 from custody_watch.rules.facts import Facts
 from custody_watch.rules.instants import later
-from custody_watch.rules.ladder import Assessment
 from custody_watch.rules.policy import Policy
 
 

@@ -17,8 +17,8 @@ from datetime import datetime
 
 from custody_watch.domain import Detention, Finding
 from custody_watch.rules import cells, children, code_c, court, inspection, pace, safety
+from custody_watch.rules.assessment import Assessment
 from custody_watch.rules.facts import Facts
-from custody_watch.rules.ladder import Assessment
 from custody_watch.rules.policy import People, Policy
 
 RuleFn = Callable[[Facts, Policy], Assessment | None]
