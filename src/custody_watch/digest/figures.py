@@ -49,7 +49,7 @@ from custody_watch.rules.facts import age_of
 from custody_watch.rules.policy import Policy
 from custody_watch.times import utc_z
 
-from .children import (
+from .child_views import (
     ChildView,
     by_arrival,
     child_json,

@@ -21,6 +21,7 @@ from custody_watch.notify.base import InlineImage
 from custody_watch.times import LONDON, format_local, parse_instant
 
 from .charts import Chart
+from .figure_tables import Table, group_tables, history_note, history_table
 from .stories import ChildLine, no_referral_lines, over_8h_lines, refused_bail_lines
 from .summary import (
     Line,
@@ -31,7 +32,6 @@ from .summary import (
     quiet_note,
     summary_lines,
 )
-from .tables import Table, group_tables, history_note, history_table
 from .wording import long_date, when
 
 
