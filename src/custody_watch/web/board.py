@@ -83,7 +83,10 @@ class Note:
 
 
 @dataclass(frozen=True, slots=True)
-class AlertState:
+class AlertCard:
+    """A detention's live alert as its card on the board shows it: a view read from the
+    alert's row, paging and notes (the alert's states are ``domain.states.AlertState``)."""
+
     id: int
     state: str
     severity: str
@@ -112,7 +115,7 @@ class BoardEntry:
     appropriate_adult: str
     appropriate_adult_ok: bool
     findings: tuple[Finding, ...]
-    alert: AlertState | None
+    alert: AlertCard | None
     # The statutory clocks for this child's legal basis (PACE limit and review; s.136's 24h
     # or its extension; police protection's 72h), soonest first.
     clocks: tuple[Deadline, ...] = ()
@@ -238,7 +241,7 @@ def entry(
         findings=findings,
         alert=None
         if alert is None
-        else AlertState(
+        else AlertCard(
             alert.id,
             alert.state,
             alert.severity,
