@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.deps import AlertDeps
 from custody_watch.messages.render import Renderer
 
 from .support import Store, make_context, make_store
@@ -27,5 +27,5 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def ctx() -> AlertContext:
+def ctx() -> AlertDeps:
     return make_context()

@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from custody_watch.alerts import lifecycle
-from custody_watch.alerts.context import AlertContext, Directory, Person
+from custody_watch.alerts import escalate, lifecycle
+from custody_watch.alerts.deps import AlertDeps, Directory, Person
+from custody_watch.alerts.effects import carry_out
+from custody_watch.alerts.lifecycle import Subject
 from custody_watch.domain import Detention, Finding, Severity
 from custody_watch.escalation.policy import Ladder, Ladders, Level
 from custody_watch.escalation.rota import Rota, Shift
-from custody_watch.messages.render import Renderer
 from custody_watch.store import detentions
 from custody_watch.store.db import make_engine, make_sessionmaker
 from custody_watch.store.migrate import upgrade
@@ -83,8 +84,8 @@ def make_context(
     ladders: Ladders | None = None,
     shifts: Iterable[Shift] = ALWAYS_ON,
     max_attempts: int = 5,
-) -> AlertContext:
-    return AlertContext(
+) -> AlertDeps:
+    return AlertDeps(
         ladders=example_ladders() if ladders is None else ladders,
         directory=Directory(
             people=dict(PEOPLE),
@@ -139,26 +140,25 @@ def finding(
 
 def sync(
     session: Session,
-    ctx: AlertContext,
-    renderer: Renderer,
+    ctx: AlertDeps,
     now: datetime,
     findings: Sequence[Finding],
     *,
     ref: str = "C-1",
     detention_id: int | None = None,
 ) -> AlertRow | None:
-    """What the daemon does for one detention after evaluating it."""
-    return lifecycle.sync(
-        session,
-        subject=f"detention:{ref}",
-        findings=findings,
-        ctx=ctx,
-        renderer=renderer,
-        now=now,
-        detention_id=detention_id,
-        custody_ref=ref,
-        suite="suite-a",
+    """What the daemon does for one detention after evaluating it: decide, then act."""
+    subject = Subject(
+        f"detention:{ref}", detention_id=detention_id, custody_ref=ref, suite="suite-a"
     )
+    transition = lifecycle.sync(session, subject, findings, ctx, now)
+    carry_out(session, transition, ctx, now)
+    return None if transition.resolved else transition.alert
+
+
+def escalate_due(session: Session, alert: AlertRow, ctx: AlertDeps, now: datetime) -> None:
+    """What the daemon does for an alert whose next step is due: decide, then act."""
+    carry_out(session, escalate.escalate(session, alert, ctx, now), ctx, now)
 
 
 def outbox(session: Session, **equal: Any) -> list[OutboxRow]:

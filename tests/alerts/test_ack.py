@@ -18,6 +18,7 @@ from .support import (
     H,
     M,
     audit_events,
+    escalate_due,
     finding,
     mark_sent,
     outbox,
@@ -28,20 +29,20 @@ from .support import (
 ACKED_AT = T0 + 20 * M  # level 1 went at T0 and level 2 (supt-b) at T0 + 15 minutes
 
 
-def escalated_alert(session: Session, ctx, renderer) -> AlertRow:
+def escalated_alert(session: Session, ctx) -> AlertRow:
     """A high alert: level 1 sent at T0; level 2 queued at T0 + 15m and still pending."""
-    alert = sync(session, ctx, renderer, T0, [finding(Severity.HIGH)])
+    alert = sync(session, ctx, T0, [finding(Severity.HIGH)])
     assert alert is not None
     session.commit()
     mark_sent(session, T0)
-    escalate.escalate(session, alert, ctx, renderer, T0 + 15 * M)
+    escalate_due(session, alert, ctx, T0 + 15 * M)
     session.commit()
     return alert
 
 
-def test_an_ack_by_code_marks_the_alert_acknowledged_by_that_person(session, ctx, renderer):
-    alert = escalated_alert(session, ctx, renderer)
-    result = ack.acknowledge(session, alert.ack_code, "insp-a", ctx, renderer, ACKED_AT)
+def test_an_ack_by_code_marks_the_alert_acknowledged_by_that_person(session, ctx):
+    alert = escalated_alert(session, ctx)
+    result = ack.acknowledge(session, alert.ack_code, "insp-a", ctx, ACKED_AT)
     session.commit()
     assert (result.ok, result.alert_id) == (True, alert.id)
     assert "acknowledged by insp-a" in result.message
@@ -55,10 +56,10 @@ def test_an_ack_by_code_marks_the_alert_acknowledged_by_that_person(session, ctx
     assert alert.live_key == "detention:C-1"  # still live: the child is still held
 
 
-def test_an_ack_cancels_pending_pages_and_tells_those_already_paged(session, ctx, renderer):
-    alert = escalated_alert(session, ctx, renderer)
+def test_an_ack_cancels_pending_pages_and_tells_those_already_paged(session, ctx):
+    alert = escalated_alert(session, ctx)
     before = {r.id for r in outbox(session)}
-    ack.acknowledge(session, alert.ack_code, "insp-a", ctx, renderer, ACKED_AT)
+    ack.acknowledge(session, alert.ack_code, "insp-a", ctx, ACKED_AT)
     session.commit()
     level_two = [r for r in outbox(session, purpose="notify") if r.level == 1]
     assert {(r.person_id, r.state) for r in level_two} == {("supt-b", "cancelled")}
@@ -68,9 +69,9 @@ def test_an_ack_cancels_pending_pages_and_tells_those_already_paged(session, ctx
     assert "insp-a" in notices[0].body_text and alert.ack_code in notices[0].body_text
 
 
-def test_an_ack_is_audited_with_an_event_containing_ack(session, ctx, renderer):
-    alert = escalated_alert(session, ctx, renderer)
-    ack.acknowledge(session, alert.ack_code, "insp-a", ctx, renderer, ACKED_AT, via="sms")
+def test_an_ack_is_audited_with_an_event_containing_ack(session, ctx):
+    alert = escalated_alert(session, ctx)
+    ack.acknowledge(session, alert.ack_code, "insp-a", ctx, ACKED_AT, via="sms")
     session.commit()
     [acked] = [e for e in audit_events(session, alert.id) if "ack" in e]
     record = session.scalars(select(AuditRow).where(AuditRow.event == acked)).one()
@@ -78,18 +79,18 @@ def test_an_ack_is_audited_with_an_event_containing_ack(session, ctx, renderer):
     assert "via sms" in record.detail
 
 
-def test_an_acknowledged_alert_does_not_escalate_before_the_ack_times_out(session, ctx, renderer):
-    alert = escalated_alert(session, ctx, renderer)
-    ack.acknowledge(session, alert.ack_code, "insp-a", ctx, renderer, ACKED_AT)
+def test_an_acknowledged_alert_does_not_escalate_before_the_ack_times_out(session, ctx):
+    alert = escalated_alert(session, ctx)
+    ack.acknowledge(session, alert.ack_code, "insp-a", ctx, ACKED_AT)
     session.commit()
     assert escalate.due_alerts(session, T0 + 45 * M) == []
     assert escalate.due_alerts(session, ACKED_AT + 2 * H - M) == []
 
 
-def test_an_unknown_code_is_refused_and_audited(session, ctx, renderer):
-    alert = escalated_alert(session, ctx, renderer)
+def test_an_unknown_code_is_refused_and_audited(session, ctx):
+    alert = escalated_alert(session, ctx)
     wrong = "0000" if alert.ack_code != "0000" else "0001"
-    result = ack.acknowledge(session, wrong, "insp-a", ctx, renderer, ACKED_AT)
+    result = ack.acknowledge(session, wrong, "insp-a", ctx, ACKED_AT)
     session.commit()
     assert (result.ok, result.alert_id) == (False, None)
     assert wrong in result.message
@@ -99,21 +100,21 @@ def test_an_unknown_code_is_refused_and_audited(session, ctx, renderer):
     assert alert.state == "open"
 
 
-def test_the_code_of_a_resolved_alert_is_refused(session, ctx, renderer):
-    alert = escalated_alert(session, ctx, renderer)
-    sync(session, ctx, renderer, T0 + 16 * M, [])
+def test_the_code_of_a_resolved_alert_is_refused(session, ctx):
+    alert = escalated_alert(session, ctx)
+    sync(session, ctx, T0 + 16 * M, [])
     session.commit()
-    result = ack.acknowledge(session, alert.ack_code, "insp-a", ctx, renderer, ACKED_AT)
+    result = ack.acknowledge(session, alert.ack_code, "insp-a", ctx, ACKED_AT)
     assert not result.ok
     assert alert.state == "resolved"
 
 
-def test_a_second_ack_says_it_was_already_acknowledged(session, ctx, renderer):
-    alert = escalated_alert(session, ctx, renderer)
-    ack.acknowledge(session, alert.ack_code, "insp-a", ctx, renderer, ACKED_AT)
+def test_a_second_ack_says_it_was_already_acknowledged(session, ctx):
+    alert = escalated_alert(session, ctx)
+    ack.acknowledge(session, alert.ack_code, "insp-a", ctx, ACKED_AT)
     session.commit()
     count = len(outbox(session))
-    again = ack.acknowledge(session, alert.ack_code, "supt-b", ctx, renderer, ACKED_AT + M)
+    again = ack.acknowledge(session, alert.ack_code, "supt-b", ctx, ACKED_AT + M)
     session.commit()
     assert again.ok
     assert "already acknowledged by insp-a" in again.message
@@ -121,16 +122,16 @@ def test_a_second_ack_says_it_was_already_acknowledged(session, ctx, renderer):
     assert len(outbox(session)) == count  # nobody is told twice
 
 
-def test_an_ack_code_with_spaces_around_it_is_accepted(session, ctx, renderer):
-    alert = escalated_alert(session, ctx, renderer)
-    assert ack.acknowledge(session, f" {alert.ack_code}\n", "insp-a", ctx, renderer, ACKED_AT).ok
+def test_an_ack_code_with_spaces_around_it_is_accepted(session, ctx):
+    alert = escalated_alert(session, ctx)
+    assert ack.acknowledge(session, f" {alert.ack_code}\n", "insp-a", ctx, ACKED_AT).ok
 
 
 def test_an_ack_that_times_out_while_the_alert_is_live_reopens_it_at_level_one(
     session, ctx, renderer
 ):
-    alert = escalated_alert(session, ctx, renderer)
-    ack.acknowledge(session, alert.ack_code, "insp-a", ctx, renderer, ACKED_AT)
+    alert = escalated_alert(session, ctx)
+    ack.acknowledge(session, alert.ack_code, "insp-a", ctx, ACKED_AT)
     session.commit()
     mark_sent(session, ACKED_AT)
     session.commit()
@@ -138,7 +139,7 @@ def test_an_ack_that_times_out_while_the_alert_is_live_reopens_it_at_level_one(
 
     expired = ACKED_AT + 2 * H
     assert [a.id for a in escalate.due_alerts(session, expired)] == [alert.id]
-    escalate.escalate(session, alert, ctx, renderer, expired)
+    escalate_due(session, alert, ctx, expired)
     session.commit()
 
     assert alert.state == "open"
@@ -152,7 +153,7 @@ def test_an_ack_that_times_out_while_the_alert_is_live_reopens_it_at_level_one(
     ]
     assert "ack_timed_out" in audit_events(session, alert.id)
     # And the ladder climbs again from there.
-    escalate.escalate(session, alert, ctx, renderer, expired + 15 * M)
+    escalate_due(session, alert, ctx, expired + 15 * M)
     session.commit()
     assert sent_to(outbox(session, level=1, state="pending")) == [
         ("supt-b", SMS),
@@ -160,13 +161,13 @@ def test_an_ack_that_times_out_while_the_alert_is_live_reopens_it_at_level_one(
     ]
 
 
-def test_a_reopened_alert_can_be_acknowledged_again(session, ctx, renderer):
-    alert = escalated_alert(session, ctx, renderer)
-    ack.acknowledge(session, alert.ack_code, "insp-a", ctx, renderer, ACKED_AT)
-    escalate.escalate(session, alert, ctx, renderer, ACKED_AT + 2 * H)
+def test_a_reopened_alert_can_be_acknowledged_again(session, ctx):
+    alert = escalated_alert(session, ctx)
+    ack.acknowledge(session, alert.ack_code, "insp-a", ctx, ACKED_AT)
+    escalate_due(session, alert, ctx, ACKED_AT + 2 * H)
     session.commit()
     later = ACKED_AT + 2 * H + 5 * M
-    result = ack.acknowledge(session, alert.ack_code, "supt-b", ctx, renderer, later)
+    result = ack.acknowledge(session, alert.ack_code, "supt-b", ctx, later)
     session.commit()
     assert result.ok and "acknowledged by supt-b" in result.message
     assert (alert.state, alert.acknowledged_by, alert.first_acknowledged_at) == (
@@ -176,11 +177,11 @@ def test_a_reopened_alert_can_be_acknowledged_again(session, ctx, renderer):
     )
 
 
-def test_an_ack_that_times_out_after_the_alert_resolved_does_nothing(session, ctx, renderer):
-    alert = escalated_alert(session, ctx, renderer)
-    ack.acknowledge(session, alert.ack_code, "insp-a", ctx, renderer, ACKED_AT)
-    sync(session, ctx, renderer, ACKED_AT + H, [])
+def test_an_ack_that_times_out_after_the_alert_resolved_does_nothing(session, ctx):
+    alert = escalated_alert(session, ctx)
+    ack.acknowledge(session, alert.ack_code, "insp-a", ctx, ACKED_AT)
+    sync(session, ctx, ACKED_AT + H, [])
     session.commit()
     assert escalate.due_alerts(session, ACKED_AT + 3 * H) == []
-    escalate.escalate(session, alert, ctx, renderer, ACKED_AT + 3 * H)
+    escalate_due(session, alert, ctx, ACKED_AT + 3 * H)
     assert alert.state == "resolved"

@@ -8,11 +8,11 @@ import re
 from dataclasses import replace
 from datetime import timedelta
 
-from custody_watch.alerts import ack, escalate, lifecycle
+from custody_watch.alerts import ack, lifecycle
 from custody_watch.alerts.links import AckLinks
 from custody_watch.domain import Severity
 
-from .support import EMAIL, T0, H, M, finding, mark_sent, outbox, sync
+from .support import EMAIL, T0, H, M, escalate_due, finding, mark_sent, outbox, sync
 
 LINKS = AckLinks("alert-tests-signing-key", "https://cw.example", timedelta(hours=24))
 
@@ -23,37 +23,37 @@ def rounds_in_latest_emails(session) -> set[int]:
     return {LINKS.read(m[1], T0 + 5 * H).ack_round for m in found if m}
 
 
-def test_each_round_sends_links_for_itself(session, ctx, renderer):
+def test_each_round_sends_links_for_itself(session, ctx):
     ctx = replace(ctx, ack_link=LINKS.url)
-    alert = sync(session, ctx, renderer, T0, [finding(Severity.HIGH)])
+    alert = sync(session, ctx, T0, [finding(Severity.HIGH)])
     assert alert is not None
     session.commit()
     assert alert.ack_round == 0 and rounds_in_latest_emails(session) == {0}
     mark_sent(session, T0)
 
-    assert ack.acknowledge(session, alert.ack_code, "insp-a", ctx, renderer, T0 + M).ok
+    assert ack.acknowledge(session, alert.ack_code, "insp-a", ctx, T0 + M).ok
     session.commit()
     assert alert.ack_round == 1
     mark_sent(session, T0 + M)
 
-    escalate.escalate(session, alert, ctx, renderer, T0 + M + 2 * H)  # the ack timed out
+    escalate_due(session, alert, ctx, T0 + M + 2 * H)  # the ack timed out
     session.commit()
     assert alert.ack_round == 2 and rounds_in_latest_emails(session) == {2}
     mark_sent(session, T0 + 3 * H)
 
-    sync(session, ctx, renderer, T0 + 3 * H, [finding(Severity.CRITICAL)])  # re-raised
+    sync(session, ctx, T0 + 3 * H, [finding(Severity.CRITICAL)])  # re-raised
     session.commit()
     assert alert.ack_round == 3 and rounds_in_latest_emails(session) == {3}
 
-    lifecycle.resolve(session, alert, ctx, renderer, T0 + 4 * H, "released")
+    lifecycle.resolve(session, alert, T0 + 4 * H, "released")
     session.commit()
     assert alert.ack_round == 4
 
 
-def test_a_link_of_an_ended_round_cannot_acknowledge_even_past_the_page(session, ctx, renderer):
-    alert = sync(session, ctx, renderer, T0, [finding(Severity.HIGH)])
+def test_a_link_of_an_ended_round_cannot_acknowledge_even_past_the_page(session, ctx):
+    alert = sync(session, ctx, T0, [finding(Severity.HIGH)])
     assert alert is not None
     session.commit()
-    result = ack.acknowledge_alert(session, alert, "insp-a", ctx, renderer, T0 + M, ack_round=5)
+    result = ack.acknowledge_alert(session, alert, "insp-a", ctx, T0 + M, ack_round=5)
     assert not result.ok and "earlier round" in result.message
     assert alert.state == "open" and alert.ack_round == 0

@@ -9,9 +9,9 @@ from custody_watch.store.schema import OutboxRow
 from .support import INSP_A, SUPT_B, T0, M, finding, mark_sent, sync
 
 
-def test_ack_all_acknowledges_every_open_alert_paged_to_the_sender(session, ctx, renderer) -> None:
-    first = sync(session, ctx, renderer, T0, [finding(Severity.HIGH, ref="C-1")], ref="C-1")
-    second = sync(session, ctx, renderer, T0, [finding(Severity.HIGH, ref="C-2")], ref="C-2")
+def test_ack_all_acknowledges_every_open_alert_paged_to_the_sender(session, ctx) -> None:
+    first = sync(session, ctx, T0, [finding(Severity.HIGH, ref="C-1")], ref="C-1")
+    second = sync(session, ctx, T0, [finding(Severity.HIGH, ref="C-2")], ref="C-2")
     assert first is not None and second is not None
     mark_sent(session, T0)
 
@@ -20,8 +20,7 @@ def test_ack_all_acknowledges_every_open_alert_paged_to_the_sender(session, ctx,
         message_sid="SM1",
         from_number=INSP_A.phone or "",
         body=" ack all ",
-        ctx=ctx,
-        renderer=renderer,
+        deps=ctx,
         now=T0 + M,
     )
     assert result.outcome == "acknowledged"
@@ -30,8 +29,8 @@ def test_ack_all_acknowledges_every_open_alert_paged_to_the_sender(session, ctx,
     assert {first.acknowledged_by, second.acknowledged_by} == {INSP_A.id}
 
 
-def test_ack_all_leaves_alerts_the_sender_was_never_paged_for(session, ctx, renderer) -> None:
-    alert = sync(session, ctx, renderer, T0, [finding(Severity.HIGH)])
+def test_ack_all_leaves_alerts_the_sender_was_never_paged_for(session, ctx) -> None:
+    alert = sync(session, ctx, T0, [finding(Severity.HIGH)])
     assert alert is not None
     mark_sent(session, T0)
     # Only the duty inspector was paged (level 1): the superintendent's ACK ALL owns nothing.
@@ -41,8 +40,7 @@ def test_ack_all_leaves_alerts_the_sender_was_never_paged_for(session, ctx, rend
         message_sid="SM2",
         from_number=SUPT_B.phone or "",
         body="ACK ALL",
-        ctx=ctx,
-        renderer=renderer,
+        deps=ctx,
         now=T0 + M,
     )
     assert result.outcome == "refused"

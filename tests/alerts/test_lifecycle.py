@@ -9,11 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from custody_watch.alerts import ack, lifecycle
-from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.deps import AlertDeps
 from custody_watch.domain import Severity
 from custody_watch.escalation.policy import to_json
 from custody_watch.messages.gsm import measure
-from custody_watch.messages.render import Renderer
 from custody_watch.store.schema import AlertRow, AuditRow, OutboxRow
 
 from .support import (
@@ -28,6 +27,7 @@ from .support import (
     M,
     add_detention,
     audit_events,
+    escalate_due,
     finding,
     findings_of,
     mark_sent,
@@ -39,16 +39,16 @@ from .support import (
 HIGH, CRITICAL, WARNING = Severity.HIGH, Severity.CRITICAL, Severity.WARNING
 
 
-def open_high(session: Session, ctx: AlertContext, renderer: Renderer) -> AlertRow:
+def open_high(session: Session, ctx: AlertDeps) -> AlertRow:
     detention_id = add_detention(session)
-    alert = sync(session, ctx, renderer, T0, [finding(HIGH)], detention_id=detention_id)
+    alert = sync(session, ctx, T0, [finding(HIGH)], detention_id=detention_id)
     assert alert is not None
     session.commit()
     return alert
 
 
-def test_opening_creates_one_live_alert_with_a_four_digit_ack_code(session, ctx, renderer):
-    alert = open_high(session, ctx, renderer)
+def test_opening_creates_one_live_alert_with_a_four_digit_ack_code(session, ctx):
+    alert = open_high(session, ctx)
     assert session.scalar(select(func.count()).select_from(AlertRow)) == 1
     assert (alert.state, alert.severity, alert.opened_severity) == ("open", "high", "high")
     assert re.fullmatch(r"\d{4}", alert.ack_code)
@@ -57,14 +57,14 @@ def test_opening_creates_one_live_alert_with_a_four_digit_ack_code(session, ctx,
     assert (alert.custody_ref, alert.suite, alert.opened_at) == ("C-1", "suite-a", T0)
 
 
-def test_opening_snapshots_the_escalation_policies_onto_the_alert(session, ctx, renderer):
-    alert = open_high(session, ctx, renderer)
+def test_opening_snapshots_the_escalation_policies_onto_the_alert(session, ctx):
+    alert = open_high(session, ctx)
     assert alert.escalation == to_json(ctx.ladders)
     assert (alert.level, alert.next_action_at) == (0, T0 + 15 * M)
 
 
-def test_opening_records_the_findings_and_audits_each_step(session, ctx, renderer):
-    alert = open_high(session, ctx, renderer)
+def test_opening_records_the_findings_and_audits_each_step(session, ctx):
+    alert = open_high(session, ctx)
     assert findings_of(session, alert.id) == {"child_detention_duration": ("high", None)}
     events = audit_events(session, alert.id)
     assert events[:3] == ["opened", "finding_raised", "escalation_step"]
@@ -72,8 +72,8 @@ def test_opening_records_the_findings_and_audits_each_step(session, ctx, rendere
     assert "level 1: insp-a" in step.detail
 
 
-def test_opening_queues_level_one_to_the_duty_inspector_by_sms_and_by_email(session, ctx, renderer):
-    alert = open_high(session, ctx, renderer)
+def test_opening_queues_level_one_to_the_duty_inspector_by_sms_and_by_email(session, ctx):
+    alert = open_high(session, ctx)
     rows = outbox(session)
     assert sent_to(rows) == [("insp-a", SMS), ("insp-a", EMAIL)]
     assert [r.address for r in rows] == [INSP_A.phone, INSP_A.email]
@@ -84,8 +84,8 @@ def test_opening_queues_level_one_to_the_duty_inspector_by_sms_and_by_email(sess
     assert rows[1].subject and rows[1].body_html
 
 
-def test_messages_carry_no_person_reference_or_date_of_birth(session, ctx, renderer):
-    open_high(session, ctx, renderer)
+def test_messages_carry_no_person_reference_or_date_of_birth(session, ctx):
+    open_high(session, ctx)
     forbidden = [
         CHILD_REF,
         CHILD_DOB.isoformat(),
@@ -100,7 +100,7 @@ def test_messages_carry_no_person_reference_or_date_of_birth(session, ctx, rende
     assert "age 15" in sms.body_text and "C-1" in sms.body_text
 
 
-def test_an_sms_about_many_findings_stays_within_two_gsm_segments(session, ctx, renderer):
+def test_an_sms_about_many_findings_stays_within_two_gsm_segments(session, ctx):
     detention_id = add_detention(session)
     many = [
         finding(HIGH, rule, detail=f"{rule} has been outstanding for a very long time " * 4)
@@ -113,7 +113,7 @@ def test_an_sms_about_many_findings_stays_within_two_gsm_segments(session, ctx, 
             "pace_limit",
         )
     ]
-    alert = sync(session, ctx, renderer, T0, many, detention_id=detention_id)
+    alert = sync(session, ctx, T0, many, detention_id=detention_id)
     assert alert is not None
     sms = outbox(session, channel=SMS)
     assert sms
@@ -151,10 +151,10 @@ CHARGED_AND_HELD = [
 ]
 
 
-def test_a_trimmed_sms_still_lists_every_finding_and_the_ack_code(session, ctx, renderer):
+def test_a_trimmed_sms_still_lists_every_finding_and_the_ack_code(session, ctx):
     ref = "C-20260114-00123"
     detention_id = add_detention(session, ref, arrival_time=T0 - 20 * H)
-    alert = sync(session, ctx, renderer, T0, CHARGED_AND_HELD, ref=ref, detention_id=detention_id)
+    alert = sync(session, ctx, T0, CHARGED_AND_HELD, ref=ref, detention_id=detention_id)
     assert alert is not None
     sms = outbox(session, channel=SMS)[0].body_text
     assert measure(sms).units <= 306
@@ -163,10 +163,10 @@ def test_a_trimmed_sms_still_lists_every_finding_and_the_ack_code(session, ctx, 
         assert label in sms
 
 
-def test_the_same_findings_again_change_nothing_and_send_nothing(session, ctx, renderer):
-    alert = open_high(session, ctx, renderer)
+def test_the_same_findings_again_change_nothing_and_send_nothing(session, ctx):
+    alert = open_high(session, ctx)
     before = len(outbox(session))
-    sync(session, ctx, renderer, T0 + 5 * M, [finding(HIGH)])
+    sync(session, ctx, T0 + 5 * M, [finding(HIGH)])
     session.commit()
     assert len(outbox(session)) == before
     assert (alert.state, alert.severity, alert.next_action_at) == ("open", "high", T0 + 15 * M)
@@ -175,14 +175,14 @@ def test_the_same_findings_again_change_nothing_and_send_nothing(session, ctx, r
 def test_a_rise_in_severity_after_an_ack_reopens_the_alert_and_queues_level_one_again(
     session, ctx, renderer
 ):
-    alert = open_high(session, ctx, renderer)
+    alert = open_high(session, ctx)
     mark_sent(session, T0)
-    assert ack.acknowledge(session, alert.ack_code, "insp-a", ctx, renderer, T0 + 5 * M).ok
+    assert ack.acknowledge(session, alert.ack_code, "insp-a", ctx, T0 + 5 * M).ok
     session.commit()
     before = {r.id for r in outbox(session)}
 
     raised = T0 + 30 * M
-    sync(session, ctx, renderer, raised, [finding(CRITICAL, since=raised)])
+    sync(session, ctx, raised, [finding(CRITICAL, since=raised)])
     session.commit()
 
     assert (alert.state, alert.severity) == ("open", "critical")
@@ -199,12 +199,12 @@ def test_a_rise_in_severity_after_an_ack_reopens_the_alert_and_queues_level_one_
     assert "severity_raised" in audit_events(session, alert.id)
 
 
-def test_a_fall_in_severity_is_recorded_without_new_messages(session, ctx, renderer):
+def test_a_fall_in_severity_is_recorded_without_new_messages(session, ctx):
     detention_id = add_detention(session)
-    alert = sync(session, ctx, renderer, T0, [finding(CRITICAL)], detention_id=detention_id)
+    alert = sync(session, ctx, T0, [finding(CRITICAL)], detention_id=detention_id)
     session.commit()
     before = len(outbox(session))
-    sync(session, ctx, renderer, T0 + 5 * M, [finding(HIGH)])
+    sync(session, ctx, T0 + 5 * M, [finding(HIGH)])
     session.commit()
     assert alert is not None
     assert (alert.state, alert.severity) == ("open", "high")
@@ -213,10 +213,10 @@ def test_a_fall_in_severity_is_recorded_without_new_messages(session, ctx, rende
     assert findings_of(session, alert.id)["child_detention_duration"] == ("high", None)
 
 
-def test_a_new_finding_at_the_same_severity_is_recorded_and_sends_nothing(session, ctx, renderer):
-    alert = open_high(session, ctx, renderer)
+def test_a_new_finding_at_the_same_severity_is_recorded_and_sends_nothing(session, ctx):
+    alert = open_high(session, ctx)
     before = len(outbox(session))
-    sync(session, ctx, renderer, T0 + 5 * M, [finding(HIGH), finding(WARNING, "appropriate_adult")])
+    sync(session, ctx, T0 + 5 * M, [finding(HIGH), finding(WARNING, "appropriate_adult")])
     session.commit()
     assert len(outbox(session)) == before
     assert findings_of(session, alert.id) == {
@@ -225,12 +225,12 @@ def test_a_new_finding_at_the_same_severity_is_recorded_and_sends_nothing(sessio
     }
 
 
-def test_a_finding_that_clears_while_others_hold_is_marked_cleared(session, ctx, renderer):
+def test_a_finding_that_clears_while_others_hold_is_marked_cleared(session, ctx):
     detention_id = add_detention(session)
     both = [finding(HIGH), finding(WARNING, "appropriate_adult")]
-    alert = sync(session, ctx, renderer, T0, both, detention_id=detention_id)
+    alert = sync(session, ctx, T0, both, detention_id=detention_id)
     session.commit()
-    sync(session, ctx, renderer, T0 + 5 * M, [finding(HIGH)])
+    sync(session, ctx, T0 + 5 * M, [finding(HIGH)])
     session.commit()
     assert alert is not None and alert.state == "open"
     assert findings_of(session, alert.id)["appropriate_adult"] == ("warning", T0 + 5 * M)
@@ -240,17 +240,16 @@ def test_a_finding_that_clears_while_others_hold_is_marked_cleared(session, ctx,
 def test_all_findings_cleared_resolves_the_alert_and_tells_everyone_notified(
     session, ctx, renderer
 ):
-    alert = open_high(session, ctx, renderer)
+    alert = open_high(session, ctx)
     mark_sent(session, T0)
-    from custody_watch.alerts import escalate
 
-    escalate.escalate(session, alert, ctx, renderer, T0 + 15 * M)  # level 2: supt-b
+    escalate_due(session, alert, ctx, T0 + 15 * M)  # level 2: supt-b
     session.commit()
     mark_sent(session, T0 + 15 * M)
     before = {r.id for r in outbox(session)}
 
     cleared = T0 + 20 * M
-    assert sync(session, ctx, renderer, cleared, []) is None
+    assert sync(session, ctx, cleared, []) is None
     session.commit()
 
     assert (alert.state, alert.resolved_at) == ("resolved", cleared)
@@ -266,14 +265,13 @@ def test_all_findings_cleared_resolves_the_alert_and_tells_everyone_notified(
     assert lifecycle.live_alert(session, "detention:C-1") is None
 
 
-def test_resolving_cancels_pages_not_yet_sent_and_tells_only_those_reached(session, ctx, renderer):
-    alert = open_high(session, ctx, renderer)
+def test_resolving_cancels_pages_not_yet_sent_and_tells_only_those_reached(session, ctx):
+    alert = open_high(session, ctx)
     mark_sent(session, T0)
-    from custody_watch.alerts import escalate
 
-    escalate.escalate(session, alert, ctx, renderer, T0 + 15 * M)  # supt-b, still pending
+    escalate_due(session, alert, ctx, T0 + 15 * M)  # supt-b, still pending
     session.commit()
-    sync(session, ctx, renderer, T0 + 16 * M, [])
+    sync(session, ctx, T0 + 16 * M, [])
     session.commit()
     supt = outbox(session, person_id=SUPT_B.id)
     assert {(r.purpose, r.state) for r in supt} == {("notify", "cancelled")}
@@ -281,11 +279,11 @@ def test_resolving_cancels_pages_not_yet_sent_and_tells_only_those_reached(sessi
     assert sent_to(resolved) == [("insp-a", SMS), ("insp-a", EMAIL)]
 
 
-def test_findings_again_after_resolution_open_a_new_alert(session, ctx, renderer):
-    first = open_high(session, ctx, renderer)
-    sync(session, ctx, renderer, T0 + 20 * M, [])
+def test_findings_again_after_resolution_open_a_new_alert(session, ctx):
+    first = open_high(session, ctx)
+    sync(session, ctx, T0 + 20 * M, [])
     session.commit()
-    again = sync(session, ctx, renderer, T0 + 40 * M, [finding(HIGH, since=T0 + 40 * M)])
+    again = sync(session, ctx, T0 + 40 * M, [finding(HIGH, since=T0 + 40 * M)])
     session.commit()
     assert again is not None
     assert again.id != first.id
@@ -298,24 +296,24 @@ def test_findings_again_after_resolution_open_a_new_alert(session, ctx, renderer
     ]
 
 
-def test_two_detentions_get_two_alerts_with_different_ack_codes(session, ctx, renderer):
-    one = sync(session, ctx, renderer, T0, [finding(HIGH)], ref="C-1")
-    two = sync(session, ctx, renderer, T0, [finding(HIGH, ref="C-2")], ref="C-2")
+def test_two_detentions_get_two_alerts_with_different_ack_codes(session, ctx):
+    one = sync(session, ctx, T0, [finding(HIGH)], ref="C-1")
+    two = sync(session, ctx, T0, [finding(HIGH, ref="C-2")], ref="C-2")
     session.commit()
     assert one is not None and two is not None
     assert one.id != two.id and one.ack_code != two.ack_code
 
 
-def test_findings_outside_every_ladder_page_nobody(session, ctx, renderer):
-    alert = sync(session, ctx, renderer, T0, [finding(Severity.INFO)])
+def test_findings_outside_every_ladder_page_nobody(session, ctx):
+    alert = sync(session, ctx, T0, [finding(Severity.INFO)])
     session.commit()
     assert alert is not None
     assert (alert.level, alert.next_action_at) == (-1, None)
     assert outbox(session) == []
 
 
-def test_no_findings_and_no_alert_does_nothing(session, ctx, renderer):
-    assert sync(session, ctx, renderer, T0, []) is None
+def test_no_findings_and_no_alert_does_nothing(session, ctx):
+    assert sync(session, ctx, T0, []) is None
     session.commit()
     assert session.scalar(select(func.count()).select_from(AlertRow)) == 0
     assert session.scalar(select(func.count()).select_from(OutboxRow)) == 0

@@ -8,14 +8,25 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from custody_watch.alerts import actions, escalate
+from custody_watch.alerts import actions
 from custody_watch.alerts.snooze import MAX_SNOOZE, decide_snooze, is_breach
 from custody_watch.domain import Severity
 from custody_watch.escalation.assign import page_marker, page_targets
 from custody_watch.escalation.policy import Ladder, Level
 from custody_watch.store.schema import OutboxRow
 
-from .support import INSP_A, SUPT_B, T0, M, audit_events, finding, mark_sent, outbox, sync
+from .support import (
+    INSP_A,
+    SUPT_B,
+    T0,
+    M,
+    audit_events,
+    escalate_due,
+    finding,
+    mark_sent,
+    outbox,
+    sync,
+)
 
 REASON = "appropriate adult arriving 03:30"
 
@@ -71,46 +82,46 @@ def test_pages_say_whether_they_are_an_escalation_or_a_repeat() -> None:
     ]
 
 
-def test_a_snoozed_alert_is_not_paged_until_the_snooze_ends(session, ctx, renderer) -> None:
-    alert = sync(session, ctx, renderer, T0, [finding(Severity.HIGH)])
+def test_a_snoozed_alert_is_not_paged_until_the_snooze_ends(session, ctx) -> None:
+    alert = sync(session, ctx, T0, [finding(Severity.HIGH)])
     assert alert is not None
     mark_sent(session, T0)
     result = actions.snooze(session, alert, "insp-a", 40 * M, REASON, T0 + M)
     assert result.ok
     session.commit()
 
-    escalate.escalate(session, alert, ctx, renderer, T0 + 20 * M)  # level 2 was due at 15m
+    escalate_due(session, alert, ctx, T0 + 20 * M)  # level 2 was due at 15m
     assert outbox(session, state="pending") == []
-    escalate.escalate(session, alert, ctx, renderer, T0 + 41 * M)
+    escalate_due(session, alert, ctx, T0 + 41 * M)
     assert [r.person_id for r in outbox(session, state="pending")] == [SUPT_B.id, SUPT_B.id]
     assert "snoozed" in audit_events(session, alert.id)
 
 
-def test_escalate_now_takes_the_next_step_at_once_and_ends_a_snooze(session, ctx, renderer) -> None:
-    alert = sync(session, ctx, renderer, T0, [finding(Severity.HIGH)])
+def test_escalate_now_takes_the_next_step_at_once_and_ends_a_snooze(session, ctx) -> None:
+    alert = sync(session, ctx, T0, [finding(Severity.HIGH)])
     assert alert is not None
     mark_sent(session, T0)
     actions.snooze(session, alert, "insp-a", 40 * M, REASON, T0)
-    result = actions.escalate_now(session, alert, "insp-a", ctx, renderer, T0 + 2 * M)
+    result = actions.escalate_now(session, alert, "insp-a", ctx, T0 + 2 * M)
     assert result.ok and alert.snoozed_until is None
     assert {r.person_id for r in outbox(session, state="pending")} == {SUPT_B.id}
 
 
-def test_reassigning_pages_the_new_owner_now_and_at_later_steps(session, ctx, renderer) -> None:
-    alert = sync(session, ctx, renderer, T0, [finding(Severity.HIGH)])
+def test_reassigning_pages_the_new_owner_now_and_at_later_steps(session, ctx) -> None:
+    alert = sync(session, ctx, T0, [finding(Severity.HIGH)])
     assert alert is not None
     mark_sent(session, T0)
-    assert actions.reassign(session, alert, "insp-a", SUPT_B.id, ctx, renderer, T0 + M).ok
+    assert actions.reassign(session, alert, "insp-a", SUPT_B.id, ctx, T0 + M).ok
     assert {r.person_id for r in outbox(session, state="pending")} == {SUPT_B.id}
     mark_sent(session, T0 + M)
-    escalate.escalate(session, alert, ctx, renderer, T0 + 15 * M)
+    escalate_due(session, alert, ctx, T0 + 15 * M)
     later = session.scalars(select(OutboxRow).where(OutboxRow.state == "pending")).all()
     assert later and {r.person_id for r in later} == {SUPT_B.id}
     assert INSP_A.id not in {r.person_id for r in later}
 
 
-def test_a_note_is_listed_in_order_and_an_empty_one_is_refused(session, ctx, renderer) -> None:
-    alert = sync(session, ctx, renderer, T0, [finding(Severity.HIGH)])
+def test_a_note_is_listed_in_order_and_an_empty_one_is_refused(session, ctx) -> None:
+    alert = sync(session, ctx, T0, [finding(Severity.HIGH)])
     assert alert is not None
     assert actions.add_note(session, alert, "insp-a", "AA called", T0).ok
     assert actions.add_note(session, alert, "supt-b", "AA arrived", T0 + M).ok

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -100,8 +101,8 @@ def test_every_scheduler_tick_feeds_the_watchdog_after_reporting_render_failures
 ) -> None:
     settings = parse_settings({"database": {"url": f"sqlite:///{tmp_path / 'cw.db'}"}})
     ctx = build_context(settings, FixedClock(AT), env={})
-    ctx.renderer = Renderer(tmp_path / "no-templates")
-    ctx.renderer.for_kind("phone", sample_view("notify"))  # a message fell back this tick
+    ctx.alerts = replace(ctx.alerts, renderer=Renderer(tmp_path / "no-templates"))
+    ctx.alerts.renderer.for_kind("phone", sample_view("notify"))  # a message fell back this tick
     recorder = Recorder()
 
     run_one_cycle(ctx, after_cycle(ctx, None, ServiceNotifier(recorder)))

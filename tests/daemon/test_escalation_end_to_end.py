@@ -135,8 +135,7 @@ def reply_by_sms(daemon: Daemon, sender: str, body: str, at: str) -> str | None:
             message_sid=f"SM{abs(hash((sender, body, at))):032x}"[:34],
             from_number=sender,
             body=body,
-            ctx=ctx.alert_ctx,
-            renderer=ctx.renderer,
+            deps=ctx.alerts,
             now=parse_instant(at),
         )
     ctx.engine.dispose()

@@ -8,7 +8,8 @@ import random
 import pytest
 
 from alerts.fixtures import ctx, renderer, store
-from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.delivery import AlertDelivery
+from custody_watch.alerts.deps import AlertDeps
 from custody_watch.dispatch.sender import Dispatcher
 
 from .channels import RecordingChannel
@@ -30,12 +31,11 @@ def email() -> RecordingChannel:
 
 @pytest.fixture
 def make_dispatcher(store, sms, email, renderer):
-    def make(ctx: AlertContext, worker: str = "worker-a", sessions=None) -> Dispatcher:
+    def make(ctx: AlertDeps, worker: str = "worker-a", sessions=None) -> Dispatcher:
         return Dispatcher(
             sessions=sessions or store.sessions,
             channels={"sms": sms, "email": email},
-            alert_ctx=ctx,
-            renderer=renderer,
+            alerts=AlertDelivery(ctx),
             worker=worker,
             rng=random.Random(SEED),
         )

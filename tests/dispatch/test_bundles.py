@@ -15,12 +15,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from alerts.support import INSP_A, T0, M, Store, finding, make_context, make_store, sync
+from alerts.support import (
+    INSP_A,
+    T0,
+    M,
+    Store,
+    escalate_due,
+    finding,
+    make_context,
+    make_store,
+    sync,
+)
 from custody_watch.alerts import ack
-from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.delivery import AlertDelivery
+from custody_watch.alerts.deps import AlertDeps
 from custody_watch.dispatch.sender import Dispatcher
 from custody_watch.domain import Severity
-from custody_watch.messages.render import Renderer
 from custody_watch.store.db import make_engine, make_sessionmaker
 from custody_watch.store.migrate import upgrade
 from custody_watch.store.schema import AlertRow, OutboxRow
@@ -42,26 +52,25 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]
     store.engine.dispose()
 
 
-def bundling() -> AlertContext:
+def bundling() -> AlertDeps:
     return replace(make_context(), bundle_window=WINDOW)
 
 
-def open_alerts(store: Store, ctx: AlertContext, renderer: Renderer, refs, at=T0) -> list[str]:
+def open_alerts(store: Store, ctx: AlertDeps, refs, at=T0) -> list[str]:
     with store.sessions.begin() as session:
         codes = []
         for ref in refs:
-            alert = sync(session, ctx, renderer, at, [finding(Severity.HIGH, ref=ref)], ref=ref)
+            alert = sync(session, ctx, at, [finding(Severity.HIGH, ref=ref)], ref=ref)
             assert alert is not None
             codes.append(alert.ack_code)
         return codes
 
 
-def dispatcher(store: Store, ctx: AlertContext, renderer: Renderer, sms, email, worker="w-a"):
+def dispatcher(store: Store, ctx: AlertDeps, sms, email, worker="w-a"):
     return Dispatcher(
         sessions=store.sessions,
         channels={"sms": sms, "email": email},
-        alert_ctx=ctx,
-        renderer=renderer,
+        alerts=AlertDelivery(ctx),
         worker=worker,
         rng=random.Random(1),
     )
@@ -74,9 +83,9 @@ def rows(store: Store) -> list[OutboxRow]:
 
 def test_five_pages_to_one_person_go_as_one_sms_and_one_email(any_store: Store, renderer):
     ctx = bundling()
-    codes = open_alerts(any_store, ctx, renderer, [f"C-{n}" for n in range(5)])
+    codes = open_alerts(any_store, ctx, [f"C-{n}" for n in range(5)])
     sms, email = RecordingChannel("sms", "phone"), RecordingChannel("email", "email")
-    dispatcher(any_store, ctx, renderer, sms, email).run(T0)
+    dispatcher(any_store, ctx, sms, email).run(T0)
 
     assert len(sms.sent) == 1 and len(email.sent) == 1
     text = sms.sent[0].text
@@ -93,10 +102,10 @@ def test_five_pages_to_one_person_go_as_one_sms_and_one_email(any_store: Store, 
 def test_a_page_outside_the_window_goes_on_its_own(any_store: Store, renderer) -> None:
     ctx = bundling()
     sms, email = RecordingChannel("sms", "phone"), RecordingChannel("email", "email")
-    send = dispatcher(any_store, ctx, renderer, sms, email)
-    open_alerts(any_store, ctx, renderer, ["C-1"])
+    send = dispatcher(any_store, ctx, sms, email)
+    open_alerts(any_store, ctx, ["C-1"])
     send.run(T0)
-    [later] = open_alerts(any_store, ctx, renderer, ["C-2"], at=T0 + 2 * M)
+    [later] = open_alerts(any_store, ctx, ["C-2"], at=T0 + 2 * M)
     send.run(T0 + 2 * M)
     assert len(sms.sent) == 2
     assert sms.sent[1].text.endswith(f"Reply ACK {later}")  # a page alone, as ever
@@ -106,11 +115,11 @@ def test_an_alert_acknowledged_before_the_send_is_left_out_of_the_bundle(
     any_store: Store, renderer
 ) -> None:
     ctx = bundling()
-    codes = open_alerts(any_store, ctx, renderer, ["C-1", "C-2", "C-3"])
+    codes = open_alerts(any_store, ctx, ["C-1", "C-2", "C-3"])
     with any_store.sessions.begin() as session:
-        assert ack.acknowledge(session, codes[0], INSP_A.id, ctx, renderer, T0).ok
+        assert ack.acknowledge(session, codes[0], INSP_A.id, ctx, T0).ok
     sms, email = RecordingChannel("sms", "phone"), RecordingChannel("email", "email")
-    dispatcher(any_store, ctx, renderer, sms, email).run(T0)
+    dispatcher(any_store, ctx, sms, email).run(T0)
     [bundle] = sms.sent
     assert bundle.text.startswith("custody-watch: 2 alerts.")
     assert f"ACK {codes[0]}" not in bundle.text
@@ -121,10 +130,10 @@ def test_a_bundle_that_fails_is_retried_whole_and_each_page_records_its_try(
     any_store: Store, renderer
 ) -> None:
     ctx = bundling()
-    open_alerts(any_store, ctx, renderer, ["C-1", "C-2"])
+    open_alerts(any_store, ctx, ["C-1", "C-2"])
     sms, email = RecordingChannel("sms", "phone"), RecordingChannel("email", "email")
     sms.fail_next(1, permanent=False)
-    send = dispatcher(any_store, ctx, renderer, sms, email)
+    send = dispatcher(any_store, ctx, sms, email)
     send.run(T0)
     assert sms.sent == []
     assert {r.state for r in rows(any_store) if r.channel == "sms"} == {"pending"}
@@ -135,7 +144,7 @@ def test_a_bundle_that_fails_is_retried_whole_and_each_page_records_its_try(
 
 def test_two_dispatchers_send_a_bundle_once_and_never_split_it(any_store: Store, renderer) -> None:
     ctx = bundling()
-    codes = open_alerts(any_store, ctx, renderer, [f"C-{n:02d}" for n in range(30)])
+    codes = open_alerts(any_store, ctx, [f"C-{n:02d}" for n in range(30)])
     sms, email = RecordingChannel("sms", "phone"), RecordingChannel("email", "email")
     url = any_store.engine.url.render_as_string(hide_password=False)
     engines = [make_engine(url) for _ in range(2)]
@@ -143,8 +152,7 @@ def test_two_dispatchers_send_a_bundle_once_and_never_split_it(any_store: Store,
         Dispatcher(
             sessions=make_sessionmaker(engine),
             channels={"sms": sms, "email": email},
-            alert_ctx=ctx,
-            renderer=renderer,
+            alerts=AlertDelivery(ctx),
             worker=f"w-{n}",
             rng=random.Random(n),
         )
@@ -180,18 +188,17 @@ def test_two_dispatchers_send_a_bundle_once_and_never_split_it(any_store: Store,
 def test_an_escalation_and_a_repeat_of_one_alert_waiting_together_are_said_once(
     any_store: Store, renderer
 ) -> None:
-    from custody_watch.alerts import escalate
 
     ctx = bundling()
-    [first, second] = open_alerts(any_store, ctx, renderer, ["C-1", "C-2"])
+    [first, second] = open_alerts(any_store, ctx, ["C-1", "C-2"])
     sms, email = RecordingChannel("sms", "phone"), RecordingChannel("email", "email")
-    send = dispatcher(any_store, ctx, renderer, sms, email)
+    send = dispatcher(any_store, ctx, sms, email)
     send.run(T0)
     # Level 2 at 15m and its first repeat at 45m both wait (a provider outage) until 50m.
     for at in (T0 + 15 * M, T0 + 45 * M):
         with any_store.sessions.begin() as session:
             for alert in session.scalars(select(AlertRow)):
-                escalate.escalate(session, alert, ctx, renderer, at)
+                escalate_due(session, alert, ctx, at)
     send.run(T0 + 50 * M)
     to_supt = [s for s in sms.sent if s.to != INSP_A.phone]
     assert len(to_supt) == 1

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from alerts.support import INSP_A, OPS, T0, Store, audit_events, finding, sync
-from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.deps import AlertDeps
 from custody_watch.dispatch.claim import claim_due
 from custody_watch.domain import Severity
 from custody_watch.store.schema import OutboxRow
@@ -17,9 +17,9 @@ from custody_watch.store.schema import OutboxRow
 S = timedelta(seconds=1)
 
 
-def open_alert(store: Store, ctx: AlertContext, renderer, ref: str = "C-1") -> None:
+def open_alert(store: Store, ctx: AlertDeps, ref: str = "C-1") -> None:
     with store.sessions.begin() as session:
-        sync(session, ctx, renderer, T0, [finding(Severity.HIGH, ref=ref)], ref=ref)
+        sync(session, ctx, T0, [finding(Severity.HIGH, ref=ref)], ref=ref)
 
 
 def rows(store: Store) -> list[OutboxRow]:
@@ -33,9 +33,9 @@ def claim(store: Store, worker: str, at) -> list[int]:
 
 
 def test_a_holder_whose_lease_ran_out_before_the_provider_call_does_not_send(
-    store, ctx, renderer, sms, email, make_dispatcher
+    store, ctx, sms, email, make_dispatcher
 ):
-    open_alert(store, ctx, renderer)
+    open_alert(store, ctx)
     worker_a = make_dispatcher(ctx, "worker-a")
     claimed = claim(store, "worker-a", T0)
     # A stalls past its lease (20 s) before it gets to the provider: nobody has taken the rows
@@ -48,10 +48,8 @@ def test_a_holder_whose_lease_ran_out_before_the_provider_call_does_not_send(
     assert sorted(s.reference for s in sms.sent + email.sent) == sorted(map(str, claimed))
 
 
-def test_the_heartbeat_keeps_a_claim_that_is_still_being_sent(
-    store, ctx, renderer, make_dispatcher
-):
-    open_alert(store, ctx, renderer)
+def test_the_heartbeat_keeps_a_claim_that_is_still_being_sent(store, ctx, make_dispatcher):
+    open_alert(store, ctx)
     worker_a = make_dispatcher(ctx, "worker-a")
     claimed = claim(store, "worker-a", T0)
     with store.sessions() as session:
@@ -73,9 +71,9 @@ def claim_objects(ids, tokens):
 
 
 def test_a_restarted_daemon_takes_its_own_rows_back_at_once(
-    store, ctx, renderer, sms, email, make_dispatcher
+    store, ctx, sms, email, make_dispatcher
 ):
-    open_alert(store, ctx, renderer)
+    open_alert(store, ctx)
     claimed = claim(store, "host:abc", T0)  # then killed with -9
     restarted = make_dispatcher(ctx, "host:abc")
     assert restarted.release_own(T0 + 2 * S) == 2
@@ -86,21 +84,19 @@ def test_a_restarted_daemon_takes_its_own_rows_back_at_once(
         assert "claims_released" in audit_events(session)
 
 
-def test_another_daemons_rows_are_not_taken_back_by_a_restart(
-    store, ctx, renderer, make_dispatcher
-):
-    open_alert(store, ctx, renderer)
+def test_another_daemons_rows_are_not_taken_back_by_a_restart(store, ctx, make_dispatcher):
+    open_alert(store, ctx)
     claim(store, "host:other", T0)
     assert make_dispatcher(ctx, "host:abc").release_own(T0 + 2 * S) == 0
     assert {r.claimed_by for r in rows(store)} == {"host:other"}
 
 
 def test_a_row_claimed_and_lost_max_attempts_times_is_failed_not_sent_again(
-    store, ctx, renderer, sms, email, make_dispatcher
+    store, ctx, sms, email, make_dispatcher
 ):
     """A holder that sends and then cannot record it (the database refused the value) lets
     the lease lapse; without a bound the message went out again at every expiry."""
-    open_alert(store, ctx, renderer)
+    open_alert(store, ctx)
     at = T0
     for _ in range(ctx.max_attempts):
         assert len(claim(store, "worker-a", at)) == 2  # sent, never recorded
@@ -118,12 +114,12 @@ def test_a_row_claimed_and_lost_max_attempts_times_is_failed_not_sent_again(
 
 
 def test_a_run_that_used_its_time_budget_hands_the_unsent_rows_back_untried(
-    store, ctx, renderer, sms, email, make_dispatcher
+    store, ctx, sms, email, make_dispatcher
 ):
     """The tick that sends also escalates: a slow provider must not hold up the next step,
     so a run stops after its budget and leaves the rest due for the next tick (or daemon)."""
     for ref in ("C-1", "C-2", "C-3"):
-        open_alert(store, ctx, renderer, ref)  # six pages
+        open_alert(store, ctx, ref)  # six pages
     elapsed = [0.0]
     slow_send = sms.send
 

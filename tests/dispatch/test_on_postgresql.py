@@ -25,7 +25,8 @@ from alerts.support import (
     make_context,
     sync,
 )
-from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.delivery import AlertDelivery
+from custody_watch.alerts.deps import AlertDeps
 from custody_watch.config.model import SmtpChannel
 from custody_watch.dispatch.sender import Dispatcher
 from custody_watch.domain import Severity
@@ -59,14 +60,12 @@ def pg_store(postgres_schema_url: str) -> Iterator[Store]:
 @dataclass
 class Rig:
     store: Store
-    ctx: AlertContext
+    ctx: AlertDeps
     renderer: Renderer
 
     def open_alert(self, ref: str = "C-1", at=T0) -> int:
         with self.store.sessions.begin() as session:
-            alert = sync(
-                session, self.ctx, self.renderer, at, [finding(Severity.HIGH, ref=ref)], ref=ref
-            )
+            alert = sync(session, self.ctx, at, [finding(Severity.HIGH, ref=ref)], ref=ref)
             assert alert is not None
             return alert.id
 
@@ -74,8 +73,7 @@ class Rig:
         return Dispatcher(
             sessions=self.store.sessions,
             channels=channels,
-            alert_ctx=self.ctx,
-            renderer=self.renderer,
+            alerts=AlertDelivery(self.ctx),
             worker=worker,
             rng=random.Random(SEED),
         )
@@ -196,10 +194,12 @@ def test_a_resolved_alert_does_not_cancel_the_delivery_failed_notice_unheard(
         failed_id = failed.id
     queued = [r for r in rig.rows() if r.alert_id == failed_id]
     assert queued, "nothing was queued to operations"
+    from custody_watch.alerts.effects import carry_out
     from custody_watch.alerts.system import clear_system
 
     with pg_store.sessions.begin() as session:
-        clear_system(session, "delivery_failed:insp-a", rig.ctx, renderer, T0 + S, "reached")
+        cleared = clear_system(session, "delivery_failed:insp-a", rig.ctx, T0 + S, "reached")
+        carry_out(session, cleared, rig.ctx, T0 + S)
     dispatcher.run(T0 + 2 * S)
     assert OPS.email in [s.to for s in email.sent]
     assert all(

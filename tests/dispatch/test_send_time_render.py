@@ -8,9 +8,19 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from alerts.support import ARRIVAL, INSP_A, SUPT_B, T0, M, Store, add_detention, make_context, sync
-from custody_watch.alerts import escalate
-from custody_watch.alerts.context import AlertContext
+from alerts.support import (
+    ARRIVAL,
+    INSP_A,
+    SUPT_B,
+    T0,
+    M,
+    Store,
+    add_detention,
+    escalate_due,
+    make_context,
+    sync,
+)
+from custody_watch.alerts.deps import AlertDeps
 from custody_watch.rules.engine import assess
 from custody_watch.rules.policy import Policy
 from custody_watch.store import detentions
@@ -18,11 +28,11 @@ from custody_watch.store.schema import AlertRow, DetentionRow
 from custody_watch.times import LONDON, format_duration
 
 
-def rules_context() -> AlertContext:
+def rules_context() -> AlertDeps:
     return replace(make_context(), rules=Policy(zone=LONDON))
 
 
-def raise_alert(store: Store, ctx: AlertContext, renderer, at: datetime) -> int:
+def raise_alert(store: Store, ctx: AlertDeps, at: datetime) -> int:
     """The daemon's evaluation of a child held since ARRIVAL, as of ``at``."""
     with store.sessions.begin() as session:
         detention_id = add_detention(session)
@@ -30,25 +40,25 @@ def raise_alert(store: Store, ctx: AlertContext, renderer, at: datetime) -> int:
         assert row is not None
         found = assess(detentions.load(row), Policy(zone=LONDON), at).findings
         assert found, "the child must raise findings for this test to mean anything"
-        alert = sync(session, ctx, renderer, at, list(found), detention_id=detention_id)
+        alert = sync(session, ctx, at, list(found), detention_id=detention_id)
         assert alert is not None
         return alert.id
 
 
-def escalate_at(store: Store, ctx: AlertContext, renderer, at: datetime) -> None:
+def escalate_at(store: Store, ctx: AlertDeps, at: datetime) -> None:
     with store.sessions.begin() as session:
         for alert in session.scalars(select(AlertRow)):
-            escalate.escalate(session, alert, ctx, renderer, at)
+            escalate_due(session, alert, ctx, at)
 
 
 def test_a_repeat_sent_late_says_the_held_time_of_its_send(
     store, renderer, make_dispatcher, sms
 ) -> None:
     ctx = rules_context()
-    raise_alert(store, ctx, renderer, T0)
+    raise_alert(store, ctx, T0)
     make_dispatcher(ctx).run(T0)
-    escalate_at(store, ctx, renderer, T0 + 10 * M)  # level 2
-    escalate_at(store, ctx, renderer, T0 + 25 * M)  # level 2 again: the first repeat
+    escalate_at(store, ctx, T0 + 10 * M)  # level 2
+    escalate_at(store, ctx, T0 + 25 * M)  # level 2 again: the first repeat
     # The repeat waited seven minutes in the outbox (an outage, a slow provider).
     sent_at = T0 + 32 * M
     make_dispatcher(ctx).run(sent_at)
@@ -64,9 +74,9 @@ def test_an_escalation_says_so_and_the_first_page_says_nothing_extra(
     store, renderer, make_dispatcher, sms
 ) -> None:
     ctx = rules_context()
-    raise_alert(store, ctx, renderer, T0)
+    raise_alert(store, ctx, T0)
     make_dispatcher(ctx).run(T0)
-    escalate_at(store, ctx, renderer, T0 + 10 * M)
+    escalate_at(store, ctx, T0 + 10 * M)
     make_dispatcher(ctx).run(T0 + 10 * M)
 
     first = next(s.text for s in sms.sent if s.to == INSP_A.phone)
@@ -77,7 +87,7 @@ def test_an_escalation_says_so_and_the_first_page_says_nothing_extra(
 
 def test_the_row_keeps_the_text_that_was_sent(store, renderer, make_dispatcher, sms) -> None:
     ctx = rules_context()
-    raise_alert(store, ctx, renderer, T0)
+    raise_alert(store, ctx, T0)
     make_dispatcher(ctx).run(T0 + 3 * M)
     with store.sessions() as session:
         from custody_watch.store.schema import OutboxRow

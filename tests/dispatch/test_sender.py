@@ -18,6 +18,7 @@ from alerts.support import (
     M,
     Store,
     audit_events,
+    escalate_due,
     example_ladders,
     finding,
     live_alert,
@@ -27,7 +28,7 @@ from alerts.support import (
     sync,
 )
 from custody_watch.alerts import ack, escalate
-from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.deps import AlertDeps
 from custody_watch.dispatch.backoff import retry_delay
 from custody_watch.dispatch.claim import claim_due
 from custody_watch.domain import Severity
@@ -39,9 +40,9 @@ S = timedelta(seconds=1)
 HIGH = Severity.HIGH
 
 
-def open_alert(store: Store, ctx: AlertContext, renderer, ref: str = "C-1") -> int:
+def open_alert(store: Store, ctx: AlertDeps, ref: str = "C-1") -> int:
     with store.sessions.begin() as session:
-        alert = sync(session, ctx, renderer, T0, [finding(HIGH, ref=ref)], ref=ref)
+        alert = sync(session, ctx, T0, [finding(HIGH, ref=ref)], ref=ref)
         assert alert is not None
         return alert.id
 
@@ -62,9 +63,9 @@ def alert_row(store: Store, alert_id: int) -> AlertRow:
 
 
 def test_it_sends_due_rows_once_and_marks_them_sent_with_the_provider_id(
-    store, ctx, renderer, sms, email, make_dispatcher
+    store, ctx, sms, email, make_dispatcher
 ):
-    open_alert(store, ctx, renderer)
+    open_alert(store, ctx)
     dispatcher = make_dispatcher(ctx)
     assert dispatcher.run(T0) == 2
     assert dispatcher.run(T0 + M) == 0
@@ -81,17 +82,15 @@ def test_it_sends_due_rows_once_and_marks_them_sent_with_the_provider_id(
         assert audit_events(session).count("sent") == 2
 
 
-def test_the_message_sent_is_the_text_written_to_the_outbox(
-    store, ctx, renderer, sms, make_dispatcher
-):
-    open_alert(store, ctx, renderer)
+def test_the_message_sent_is_the_text_written_to_the_outbox(store, ctx, sms, make_dispatcher):
+    open_alert(store, ctx)
     make_dispatcher(ctx).run(T0)
     [row] = rows(store, channel=SMS)
     assert sms.sent[0].text == row.body_text
 
 
-def test_a_row_not_yet_due_is_left_alone(store, ctx, renderer, sms, make_dispatcher):
-    open_alert(store, ctx, renderer)
+def test_a_row_not_yet_due_is_left_alone(store, ctx, sms, make_dispatcher):
+    open_alert(store, ctx)
     assert make_dispatcher(ctx).run(T0 - S) == 0
     assert sms.sent == []
 
@@ -100,9 +99,9 @@ def test_a_row_not_yet_due_is_left_alone(store, ctx, renderer, sms, make_dispatc
 
 
 def test_a_transient_failure_goes_back_to_pending_after_a_backoff_and_is_sent_later(
-    store, ctx, renderer, sms, make_dispatcher
+    store, ctx, sms, make_dispatcher
 ):
-    open_alert(store, ctx, renderer)
+    open_alert(store, ctx)
     sms.fail_next(1, permanent=False, code="20429")
     dispatcher = make_dispatcher(ctx)
     dispatcher.run(T0)
@@ -127,8 +126,8 @@ def test_a_transient_failure_goes_back_to_pending_after_a_backoff_and_is_sent_la
         assert "send_retry" in audit_events(session)
 
 
-def test_a_provider_retry_after_hint_is_honoured(store, ctx, renderer, sms, make_dispatcher):
-    open_alert(store, ctx, renderer)
+def test_a_provider_retry_after_hint_is_honoured(store, ctx, sms, make_dispatcher):
+    open_alert(store, ctx)
     sms.fail_next(1, permanent=False, code="20429", retry_after=300)
     make_dispatcher(ctx).run(T0)
     [row] = rows(store, channel=SMS)
@@ -139,7 +138,7 @@ def test_after_max_attempts_it_fails_and_falls_back_to_the_persons_other_channel
     store, renderer, sms, email, make_dispatcher
 ):
     ctx = make_context(ladders=example_ladders((SMS,)), max_attempts=3)
-    open_alert(store, ctx, renderer)
+    open_alert(store, ctx)
     sms.fail_next(3, permanent=False, code="30003")
     dispatcher = make_dispatcher(ctx)
     now = T0
@@ -173,7 +172,7 @@ def test_a_permanent_failure_is_not_retried_and_falls_back(
     store, renderer, sms, email, make_dispatcher
 ):
     ctx = make_context(ladders=example_ladders((SMS,)))
-    open_alert(store, ctx, renderer)
+    open_alert(store, ctx)
     sms.fail_next(1, permanent=True, code="21211")
     make_dispatcher(ctx).run(T0)
     [row] = rows(store, channel=SMS)
@@ -185,9 +184,9 @@ def test_a_permanent_failure_is_not_retried_and_falls_back(
 
 
 def test_a_channel_missing_from_the_configuration_counts_as_a_permanent_failure(
-    store, ctx, renderer, sms, email, make_dispatcher
+    store, ctx, sms, email, make_dispatcher
 ):
-    open_alert(store, ctx, renderer)
+    open_alert(store, ctx)
     dispatcher = make_dispatcher(ctx)
     dispatcher.channels = {"email": email}
     dispatcher.run(T0)
@@ -200,9 +199,9 @@ def test_a_channel_missing_from_the_configuration_counts_as_a_permanent_failure(
 
 
 def test_every_channel_of_a_person_failing_raises_delivery_failed_and_escalates_early(
-    store, ctx, renderer, sms, email, make_dispatcher
+    store, ctx, sms, email, make_dispatcher
 ):
-    alert_id = open_alert(store, ctx, renderer)
+    alert_id = open_alert(store, ctx)
     sms.fail_always_for(INSP_A.phone)
     email.fail_always_for(INSP_A.email, code="550")
     make_dispatcher(ctx).run(T0 + M)
@@ -221,7 +220,7 @@ def test_every_channel_of_a_person_failing_raises_delivery_failed_and_escalates_
         assert original is not None
         assert original.next_action_at == T0 + M  # pulled forward from T0 + 15 minutes
         assert alert_id in [a.id for a in escalate.due_alerts(session, T0 + M)]
-        escalate.escalate(session, original, ctx, renderer, T0 + M)
+        escalate_due(session, original, ctx, T0 + M)
         session.commit()
         assert sent_to(outbox(session, alert_id=alert_id, level=1)) == [
             ("supt-b", SMS),
@@ -234,7 +233,7 @@ def test_when_the_fallback_channel_fails_too_delivery_failed_is_raised(
     store, renderer, sms, email, make_dispatcher
 ):
     ctx = make_context(ladders=example_ladders((SMS,)))
-    alert_id = open_alert(store, ctx, renderer)
+    alert_id = open_alert(store, ctx)
     sms.fail_always_for(INSP_A.phone)
     email.fail_always_for(INSP_A.email, code="550")
     make_dispatcher(ctx).run(T0)
@@ -252,16 +251,16 @@ def test_when_the_fallback_channel_fails_too_delivery_failed_is_raised(
 
 
 def test_a_person_reached_again_clears_their_delivery_failed_alert(
-    store, ctx, renderer, sms, email, make_dispatcher
+    store, ctx, sms, email, make_dispatcher
 ):
-    open_alert(store, ctx, renderer)
+    open_alert(store, ctx)
     sms.fail_next(1, permanent=True, code="21211")
     email.fail_next(1, permanent=True, code="550")
     dispatcher = make_dispatcher(ctx)
     dispatcher.run(T0)  # both fail: delivery_failed goes to operations
     with store.sessions() as session:
         assert live_alert(session, "delivery_failed:insp-a") is not None
-    open_alert(store, ctx, renderer, ref="C-2")  # a later page reaches insp-a
+    open_alert(store, ctx, ref="C-2")  # a later page reaches insp-a
     dispatcher.run(T0)
     with store.sessions() as session:
         assert live_alert(session, "delivery_failed:insp-a") is None
@@ -279,7 +278,7 @@ def test_one_channel_failing_after_the_other_was_sent_sends_operations_a_notice(
     store, renderer, sms, email, make_dispatcher
 ):
     ctx = make_context(max_attempts=2)
-    open_alert(store, ctx, renderer)
+    open_alert(store, ctx)
     sms.fail_next(2, permanent=False, code="30003")
     dispatcher = make_dispatcher(ctx)
     dispatcher.run(T0)  # email sent, sms retried later
@@ -296,9 +295,9 @@ def test_one_channel_failing_after_the_other_was_sent_sends_operations_a_notice(
 
 
 def test_a_permanent_sms_failure_before_the_email_was_sent_still_sends_operations_a_notice(
-    store, ctx, renderer, sms, email, make_dispatcher
+    store, ctx, sms, email, make_dispatcher
 ):
-    open_alert(store, ctx, renderer)
+    open_alert(store, ctx)
     sms.fail_next(1, permanent=True, code="21211")
     make_dispatcher(ctx).run(T0)
     assert [s.to for s in email.sent][:1] == [INSP_A.email]
@@ -310,28 +309,28 @@ def test_a_permanent_sms_failure_before_the_email_was_sent_still_sends_operation
 
 
 def test_an_alert_acknowledged_before_the_dispatcher_ran_sends_no_page(
-    store, ctx, renderer, sms, email, make_dispatcher
+    store, ctx, sms, email, make_dispatcher
 ):
-    alert_id = open_alert(store, ctx, renderer)
+    alert_id = open_alert(store, ctx)
     with store.sessions.begin() as session:
         code = alert_row(store, alert_id).ack_code
-        assert ack.acknowledge(session, code, "insp-a", ctx, renderer, T0).ok
+        assert ack.acknowledge(session, code, "insp-a", ctx, T0).ok
     assert make_dispatcher(ctx).run(T0 + S) == 0
     assert sms.sent == email.sent == []
     assert {r.state for r in rows(store)} == {"cancelled"}
 
 
 def test_an_alert_acknowledged_between_claim_and_send_cancels_the_row(
-    store, ctx, renderer, sms, email, make_dispatcher
+    store, ctx, sms, email, make_dispatcher
 ):
-    alert_id = open_alert(store, ctx, renderer)
+    alert_id = open_alert(store, ctx)
     dispatcher = make_dispatcher(ctx)
     with store.sessions.begin() as session:
         claimed = [r.id for r in claim_due(session, dispatcher.worker, T0)]
     assert len(claimed) == 2
     with store.sessions.begin() as session:
         code = alert_row(store, alert_id).ack_code
-        assert ack.acknowledge(session, code, "insp-a", ctx, renderer, T0 + S).ok
+        assert ack.acknowledge(session, code, "insp-a", ctx, T0 + S).ok
 
     for row_id in claimed:
         dispatcher.send_one(row_id, T0 + 2 * S)
@@ -345,29 +344,27 @@ def test_an_alert_acknowledged_between_claim_and_send_cancels_the_row(
         assert audit_events(session).count("send_cancelled") == 2
 
 
-def test_an_alert_resolved_before_sending_cancels_the_page(
-    store, ctx, renderer, sms, make_dispatcher
-):
-    open_alert(store, ctx, renderer)
+def test_an_alert_resolved_before_sending_cancels_the_page(store, ctx, sms, make_dispatcher):
+    open_alert(store, ctx)
     dispatcher = make_dispatcher(ctx)
     with store.sessions.begin() as session:
         claimed = [r.id for r in claim_due(session, dispatcher.worker, T0)]
     with store.sessions.begin() as session:
-        sync(session, ctx, renderer, T0 + S, [])
+        sync(session, ctx, T0 + S, [])
     dispatcher.send_one(claimed[0], T0 + 2 * S)
     assert rows(store, id=claimed[0])[0].state == "cancelled"
     assert sms.sent == []
 
 
 def test_acknowledged_and_resolved_notices_are_sent_even_though_the_alert_is_not_open(
-    store, ctx, renderer, sms, email, make_dispatcher
+    store, ctx, sms, email, make_dispatcher
 ):
-    alert_id = open_alert(store, ctx, renderer)
+    alert_id = open_alert(store, ctx)
     dispatcher = make_dispatcher(ctx)
     dispatcher.run(T0)
     with store.sessions.begin() as session:
         code = alert_row(store, alert_id).ack_code
-        ack.acknowledge(session, code, "insp-a", ctx, renderer, T0 + M)
+        ack.acknowledge(session, code, "insp-a", ctx, T0 + M)
     assert dispatcher.run(T0 + M) == 2
     assert [r.state for r in rows(store, purpose="acknowledged")] == ["sent", "sent"]
     assert "acknowledged by insp-a" in sms.sent[-1].text
@@ -377,9 +374,9 @@ def test_acknowledged_and_resolved_notices_are_sent_even_though_the_alert_is_not
 
 
 def test_a_claimed_row_whose_lease_expired_is_sent_by_another_worker_exactly_once(
-    store, ctx, renderer, sms, email, make_dispatcher
+    store, ctx, sms, email, make_dispatcher
 ):
-    open_alert(store, ctx, renderer)
+    open_alert(store, ctx)
     worker_a = make_dispatcher(ctx, "worker-a")
     worker_b = make_dispatcher(ctx, "worker-b")
     with store.sessions.begin() as session:  # A claims, commits, and is killed

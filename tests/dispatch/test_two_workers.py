@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Engine, event, select, text
 
 from alerts.support import T0, finding, make_context, sync
-from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.delivery import AlertDelivery
+from custody_watch.alerts.deps import AlertDeps
 from custody_watch.dispatch.claim import claim_due
 from custody_watch.dispatch.sender import Dispatcher
 from custody_watch.domain import Severity
@@ -46,12 +47,12 @@ class RendezvousChannel(RecordingChannel):
         return super().send(message)
 
 
-def queue_pages(engine: Engine, ctx: AlertContext, renderer: Renderer) -> set[str]:
+def queue_pages(engine: Engine, ctx: AlertDeps) -> set[str]:
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
         for n in range(DETENTIONS):
             ref = f"C-{n:03d}"
-            sync(session, ctx, renderer, T0, [finding(Severity.HIGH, ref=ref)], ref=ref)
+            sync(session, ctx, T0, [finding(Severity.HIGH, ref=ref)], ref=ref)
     with sessions() as session:
         return {str(i) for i in session.scalars(select(OutboxRow.id))}
 
@@ -66,7 +67,7 @@ def drain_with_two_workers(url: str, renderer: Renderer) -> None:
     ctx = make_context()
     setup = make_engine(url)
     upgrade(setup)
-    queued = queue_pages(setup, ctx, renderer)
+    queued = queue_pages(setup, ctx)
     assert len(queued) == 2 * DETENTIONS
 
     # Each worker's first row is an SMS; its send waits there for the other worker's.
@@ -78,8 +79,7 @@ def drain_with_two_workers(url: str, renderer: Renderer) -> None:
         Dispatcher(
             sessions=make_sessionmaker(engine),
             channels={"sms": sms, "email": email},
-            alert_ctx=ctx,
-            renderer=renderer,
+            alerts=AlertDelivery(ctx),
             worker=worker,
             rng=random.Random(n),
         )
@@ -152,7 +152,7 @@ def test_a_worker_that_loses_one_claim_race_on_sqlite_still_sends_the_rest(
     ctx = make_context()
     setup = make_engine(url)
     upgrade(setup)
-    queued = queue_pages(setup, ctx, renderer)
+    queued = queue_pages(setup, ctx)
     engine_a, engine_b = make_engine(url), make_engine(url)
     sms, email = RecordingChannel("sms", "phone"), RecordingChannel("email", "email")
 
@@ -160,8 +160,7 @@ def test_a_worker_that_loses_one_claim_race_on_sqlite_still_sends_the_rest(
         return Dispatcher(
             sessions=make_sessionmaker(engine),
             channels={"sms": sms, "email": email},
-            alert_ctx=ctx,
-            renderer=renderer,
+            alerts=AlertDelivery(ctx),
             worker=worker,
         )
 

@@ -55,9 +55,7 @@ def test_a_first_round_link_cannot_silence_paging_resumed_after_an_ack_timeout(
     first = sent_link(site)
     with site.ctx.sessions.begin() as session:
         code = site.alert().ack_code
-        assert acknowledge(
-            session, code, "supt-b", site.ctx.alert_ctx, site.ctx.renderer, T0 + M
-        ).ok
+        assert acknowledge(session, code, "supt-b", site.ctx.alerts, T0 + M).ok
     # Two hours later (the default ack timeout) the child is still held: paging resumes.
     later = T0 + M + 2 * H
     site.clock.set(later)

@@ -218,16 +218,15 @@ def test_outbox_rows_overdue_by_more_than_a_minute_are_a_problem(site: Site) -> 
     with site.ctx.sessions.begin() as session:
         session.add(
             outbox.pending(
-                dedupe_key="test:overdue",
-                alert_id=None,
-                purpose="ops_notice",
-                person_id="ops",
-                channel="sms",
-                address="+447700900003",
-                level=None,
-                subject="s",
-                body_text="b",
-                body_html=None,
+                outbox.Route(
+                    dedupe_key="test:overdue",
+                    alert_id=None,
+                    purpose="ops_notice",
+                    person_id="ops",
+                    channel="sms",
+                    address="+447700900003",
+                ),
+                outbox.Body(subject="s", text="b"),
                 max_attempts=5,
                 now=site.clock.now(),
             )

@@ -9,13 +9,14 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from custody_watch.alerts import lifecycle, notify
-from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.deps import AlertDeps
+from custody_watch.alerts.effects import carry_out
 from custody_watch.alerts.links import EARLIER_ROUND
+from custody_watch.alerts.transition import Notice, Transition
 from custody_watch.domain import Severity
+from custody_watch.domain.states import AlertState
 from custody_watch.escalation.policy import DEFAULT_ACK_TIMEOUT, from_json
-from custody_watch.messages.render import Renderer
-from custody_watch.store import audit
+from custody_watch.store import audit, outbox
 from custody_watch.store.schema import AlertRow
 
 
@@ -30,8 +31,7 @@ def acknowledge(
     session: Session,
     code: str,
     by: str,
-    ctx: AlertContext,
-    renderer: Renderer,
+    deps: AlertDeps,
     now: datetime,
     *,
     via: str = "cli",
@@ -46,15 +46,14 @@ def acknowledge(
             detail=f"no live alert with code {code!r} (via {via})",
         )
         return AckResult(False, f"no live alert has the code {code}")
-    return acknowledge_alert(session, alert, by, ctx, renderer, now, via=via)
+    return acknowledge_alert(session, alert, by, deps, now, via=via)
 
 
 def acknowledge_alert(
     session: Session,
     alert: AlertRow,
     by: str,
-    ctx: AlertContext,
-    renderer: Renderer,
+    deps: AlertDeps,
     now: datetime,
     *,
     via: str = "cli",
@@ -66,13 +65,13 @@ def acknowledge_alert(
     the round ends between the page's check and this update."""
     if ack_round is not None and alert.ack_round != ack_round:
         return AckResult(False, EARLIER_ROUND, alert.id)
-    if alert.state == "acknowledged":
+    if alert.state == AlertState.ACKNOWLEDGED:
         return AckResult(
             True,
             f"alert {alert.ack_code} was already acknowledged by {alert.acknowledged_by}",
             alert.id,
         )
-    if alert.state != "open":
+    if alert.state != AlertState.OPEN:
         return AckResult(False, f"alert {alert.ack_code} is {alert.state}", alert.id)
     ladder = from_json(alert.escalation).get(Severity(alert.severity))
     expires = now + (ladder.ack_timeout if ladder else DEFAULT_ACK_TIMEOUT)
@@ -83,12 +82,12 @@ def acknowledge_alert(
         update(AlertRow)
         .where(
             AlertRow.id == alert.id,
-            AlertRow.state == "open",
+            AlertRow.state == AlertState.OPEN,
             AlertRow.version == alert.version,
             AlertRow.ack_round == alert.ack_round,
         )
         .values(
-            state="acknowledged",
+            state=AlertState.ACKNOWLEDGED,
             acknowledged_at=now,
             acknowledged_by=by,
             first_acknowledged_at=alert.first_acknowledged_at or now,
@@ -102,7 +101,7 @@ def acknowledge_alert(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return AckResult(False, f"alert {alert.ack_code} changed meanwhile; try again", alert.id)
     session.refresh(alert)
-    lifecycle.cancel_pending(session, alert.id)
+    outbox.cancel_pages(session, alert.id)
     audit.record(
         session,
         now,
@@ -114,8 +113,7 @@ def acknowledge_alert(
         alert_id=alert.id,
         custody_ref=alert.custody_ref,
     )
-    told = [(p, c) for p, c in notify.notified_so_far(session, alert.id)]
-    notify.notify_people(
-        session, alert, "acknowledged", told, ctx, renderer, now, reason=f"acknowledged by {by}"
-    )
+    told = tuple(outbox.told(session, alert.id))
+    notice = Notice("acknowledged", told, f"acknowledged by {by}")
+    carry_out(session, Transition(alert, acknowledged=True, notice=notice), deps, now)
     return AckResult(True, f"alert {alert.ack_code} acknowledged by {by}", alert.id)

@@ -10,13 +10,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from custody_watch.alerts import escalate, lifecycle, notify
-from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts import escalate
+from custody_watch.alerts.deps import AlertDeps
+from custody_watch.alerts.effects import carry_out
 from custody_watch.alerts.snooze import decide_snooze
+from custody_watch.alerts.transition import Page, Transition, addressed
 from custody_watch.domain import Severity
+from custody_watch.domain.states import LIVE_STATES, AlertState
 from custody_watch.escalation.policy import from_json
-from custody_watch.messages.render import Renderer
-from custody_watch.store import audit
+from custody_watch.store import audit, outbox
 from custody_watch.store.schema import AlertNoteRow, AlertRow, FindingRow
 from custody_watch.times import format_local, utc_z
 
@@ -62,7 +64,7 @@ def snooze(
     if alert.next_action_at is not None and alert.next_action_at < decision.until:
         # The ladder's next step waits for the snooze to end (escalate checks it too).
         alert.next_action_at = decision.until
-    lifecycle.cancel_pending(session, alert.id)
+    outbox.cancel_pages(session, alert.id)
     alert.version += 1
     audit.record(
         session,
@@ -114,12 +116,11 @@ def escalate_now(
     session: Session,
     alert: AlertRow,
     by: str,
-    ctx: AlertContext,
-    renderer: Renderer,
+    deps: AlertDeps,
     now: datetime,
 ) -> ActionResult:
     """Take the ladder's next step at once (a snooze ends: escalating is the opposite)."""
-    if alert.state != "open":
+    if alert.state != AlertState.OPEN:
         return ActionResult(False, f"alert {alert.ack_code} is {alert.state}", alert.id)
     if from_json(alert.escalation).get(Severity(alert.severity)) is None:
         return ActionResult(False, f"alert {alert.ack_code} has no ladder to climb", alert.id)
@@ -134,7 +135,7 @@ def escalate_now(
         alert_id=alert.id,
         custody_ref=alert.custody_ref,
     )
-    escalate.escalate(session, alert, ctx, renderer, now)
+    carry_out(session, escalate.escalate(session, alert, deps, now), deps, now)
     return ActionResult(True, f"alert {alert.ack_code} escalated by {by}", alert.id)
 
 
@@ -143,15 +144,14 @@ def reassign(
     alert: AlertRow,
     by: str,
     to: str,
-    ctx: AlertContext,
-    renderer: Renderer,
+    deps: AlertDeps,
     now: datetime,
 ) -> ActionResult:
     """From now on pages for this alert go to ``to`` instead of the rota's level; ``to`` is
     paged at once when the alert is open, so the handover is heard."""
-    if alert.state not in lifecycle.LIVE:
+    if alert.state not in LIVE_STATES:
         return ActionResult(False, f"alert {alert.ack_code} is {alert.state}", alert.id)
-    if to not in ctx.directory.people:
+    if to not in deps.directory.people:
         return ActionResult(False, f"--to: {to[:40]!r} is not a person in the config", alert.id)
     alert.assigned_to = to
     alert.version += 1
@@ -165,16 +165,11 @@ def reassign(
         custody_ref=alert.custody_ref,
     )
     ladder = from_json(alert.escalation).get(Severity(alert.severity))
-    if alert.state == "open" and ladder is not None:
+    if alert.state == AlertState.OPEN and ladder is not None:
         index = min(max(alert.level, 0), ladder.last)
-        notify.notify_level(
-            session,
-            alert,
-            ladder.levels[index],
-            index,
-            ctx,
-            renderer,
-            now,
-            f"reassigned to you by {by}",
-        )
+        page = Page(ladder.levels[index], index, f"reassigned to you by {by}")
+        # The handover page, to ``to`` alone (``page_targets``): a person in the config,
+        # so it never finds a role empty.
+        paged = Transition(alert, pages=(addressed(page, alert, deps.directory, now),))
+        carry_out(session, paged, deps, now)
     return ActionResult(True, f"alert {alert.ack_code} reassigned to {to}", alert.id)

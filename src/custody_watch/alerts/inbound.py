@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from custody_watch.alerts import system
 from custody_watch.alerts.ack import acknowledge, acknowledge_alert
-from custody_watch.alerts.context import AlertContext, Person
+from custody_watch.alerts.deps import AlertDeps, Person
+from custody_watch.alerts.effects import carry_out
 from custody_watch.domain import Severity
-from custody_watch.messages.render import Renderer
+from custody_watch.domain.states import TOLD_STATES, AlertState
 from custody_watch.store import audit
 from custody_watch.store.schema import AlertRow, OutboxRow, WebhookEventRow
 
@@ -45,13 +46,12 @@ def handle_inbound_sms(
     message_sid: str,
     from_number: str,
     body: str,
-    ctx: AlertContext,
-    renderer: Renderer,
+    deps: AlertDeps,
     now: datetime,
 ) -> InboundResult:
     if not _first_time(session, message_sid, from_number, body, now):
         return InboundResult(None, "duplicate")
-    person = _person_with_phone(ctx, from_number)
+    person = _person_with_phone(deps, from_number)
     if person is None:
         audit.record(
             session,
@@ -63,29 +63,29 @@ def handle_inbound_sms(
         return InboundResult(None, "unknown_sender")
     word = body.strip().upper()
     if word in OPT_OUT:
-        _opted_out(session, person, ctx, renderer, now)
+        _opted_out(session, person, deps, now)
         return InboundResult(None, "opted_out")
     if word in OPT_IN:
-        system.clear_system(
-            session, f"opted_out:{person.id}", ctx, renderer, now, f"{person.id} texted {word}"
-        )
+        cause = f"{person.id} texted {word}"
+        opted_in = system.clear_system(session, f"opted_out:{person.id}", deps, now, cause)
+        carry_out(session, opted_in, deps, now)
         return InboundResult(None, "opted_in")
     if _ACK_ALL.match(body):
-        return _acknowledge_all(session, person, ctx, renderer, now)
+        return _acknowledge_all(session, person, deps, now)
     match = _ACK.match(body)
     if match is None:
         audit.record(session, now, "inbound_unrecognised", actor=person.id, detail=body[:160])
         return InboundResult(
             "custody-watch: reply ACK and the alert's code, e.g. ACK 4821, or ACK ALL.", "help"
         )
-    result = acknowledge(session, match[1], person.id, ctx, renderer, now, via="sms")
+    result = acknowledge(session, match[1], person.id, deps, now, via="sms")
     return InboundResult(
         f"custody-watch: {result.message}.", "acknowledged" if result.ok else "refused"
     )
 
 
 def _acknowledge_all(
-    session: Session, person: Person, ctx: AlertContext, renderer: Renderer, now: datetime
+    session: Session, person: Person, deps: AlertDeps, now: datetime
 ) -> InboundResult:
     """``ACK ALL``: every open alert this person was paged for (a bundled SMS lists several),
     acknowledged as if each code had been sent. Alerts they were never paged for stay as they
@@ -93,11 +93,11 @@ def _acknowledge_all(
     paged = select(OutboxRow.alert_id).where(
         OutboxRow.person_id == person.id,
         OutboxRow.purpose == "notify",
-        OutboxRow.state.in_(("sent", "sending", "pending")),
+        OutboxRow.state.in_(TOLD_STATES),
     )
     alerts = session.scalars(
         select(AlertRow)
-        .where(AlertRow.state == "open", AlertRow.id.in_(paged))
+        .where(AlertRow.state == AlertState.OPEN, AlertRow.id.in_(paged))
         .order_by(AlertRow.id)
     ).all()
     if not alerts:
@@ -105,10 +105,7 @@ def _acknowledge_all(
             session, now, "ack_refused", actor=person.id, detail="ACK ALL: no open alert paged"
         )
         return InboundResult("custody-watch: no open alert was paged to you.", "refused")
-    done = [
-        acknowledge_alert(session, alert, person.id, ctx, renderer, now, via="sms")
-        for alert in alerts
-    ]
+    done = [acknowledge_alert(session, alert, person.id, deps, now, via="sms") for alert in alerts]
     codes = [alert.ack_code for alert, r in zip(alerts, done, strict=True) if r.ok]
     refused = [r.message for r in done if not r.ok]
     reply = f"custody-watch: acknowledged {len(codes)} alerts by {person.id}: {' '.join(codes)}"
@@ -141,29 +138,19 @@ def _first_time(session: Session, sid: str, sender: str, body: str, now: datetim
     return True
 
 
-def _person_with_phone(ctx: AlertContext, number: str) -> Person | None:
+def _person_with_phone(deps: AlertDeps, number: str) -> Person | None:
     wanted = re.sub(r"[^\d+]", "", number)
-    for person in ctx.directory.people.values():
+    for person in deps.directory.people.values():
         if person.phone and re.sub(r"[^\d+]", "", person.phone) == wanted:
             return person
     return None
 
 
-def _opted_out(
-    session: Session, person: Person, ctx: AlertContext, renderer: Renderer, now: datetime
-) -> None:
+def _opted_out(session: Session, person: Person, deps: AlertDeps, now: datetime) -> None:
     audit.record(session, now, "inbound_opt_out", actor=person.id, detail="texted an opt-out word")
-    system.raise_system(
-        session,
-        key=f"opted_out:{person.id}",
-        rule="opted_out",
-        severity=Severity.HIGH,
-        since=now,
-        summary=(
-            f"{person.id} ({person.name}) opted out of SMS from custody-watch: they will get no "
-            "SMS alerts until they text START"
-        ),
-        ctx=ctx,
-        renderer=renderer,
-        now=now,
+    summary = (
+        f"{person.id} ({person.name}) opted out of SMS from custody-watch: they will get no "
+        "SMS alerts until they text START"
     )
+    problem = system.Problem(f"opted_out:{person.id}", "opted_out", Severity.HIGH, now, summary)
+    carry_out(session, system.raise_system(session, problem, deps, now), deps, now)

@@ -1,34 +1,52 @@
-"""One alert per detention, kept in step with its findings.
+"""One alert per detention (or system problem), kept in step with its findings.
 
 1. No live alert and findings: open one at the highest severity, snapshot the escalation
-   policies onto it, notify level 1.
+   policies onto it, and decide to page level 1.
 2. A live alert and findings: record findings raised, changed and cleared. A rise in
-   severity notifies level 1 again and returns an acknowledged alert to ``open``; a fall is
+   severity pages level 1 again and returns an acknowledged alert to ``open``; a fall is
    recorded and the ladder goes on.
-3. A live alert and no findings: resolve it and tell everyone who was notified.
+3. A live alert and no findings: resolve it, and tell everyone who was notified.
 
-Every transition is an audit row written in the same transaction as the change."""
+Decide, then act: this module changes the alert and writes its audit rows, in the caller's
+transaction, and returns a ``Transition`` naming the pages and notice to make; it queues no
+message and raises no other alert (``effects.carry_out`` does, in the same transaction)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from custody_watch.alerts import notify
 from custody_watch.alerts.codes import new_ack_code
-from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.deps import AlertDeps
+from custody_watch.alerts.transition import NOTHING, Notice, Page, Transition, addressed
 from custody_watch.domain import Finding, Severity
+from custody_watch.domain.states import LIVE_STATES, AlertState
 from custody_watch.escalation import ladder as ladder_steps
 from custody_watch.escalation.policy import Ladders, from_json, to_json
-from custody_watch.messages.render import Renderer
-from custody_watch.store import audit
+from custody_watch.store import audit, outbox
 from custody_watch.store.schema import AlertRow, FindingRow
 
-LIVE = ("open", "acknowledged")
+LIVE = LIVE_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What an alert is about: its live key (``detention:<ref>``, ``feed_stale:<source>``)
+    and, for a detention, the record it names. ``summary``: a system alert's line;
+    ``ladders``: its own ladders (default: the configured ones)."""
+
+    key: str
+    detention_id: int | None = None
+    custody_ref: str | None = None
+    suite: str | None = None
+    force: str | None = None
+    summary: str = ""
+    ladders: Ladders | None = None
 
 
 def live_alert(session: Session, subject: str) -> AlertRow | None:
@@ -52,62 +70,51 @@ def live_subjects(session: Session, subjects: Sequence[str]) -> set[str]:
 
 def sync(
     session: Session,
-    *,
-    subject: str,
+    subject: Subject,
     findings: Sequence[Finding],
-    ctx: AlertContext,
-    renderer: Renderer,
+    deps: AlertDeps,
     now: datetime,
-    detention_id: int | None = None,
-    custody_ref: str | None = None,
-    suite: str | None = None,
-    force: str | None = None,
-    summary: str = "",
-    ladders: Ladders | None = None,
     cause: str = "",
-) -> AlertRow | None:
-    """Bring the live alert for ``subject`` in line with ``findings`` (see module doc)."""
-    alert = live_alert(session, subject)
+) -> Transition:
+    """Bring the live alert for ``subject`` in line with ``findings`` (see module doc):
+    1. none left: resolve the live alert, if any;
+    2. no live alert: open one (or, having lost the race to open it, take the other's);
+    3. record the findings, then a rise or fall of the alert's severity."""
+    alert = live_alert(session, subject.key)
     if not findings:
-        if alert is not None:
-            resolve(session, alert, ctx, renderer, now, cause or "all findings cleared")
-        return None
+        if alert is None:
+            return NOTHING
+        return resolve(session, alert, now, cause or "all findings cleared")
     severity = max((f.severity for f in findings), key=lambda s: s.rank)
     if alert is None:
-        opened = _open(
-            session,
-            subject=subject,
-            severity=severity,
-            detention_id=detention_id,
-            custody_ref=custody_ref,
-            suite=suite,
-            force=force,
-            summary=summary,
-            ladders=ladders if ladders is not None else ctx.ladders,
-            now=now,
-        )
+        opened = _open(session, subject, severity, deps, now)
         if opened is not None:
             _sync_findings(session, opened, findings, now)
-            start_ladder(session, opened, ctx, renderer, now, "alert opened")
-            return opened
+            page = start_ladder(opened, deps, now, "alert opened")
+            return Transition(opened, opened=True, pages=page)
         # Another daemon opened it a moment ago (and paged level 1): bring theirs up to date.
-        alert = live_alert(session, subject)
+        alert = live_alert(session, subject.key)
         if alert is None:
-            return None
+            return NOTHING
     _sync_findings(session, alert, findings, now)
-    if summary:
-        alert.summary = summary
+    if subject.summary:
+        alert.summary = subject.summary
+    return _resever(session, alert, severity, deps, now)
+
+
+def _resever(
+    session: Session, alert: AlertRow, severity: Severity, deps: AlertDeps, now: datetime
+) -> Transition:
+    """The alert's severity follows its findings': a rise ends any acknowledgement and
+    starts the ladder again at level 1; a fall is recorded and the ladder goes on."""
     current = Severity(alert.severity)
+    pages: tuple[Page, ...] = ()
     if severity > current:
         alert.severity = severity.value
-        reopened = alert.state == "acknowledged"
-        alert.state = "open"
-        alert.acknowledged_at = None
-        alert.acknowledged_by = None
-        alert.ack_expires_at = None
+        reopened = alert.state == AlertState.ACKNOWLEDGED
         # A re-raise starts a new round before its pages go out: their links carry it, and
         # links sent for the lower severity stop working.
-        alert.ack_round += 1
+        end_acknowledgement(alert)
         audit.record(
             session,
             now,
@@ -117,7 +124,7 @@ def sync(
             alert_id=alert.id,
             custody_ref=alert.custody_ref,
         )
-        start_ladder(session, alert, ctx, renderer, now, f"severity rose to {severity.value}")
+        pages = start_ladder(alert, deps, now, f"severity rose to {severity.value}")
     elif severity < current:
         alert.severity = severity.value
         audit.record(
@@ -132,18 +139,24 @@ def sync(
         # Only a transition moves the version: a refreshed finding detail ("held 5h 10m")
         # must not make a concurrent acknowledgement fail as "changed meanwhile".
         alert.version += 1
-    return alert
+    return Transition(alert, raised=severity > current, pages=pages)
 
 
-def resolve(
-    session: Session,
-    alert: AlertRow,
-    ctx: AlertContext,
-    renderer: Renderer,
-    now: datetime,
-    cause: str,
-) -> None:
-    alert.state = "resolved"
+def end_acknowledgement(alert: AlertRow) -> None:
+    """The alert is ``open`` again (its severity rose, or its acknowledgement timed out):
+    nobody owns it, and a new round starts, so links sent before cannot silence the pages
+    that follow. The caller moves ``version``."""
+    alert.state = AlertState.OPEN
+    alert.acknowledged_at = None
+    alert.acknowledged_by = None
+    alert.ack_expires_at = None
+    alert.ack_round += 1
+
+
+def resolve(session: Session, alert: AlertRow, now: datetime, cause: str) -> Transition:
+    """Resolve ``alert``: its findings clear, its unsent pages are cancelled, and everyone
+    told of it is to hear why (the returned notice)."""
+    alert.state = AlertState.RESOLVED
     alert.resolved_at = now
     alert.live_key = None
     alert.live_ack_code = None
@@ -152,39 +165,30 @@ def resolve(
     alert.ack_round += 1  # the round ends: its links stop working
     for row in _active_findings(session, alert.id):
         row.cleared_at = now
-    cancel_pending(session, alert.id)
+    outbox.cancel_pages(session, alert.id)
     audit.record(
         session, now, "resolved", detail=cause, alert_id=alert.id, custody_ref=alert.custody_ref
     )
-    told = notify.notified_so_far(session, alert.id)
-    notify.notify_people(session, alert, "resolved", told, ctx, renderer, now, reason=cause)
+    told = tuple(outbox.told(session, alert.id))
+    return Transition(alert, resolved=True, notice=Notice("resolved", told, cause))
 
 
 def _open(
-    session: Session,
-    *,
-    subject: str,
-    severity: Severity,
-    detention_id: int | None,
-    custody_ref: str | None,
-    suite: str | None,
-    force: str | None,
-    summary: str,
-    ladders: Ladders,
-    now: datetime,
+    session: Session, subject: Subject, severity: Severity, deps: AlertDeps, now: datetime
 ) -> AlertRow | None:
     """A new live alert, or None when another daemon holds the subject's live alert."""
+    ladders = subject.ladders if subject.ladders is not None else deps.ladders
     alert = AlertRow(
-        subject=subject,
-        live_key=subject,
-        detention_id=detention_id,
-        custody_ref=custody_ref,
-        suite=suite,
-        force=force,
-        state="open",
+        subject=subject.key,
+        live_key=subject.key,
+        detention_id=subject.detention_id,
+        custody_ref=subject.custody_ref,
+        suite=subject.suite,
+        force=subject.force,
+        state=AlertState.OPEN,
         severity=severity.value,
         opened_severity=severity.value,
-        summary=summary,
+        summary=subject.summary,
         ack_code="",
         opened_at=now,
         escalation=to_json(ladders),
@@ -207,37 +211,26 @@ def _open(
         session,
         now,
         "opened",
-        detail=f"{severity.value}" + (f": {summary}" if summary else ""),
+        detail=f"{severity.value}" + (f": {subject.summary}" if subject.summary else ""),
         alert_id=alert.id,
-        custody_ref=custody_ref,
+        custody_ref=subject.custody_ref,
     )
     return alert
 
 
-def start_ladder(
-    session: Session,
-    alert: AlertRow,
-    ctx: AlertContext,
-    renderer: Renderer,
-    now: datetime,
-    reason: str,
-) -> None:
+def start_ladder(alert: AlertRow, deps: AlertDeps, now: datetime, reason: str) -> tuple[Page, ...]:
+    """(Re)start the alert's ladder at level 1 now: the page to make, and the next step's
+    time on the alert. No ladder for its severity (info): recorded and shown, nobody paged."""
     ladder = from_json(alert.escalation).get(Severity(alert.severity))
     if ladder is None:
-        # No ladder for this severity (info): recorded and shown, nobody is paged.
         alert.level = -1
         alert.next_action_at = None
-        return
+        return ()
     first = ladder_steps.start(ladder, now, reason)
-    empty = notify.notify_level(
-        session, alert, ladder.levels[first.level], first.level, ctx, renderer, now, reason
-    )
+    page = Page(ladder.levels[first.level], first.level, reason)
     alert.level = first.position
     alert.next_action_at = first.next_at
-    if empty:
-        from custody_watch.alerts.system import nobody_on_call
-
-        nobody_on_call(session, empty, alert, ctx, renderer, now)
+    return (addressed(page, alert, deps.directory, now),)
 
 
 def _sync_findings(
@@ -299,19 +292,3 @@ def _active_findings(session: Session, alert_id: int) -> Sequence[FindingRow]:
     return session.scalars(
         select(FindingRow).where(FindingRow.alert_id == alert_id, FindingRow.cleared_at.is_(None))
     ).all()
-
-
-def cancel_pending(session: Session, alert_id: int) -> None:
-    from sqlalchemy import update
-
-    from custody_watch.store.schema import OutboxRow
-
-    session.execute(
-        update(OutboxRow)
-        .where(
-            OutboxRow.alert_id == alert_id,
-            OutboxRow.purpose == "notify",
-            OutboxRow.state == "pending",
-        )
-        .values(state="cancelled", last_error="alert acknowledged or resolved before sending")
-    )

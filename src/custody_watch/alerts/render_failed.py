@@ -12,10 +12,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from custody_watch.alerts import lifecycle
-from custody_watch.alerts.context import AlertContext
-from custody_watch.alerts.system import clear_system, raise_system
+from custody_watch.alerts.deps import AlertDeps
+from custody_watch.alerts.effects import carry_out
+from custody_watch.alerts.system import Problem, clear_system, raise_system
 from custody_watch.domain import Severity
-from custody_watch.messages.render import Renderer, RenderOutcome, render_check
+from custody_watch.messages.render import RenderOutcome, render_check
 
 RULE = "message_render_failed"
 KEY = RULE  # one alert for the whole installation: the templates are shared by every alert
@@ -24,11 +25,12 @@ MAX_ERROR = 160
 
 
 def report_render_outcome(
-    sessions: sessionmaker[Session], ctx: AlertContext, renderer: Renderer, now: datetime
+    sessions: sessionmaker[Session], deps: AlertDeps, now: datetime
 ) -> RenderOutcome:
     """Raise (or keep) the alert when any message fell back since the last call; clear it
     when messages rendered, none fell back and every message template renders again.
     Returns what the renderer saw."""
+    renderer = deps.renderer
     outcome = renderer.take_outcome()
     if outcome.failures:
         count = len(outcome.failures)
@@ -44,20 +46,10 @@ def report_render_outcome(
             # The alert's own messages fall back too, and are reported on the next call:
             # keeping `since` fixed makes that a refresh of the same finding, not a new one.
             since = live.opened_at if live is not None else now
-            raise_system(
-                session,
-                key=KEY,
-                rule=RULE,
-                severity=Severity.HIGH,
-                since=since,
-                summary=summary,
-                ctx=ctx,
-                renderer=renderer,
-                now=now,
-                # The inspector's own alerts still arrive (in fallback wording); fixing the
-                # templates is operations' job.
-                with_inspector=False,
-            )
+            # The inspector's own alerts still arrive (in fallback wording); fixing the
+            # templates is operations' job.
+            problem = Problem(KEY, RULE, Severity.HIGH, since, summary, with_inspector=False)
+            carry_out(session, raise_system(session, problem, deps, now), deps, now)
     elif outcome.rendered:
         with sessions.begin() as session:
             # Only a full check may clear it: with just the "resolved" template broken, the
@@ -66,7 +58,6 @@ def report_render_outcome(
             if lifecycle.live_alert(session, KEY) is not None and not render_check(
                 renderer.directory
             ):
-                clear_system(
-                    session, KEY, ctx, renderer, now, "messages are made from templates again"
-                )
+                cause = "messages are made from templates again"
+                carry_out(session, clear_system(session, KEY, deps, now, cause), deps, now)
     return outcome

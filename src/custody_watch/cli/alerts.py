@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from custody_watch.alerts import actions
 from custody_watch.alerts.ack import acknowledge
 from custody_watch.alerts.actions import ActionResult
-from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.deps import AlertDeps
 from custody_watch.alerts.report import ALERT_CSV_HEADER, alert_csv_rows, alert_json, alert_rows
 from custody_watch.cli.app import ConfigOption, ExportFormat, ExportFormatOption, app
 from custody_watch.cli.common import (
@@ -29,11 +29,10 @@ from custody_watch.cli.common import (
 )
 from custody_watch.cli.tables import severity_text, stdout
 from custody_watch.config import Settings, load_settings
-from custody_watch.daemon.build import alert_context, channel_kinds
+from custody_watch.daemon.build import alert_deps, channel_kinds
 from custody_watch.domain import Severity
 from custody_watch.errors import InputError
 from custody_watch.messages.labels import rule_label
-from custody_watch.messages.render import Renderer
 from custody_watch.store.schema import AlertRow, UserRow
 from custody_watch.times import format_local, parse_duration, parse_zone, utc_z
 
@@ -106,14 +105,14 @@ def ack(
     settings = load_settings(config)
     at = clock_for(now).now()
     sessions = open_store(settings)
-    ctx = alert_context(settings, channel_kinds(settings))
+    deps = alert_deps(settings, channel_kinds(settings))
     replay: datetime | None = None
     with sessions.begin() as session:
         owner = _known_owner(session, settings, by)
         if now is None:
             replay = replay_instant(session, at)
             at = replay or at
-        result = acknowledge(session, code, owner, ctx, Renderer(), at, via="cli")
+        result = acknowledge(session, code, owner, deps, at, via="cli")
     if not result.ok:
         raise InputError(result.message)
     if replay is not None:
@@ -160,14 +159,14 @@ def _act(
     code: str,
     by: str,
     now: str | None,
-    act: Callable[[Session, AlertRow, str, AlertContext, Renderer, datetime], ActionResult],
+    act: Callable[[Session, AlertRow, str, AlertDeps, datetime], ActionResult],
 ) -> None:
     """One action on the live alert whose code is ``code``, as ``by``, in one transaction."""
     settings = load_settings(config)
     # Exactly TIME with --now (a replay's audit reads as the replay did).
     at = instant("--now", now) if now is not None else clock_for(None).now()
     sessions = open_store(settings)
-    ctx = alert_context(settings, channel_kinds(settings))
+    deps = alert_deps(settings, channel_kinds(settings))
     with sessions.begin() as session:
         if now is None:
             at = replay_instant(session, at) or at
@@ -176,7 +175,7 @@ def _act(
         if alert is None:
             raise InputError(f"no live alert has the code {code}")
         # A refusal is committed too: its audit row says who tried what.
-        result = act(session, alert, owner, ctx, Renderer(), at)
+        result = act(session, alert, owner, deps, at)
     if not result.ok:
         raise InputError(result.message)
     typer.echo(result.message)
@@ -203,7 +202,7 @@ def snooze(
         code,
         by,
         now,
-        lambda s, alert, owner, _ctx, _r, at: actions.snooze(s, alert, owner, span, reason, at),
+        lambda s, alert, owner, _deps, at: actions.snooze(s, alert, owner, span, reason, at),
     )
 
 
@@ -221,7 +220,7 @@ def note(
         code,
         by,
         now,
-        lambda s, alert, owner, _ctx, _r, at: actions.add_note(s, alert, owner, text, at),
+        lambda s, alert, owner, _deps, at: actions.add_note(s, alert, owner, text, at),
     )
 
 
@@ -247,5 +246,5 @@ def reassign(
         code,
         by,
         now,
-        lambda s, alert, owner, ctx, r, at: actions.reassign(s, alert, owner, to, ctx, r, at),
+        lambda s, alert, owner, deps, at: actions.reassign(s, alert, owner, to, deps, at),
     )

@@ -11,7 +11,7 @@ from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
 from custody_watch.cli.common import clock_for, print_json
 from custody_watch.cli.tables import stdout
 from custody_watch.config import load_settings
-from custody_watch.daemon.build import alert_context, channel_kinds, escalation_roles
+from custody_watch.daemon.build import alert_deps, channel_kinds, escalation_roles
 from custody_watch.times import format_local, parse_zone
 from custody_watch.times import utc_z_or_none as z
 
@@ -25,14 +25,14 @@ def oncall(
     """Who holds each role now (or at TIME), from the rota and its overrides."""
     settings = load_settings(config)
     when = clock_for(at).now()
-    ctx = alert_context(settings, channel_kinds(settings))
-    roles = sorted(ctx.directory.rota.roles() | escalation_roles(settings))
+    directory = alert_deps(settings, channel_kinds(settings)).directory
+    roles = sorted(directory.rota.roles() | escalation_roles(settings))
     scopes = sorted({(e.force, e.suite) for e in settings.rota if e.force or e.suite}, key=str)
     rows: list[dict[str, Any]] = []
     for role in roles:
         for force, suite in [(None, None), *scopes]:
-            people = ctx.directory.rota.on_call(role, when, suite=suite, force=force)
-            if (force or suite) and people == ctx.directory.rota.on_call(role, when):
+            people = directory.rota.on_call(role, when, suite=suite, force=force)
+            if (force or suite) and people == directory.rota.on_call(role, when):
                 continue  # same as the general rota: not worth a row
             rows.append(
                 {
@@ -40,9 +40,9 @@ def oncall(
                     "force": force,
                     "suite": suite,
                     "people": [
-                        {"id": p, "name": ctx.directory.people[p].name}
+                        {"id": p, "name": directory.people[p].name}
                         for p in people
-                        if p in ctx.directory.people
+                        if p in directory.people
                     ],
                 }
             )

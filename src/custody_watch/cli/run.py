@@ -76,7 +76,7 @@ def _run(settings: Settings, *, once: bool, now: str | None, speed: float) -> No
         # One cycle is one instant: exactly TIME with --now, so replays are repeatable.
         at = instant("--now", now) if now is not None else ctx.clock.now()
         report = run_cycle(ctx, at, poll_all=True)
-        rendering = report_render_outcome(ctx.sessions, ctx.alert_ctx, ctx.renderer, at)
+        rendering = report_render_outcome(ctx.sessions, ctx.alerts, at)
         if rendering.failures:
             # No next cycle will send the operations alert just raised: send it now.
             ctx.dispatcher.run(at)
@@ -89,7 +89,7 @@ def _run(settings: Settings, *, once: bool, now: str | None, speed: float) -> No
         if rendering.failures:
             typer.echo(
                 f"custody-watch: {len(rendering.failures)} messages could not be made from the "
-                f"templates in {ctx.renderer.directory} and were sent in fallback wording; "
+                f"templates in {ctx.alerts.renderer.directory} and were sent in fallback wording; "
                 "operations alerted (custody-watch check-config names the problem)",
                 err=True,
             )
@@ -146,7 +146,7 @@ def after_cycle(
         if heartbeat is not None:
             heartbeat.beat(at, seconds, finished)
         try:
-            report_render_outcome(ctx.sessions, ctx.alert_ctx, ctx.renderer, at)
+            report_render_outcome(ctx.sessions, ctx.alerts, at)
         except Exception:  # the scheduler thread must go on; the next tick reports again
             log.exception("could not raise the message_render_failed alert")
         service.on_cycle(at, seconds, finished)

@@ -12,7 +12,8 @@ from typing import TextIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from custody_watch.alerts.context import AlertContext, Directory, Person
+from custody_watch.alerts.delivery import AlertDelivery
+from custody_watch.alerts.deps import AlertDeps, Directory, Person
 from custody_watch.alerts.links import AckLinks
 from custody_watch.clock import Clock
 from custody_watch.config import Settings, rules_policy
@@ -60,16 +61,14 @@ def build_context(
     sessions = make_sessionmaker(engine)
     channels = build_channels(settings, env, stream=stream, allow_console_fallback=True)
     links = ack_links(settings, sessions, env, clock.now())
-    alert_ctx = alert_context(
+    alerts = alert_deps(
         settings, {name: ch.address_kind for name, ch in channels.items()}, links=links
     )
-    renderer = Renderer()
     worker = worker_id(settings)
     dispatcher = Dispatcher(
         sessions=sessions,
         channels=channels,
-        alert_ctx=alert_ctx,
-        renderer=renderer,
+        alerts=AlertDelivery(alerts),
         worker=worker,
         status_callback_base=settings.web.public_base_url or None,
         # No clock here: one cycle (``run --once``) is one instant; the running daemon
@@ -84,8 +83,7 @@ def build_context(
         clock=clock,
         policy=rules_policy(settings),
         sources={s.name: build_source(s, env=env) for s in settings.sources},
-        alert_ctx=alert_ctx,
-        renderer=renderer,
+        alerts=alerts,
         dispatcher=dispatcher,
         worker=worker,
         status=DaemonStatus(
@@ -137,9 +135,9 @@ def ack_links(
     )
 
 
-def alert_context(
+def alert_deps(
     settings: Settings, channel_kinds: Mapping[str, str], *, links: AckLinks | None = None
-) -> AlertContext:
+) -> AlertDeps:
     zone = parse_zone(settings.timezone)
     people = {
         p.id: Person(id=p.id, name=p.name, phone=p.phone, email=p.email) for p in settings.people
@@ -161,9 +159,10 @@ def alert_context(
         ),
         zone=zone,
     )
-    return AlertContext(
+    return AlertDeps(
         ladders=ladders(settings),
         directory=Directory(people=people, rota=rota, channel_kinds=dict(channel_kinds)),  # type: ignore[arg-type]
+        renderer=Renderer(),
         zone=zone,
         public_base_url=settings.web.public_base_url,
         ack_link=links.url if links else None,

@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.deps import AlertDeps
 from custody_watch.clock import Clock
 from custody_watch.config.model import Settings
 from custody_watch.daemon.status import DaemonStatus
 from custody_watch.dispatch.sender import Dispatcher
-from custody_watch.messages.render import Renderer
 from custody_watch.rules.policy import Policy
 from custody_watch.sources.base import Source
 
@@ -26,8 +25,8 @@ class Context:
     clock: Clock
     policy: Policy
     sources: Mapping[str, Source]
-    alert_ctx: AlertContext
-    renderer: Renderer
+    # The alert side's dependencies (ladders, directory, renderer...): ``deps`` where passed.
+    alerts: AlertDeps
     dispatcher: Dispatcher
     worker: str
     # Per-source "when did we last poll" (in memory: a restart polls at once, which is right).

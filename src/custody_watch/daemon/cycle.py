@@ -23,7 +23,8 @@ from datetime import datetime
 from typing import TypeVar, cast
 
 from custody_watch.alerts import escalate, lifecycle, system
-from custody_watch.alerts.context import OPERATIONS
+from custody_watch.alerts.deps import OPERATIONS
+from custody_watch.alerts.effects import carry_out
 from custody_watch.config.model import Source as SourceSettings
 from custody_watch.daemon.build import escalation_roles
 from custody_watch.daemon.context import Context
@@ -161,20 +162,18 @@ def _raise_step_failed(ctx: Context, step: str, exc: Exception, now: datetime) -
     lines = str(exc).strip().splitlines()
     error = f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
     try:
+        problem = system.Problem(
+            key=f"{STEP_FAILED}:{step}",
+            rule=STEP_FAILED,
+            severity=Severity.HIGH,
+            since=now,
+            summary=f"custody-watch cannot complete its {step.replace('_', ' ')} step",
+            detail=f"{step} failed: {error}; the other steps still run",
+            with_inspector=step in CHILD_SAFETY_STEPS,
+        )
         with ctx.sessions.begin() as session:
-            system.raise_system(
-                session,
-                key=f"{STEP_FAILED}:{step}",
-                rule=STEP_FAILED,
-                severity=Severity.HIGH,
-                since=now,
-                summary=f"custody-watch cannot complete its {step.replace('_', ' ')} step",
-                detail=f"{step} failed: {error}; the other steps still run",
-                ctx=ctx.alert_ctx,
-                renderer=ctx.renderer,
-                now=now,
-                with_inspector=step in CHILD_SAFETY_STEPS,
-            )
+            raised = system.raise_system(session, problem, ctx.alerts, now)
+            carry_out(session, raised, ctx.alerts, now)
     except Exception:
         # Most likely the database is down: nothing can be recorded, the log must do.
         log.exception("cycle step %s failed and the alert about it could not be raised", step)
@@ -187,9 +186,10 @@ def _clear_step_failed(ctx: Context, step: str, now: datetime) -> None:
     try:
         with ctx.sessions.begin() as session:
             if lifecycle.live_alert(session, key) is not None:
-                system.clear_system(
-                    session, key, ctx.alert_ctx, ctx.renderer, now, f"the {step} step ran again"
+                cleared = system.clear_system(
+                    session, key, ctx.alerts, now, f"the {step} step ran again"
                 )
+                carry_out(session, cleared, ctx.alerts, now)
     except Exception:
         log.exception("the %s alert could not be cleared; trying again next time", key)
         return
@@ -266,9 +266,8 @@ def _watch_feed(ctx: Context, settings: SourceSettings, now: datetime) -> None:
         stale = fresh.stale
         # While fresh, the instant passed along is the last sign of life (unused by a clear).
         silent_since = fresh.since or fresh.last_heard or state.first_poll_at or now
-        system.feed_stale(
-            session, settings.name, silent_since, stale, ctx.alert_ctx, ctx.renderer, now
-        )
+        watched = system.feed_stale(session, settings.name, silent_since, stale, ctx.alerts, now)
+        carry_out(session, watched, ctx.alerts, now)
 
 
 def watch_rota(ctx: Context, now: datetime) -> None:
@@ -279,26 +278,10 @@ def watch_rota(ctx: Context, now: datetime) -> None:
 
 
 def _watch_role(ctx: Context, role: str, now: datetime) -> None:
-    rota = ctx.alert_ctx.directory.rota
-    key = f"nobody_on_call:{role}"
+    covered = bool(ctx.alerts.directory.rota.on_call(role, now))
     with ctx.sessions.begin() as session:
-        if rota.on_call(role, now):
-            if lifecycle.live_alert(session, key) is not None:
-                system.clear_system(
-                    session, key, ctx.alert_ctx, ctx.renderer, now, f"{role} is covered again"
-                )
-            return
-        system.raise_system(
-            session,
-            key=key,
-            rule="nobody_on_call",
-            severity=Severity.HIGH,
-            since=now,
-            summary=f"nobody is on call as {role}",
-            ctx=ctx.alert_ctx,
-            renderer=ctx.renderer,
-            now=now,
-        )
+        watched = system.nobody_on_call(session, role, ctx.alerts, now, covered=covered)
+        carry_out(session, watched, ctx.alerts, now)
 
 
 def escalate_due(ctx: Context, now: datetime) -> int:
@@ -311,7 +294,8 @@ def escalate_due(ctx: Context, now: datetime) -> int:
         with ctx.sessions.begin() as session:
             alert = session.get(AlertRow, alert_id)  # re-read: an ack may have just landed
             if alert is not None:
-                escalate.escalate(session, alert, ctx.alert_ctx, ctx.renderer, now)
+                moved = escalate.escalate(session, alert, ctx.alerts, now)
+                carry_out(session, moved, ctx.alerts, now)
 
     try:
         each(ids, lambda alert_id: f"escalating alert {alert_id}", move)

@@ -22,6 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from custody_watch.alerts import lifecycle, system
+from custody_watch.alerts.effects import carry_out
+from custody_watch.alerts.lifecycle import Subject
+from custody_watch.alerts.system import EVALUATION_FAILED, EvaluationGap
 from custody_watch.daemon.context import Context
 from custody_watch.domain import Finding, Severity
 from custody_watch.rules import RuleFailure, assess
@@ -34,7 +37,7 @@ CHUNK = 500
 # A detention whose evaluation failed is tried again this soon (rules are deterministic,
 # but a new version or a restart with a fix may have arrived), so its alert clears promptly.
 RETRY_BROKEN = timedelta(minutes=5)
-FAILED_RULE = "evaluation_failed"
+FAILED_RULE = EVALUATION_FAILED
 ERROR_TEXT = 120  # of an error's message in an alert: enough to act on, short for SMS
 
 
@@ -158,40 +161,22 @@ def _record_failure(ctx: Context, row_id: int, exc: Exception, now: datetime) ->
         log.exception("the evaluation_failed alert for %s could not be raised", row_id)
 
 
-def failure_key(custody_ref: str) -> str:
-    return f"{FAILED_RULE}:{custody_ref}"
+failure_key = system.evaluation_failed_key
 
 
 def _raise_failure(
     session: Session, ctx: Context, record: detentions.DueRecord, what: str, now: datetime
 ) -> None:
-    """One system alert per detention: each is a child to check by hand, and clears on
-    its own when that detention is evaluated in full again. ``since`` stays when it was
-    first raised (``lifecycle.sync`` keeps a finding's first ``since``)."""
-    system.raise_system(
-        session,
-        key=failure_key(record.custody_ref),
-        rule=FAILED_RULE,
-        severity=Severity.HIGH,
-        since=now,
-        summary=f"custody record {record.custody_ref} ({record.suite}) not fully evaluated, "
-        "check it by hand",
-        detail=_redacted(what, record.record),
-        ctx=ctx.alert_ctx,
-        renderer=ctx.renderer,
-        now=now,
-    )
+    """``evaluation_failed`` for the detention (``system.evaluation_failed``), with no
+    personal data in what it says."""
+    gap = EvaluationGap(record.custody_ref, record.suite, _redacted(what, record.record))
+    raised = system.evaluation_failed(session, record.custody_ref, ctx.alerts, now, gap=gap)
+    carry_out(session, raised, ctx.alerts, now)
 
 
 def _clear_failure(session: Session, ctx: Context, custody_ref: str, now: datetime) -> None:
-    system.clear_system(
-        session,
-        failure_key(custody_ref),
-        ctx.alert_ctx,
-        ctx.renderer,
-        now,
-        f"custody record {custody_ref} is evaluated in full again",
-    )
+    cleared = system.evaluation_failed(session, custody_ref, ctx.alerts, now, gap=None)
+    carry_out(session, cleared, ctx.alerts, now)
 
 
 def _rules_failed(failed: Sequence[RuleFailure]) -> str:
@@ -252,19 +237,16 @@ def _sync(
     now: datetime,
 ) -> None:
     released = record.released_time is not None and record.released_time <= now
-    lifecycle.sync(
-        session,
-        subject=_subject(record.custody_ref),
-        findings=findings,
-        ctx=ctx.alert_ctx,
-        renderer=ctx.renderer,
-        now=now,
+    subject = Subject(
+        _subject(record.custody_ref),
         detention_id=record.id,
         custody_ref=record.custody_ref,
         suite=record.suite,
         force=record.force,
-        cause="released" if released else "all findings cleared",
     )
+    cause = "released" if released else "all findings cleared"
+    synced = lifecycle.sync(session, subject, findings, ctx.alerts, now, cause=cause)
+    carry_out(session, synced, ctx.alerts, now)
 
 
 def _subject(custody_ref: str) -> str:

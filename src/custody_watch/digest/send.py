@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from custody_watch.clock import Clock
 from custody_watch.config import Settings, rules_policy
 from custody_watch.config.model import Person
-from custody_watch.notify.base import Channel, DeliveryError, Message
+from custody_watch.notify.base import Channel, DeliveryError, Message, address_for
 from custody_watch.rules.policy import Policy
 from custody_watch.store import access, audit
 from custody_watch.store.schema import DigestRow
@@ -173,11 +173,7 @@ def routes_for(
 
 
 def _address(person: Person, kind: str) -> str | None:
-    if kind == "phone":
-        return person.phone
-    if kind == "email":
-        return person.email
-    return person.email or person.phone or person.id
+    return address_for(kind, phone=person.phone, email=person.email, name=person.id)
 
 
 def _message(rendered: RenderedDigest, channel: Channel, to: str, reference: str) -> Message:

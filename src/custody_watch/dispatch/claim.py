@@ -26,6 +26,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from custody_watch.domain.states import OutboxState
+from custody_watch.store.outbox import PAGE
 from custody_watch.store.schema import OutboxRow
 
 LEASE = timedelta(seconds=20)
@@ -42,9 +44,9 @@ class Claim:
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
-        and_(OutboxRow.state == "pending", OutboxRow.due_at <= now),
+        and_(OutboxRow.state == OutboxState.PENDING, OutboxRow.due_at <= now),
         and_(
-            OutboxRow.state == "sending",
+            OutboxRow.state == OutboxState.SENDING,
             OutboxRow.lease_until < now,
             OutboxRow.attempts < OutboxRow.max_attempts,
         ),
@@ -116,7 +118,7 @@ def _claim_once(
     claimed: list[Claim] = []
     contested = False
     for row_id, state, attempts, purpose, person, channel in session.execute(candidates).all():
-        bundling = bundle_window > timedelta(0) and purpose == "notify"
+        bundling = bundle_window > timedelta(0) and purpose == PAGE
         if bundling and postgres and not _group_lock(session, person, channel):
             contested = True  # another dispatcher is claiming this person's pages now
             continue
@@ -126,7 +128,7 @@ def _claim_once(
             .where(OutboxRow.id == row_id, OutboxRow.state == state, OutboxRow.attempts == attempts)
             .where(_claimable(now))
             .values(
-                state="sending",
+                state=OutboxState.SENDING,
                 claimed_by=worker,
                 claim_token=token,
                 lease_until=now + lease,
@@ -174,8 +176,8 @@ def _claim_bundle(
     members = select(OutboxRow.id).where(
         OutboxRow.person_id == person,
         OutboxRow.channel == channel,
-        OutboxRow.purpose == "notify",
-        OutboxRow.state == "pending",
+        OutboxRow.purpose == PAGE,
+        OutboxRow.state == OutboxState.PENDING,
         OutboxRow.due_at <= now + window,
         OutboxRow.id != lead,
     )
@@ -184,9 +186,9 @@ def _claim_bundle(
         return ()
     session.execute(
         update(OutboxRow)
-        .where(OutboxRow.id.in_(ids), OutboxRow.state == "pending")
+        .where(OutboxRow.id.in_(ids), OutboxRow.state == OutboxState.PENDING)
         .values(
-            state="sending",
+            state=OutboxState.SENDING,
             claimed_by=worker,
             claim_token=token,
             lease_until=now + lease,
@@ -207,7 +209,7 @@ def lapsed_out_of_tries(session: Session, now: datetime) -> Sequence[OutboxRow]:
     """Rows whose claim lapsed after their last try: a holder took them ``max_attempts``
     times and never recorded an outcome. Not claimable again (see the module docstring)."""
     query = select(OutboxRow).where(
-        OutboxRow.state == "sending",
+        OutboxRow.state == OutboxState.SENDING,
         OutboxRow.lease_until < now,
         OutboxRow.attempts >= OutboxRow.max_attempts,
     )
@@ -224,7 +226,7 @@ def confirm(session: Session, claim: Claim, now: datetime, lease: timedelta) -> 
         .where(
             OutboxRow.id == claim.row_id,
             OutboxRow.claim_token == claim.token,
-            OutboxRow.state == "sending",
+            OutboxRow.state == OutboxState.SENDING,
             OutboxRow.lease_until > now,
         )
         .values(lease_until=now + lease, tried_at=now)
@@ -242,7 +244,7 @@ def renew(session: Session, tokens: Collection[str], now: datetime, lease: timed
         update(OutboxRow)
         .where(
             OutboxRow.claim_token.in_(list(tokens)),
-            OutboxRow.state == "sending",
+            OutboxRow.state == OutboxState.SENDING,
             OutboxRow.lease_until >= now,
         )
         .values(lease_until=now + lease)
@@ -256,15 +258,17 @@ def release_own(session: Session, worker: str, now: datetime) -> list[int]:
     once, instead of waiting out the lease. The try they used still counts."""
     ids = list(
         session.scalars(
-            select(OutboxRow.id).where(OutboxRow.state == "sending", OutboxRow.claimed_by == worker)
+            select(OutboxRow.id).where(
+                OutboxRow.state == OutboxState.SENDING, OutboxRow.claimed_by == worker
+            )
         )
     )
     if ids:
         session.execute(
             update(OutboxRow)
-            .where(OutboxRow.id.in_(ids), OutboxRow.state == "sending")
+            .where(OutboxRow.id.in_(ids), OutboxRow.state == OutboxState.SENDING)
             .where(OutboxRow.claimed_by == worker)
-            .values(state="pending", due_at=now, lease_until=None, claim_token=None)
+            .values(state=OutboxState.PENDING, due_at=now, lease_until=None, claim_token=None)
             .execution_options(synchronize_session=False)
         )
     return ids
@@ -276,9 +280,9 @@ def unclaim(session: Session, tokens: Collection[str]) -> int:
         return 0
     result = session.execute(
         update(OutboxRow)
-        .where(OutboxRow.claim_token.in_(list(tokens)), OutboxRow.state == "sending")
+        .where(OutboxRow.claim_token.in_(list(tokens)), OutboxRow.state == OutboxState.SENDING)
         .values(
-            state="pending",
+            state=OutboxState.PENDING,
             attempts=OutboxRow.attempts - 1,
             claim_token=None,
             lease_until=None,

@@ -18,64 +18,68 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from custody_watch.alerts.context import OPERATIONS, AlertContext
-from custody_watch.alerts.system import raise_system
-from custody_watch.domain import Severity
-from custody_watch.messages.render import Renderer
+from custody_watch.alerts.deps import OPERATIONS, Directory
+from custody_watch.dispatch.alert_side import AlertSide
+from custody_watch.domain.states import TOLD_STATES, OutboxState
 from custody_watch.store import audit, outbox
 from custody_watch.store.schema import AlertRow, OutboxRow
 
+OPS_NOTICE = "ops_notice"
 
-def after_failure(
-    session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
-) -> None:
-    if row.purpose == "ops_notice":
-        _operations_unreachable(session, row, ctx, renderer, now)
+
+def after_failure(session: Session, row: OutboxRow, alerts: AlertSide, now: datetime) -> None:
+    if row.purpose == OPS_NOTICE:
+        _operations_unreachable(session, row, alerts, now)
         return
-    if row.purpose != "notify":
+    if row.purpose != outbox.PAGE:
         return  # a failed ack/resolve notice is logged; nobody is paged about a notice
     step_key = _step_key(row)
     siblings = session.scalars(
         select(OutboxRow).where(OutboxRow.dedupe_key.like(f"{step_key}:%"), OutboxRow.id != row.id)
     ).all()
     states = {sibling.state for sibling in siblings}
-    if states & {"pending", "sending"}:
+    if states & {OutboxState.PENDING, OutboxState.SENDING}:
         return
-    if "sent" in states:
-        _operations_notice(session, row, ctx, renderer, now)
+    if OutboxState.SENT in states:
+        _operations_notice(session, row, alerts.deps.directory, now)
         return
     used = {row.channel, *(sibling.channel for sibling in siblings)}
-    person = ctx.directory.people.get(row.person_id)
-    if person is not None:
-        for channel, kind in ctx.directory.channel_kinds.items():
-            address = person.address(kind)
-            if channel in used or kind == "any" or address is None:
-                continue
-            session.add(
-                outbox.pending(
-                    dedupe_key=f"{step_key}:{channel}",
-                    alert_id=row.alert_id,
-                    purpose=row.purpose,
-                    person_id=row.person_id,
-                    channel=channel,
-                    address=address,
-                    level=row.level,
-                    subject=row.subject or row.body_text[:80],
-                    body_text=row.body_text,
-                    body_html=None,
-                    max_attempts=row.max_attempts,
-                    now=now,
-                )
-            )
-            audit.record(
-                session,
-                now,
-                "fallback",
-                detail=f"{row.person_id}: {row.channel} failed, trying {channel}",
-                alert_id=row.alert_id,
-            )
-            return
-    _unreachable(session, row, ctx, renderer, now)
+    if not _another_channel(session, row, used, alerts.deps.directory, now):
+        _unreachable(session, row, alerts, now)
+
+
+def _another_channel(
+    session: Session, row: OutboxRow, used: set[str], directory: Directory, now: datetime
+) -> bool:
+    """Queue the page on the first of the person's channels not ``used`` in this step (SMS
+    failed -> email); False when there is none."""
+    person = directory.people.get(row.person_id)
+    if person is None:
+        return False
+    for channel, kind in directory.channel_kinds.items():
+        address = person.address(kind)
+        if channel in used or kind == "any" or address is None:
+            continue
+        route = outbox.Route(
+            dedupe_key=f"{_step_key(row)}:{channel}",
+            alert_id=row.alert_id,
+            purpose=row.purpose,
+            person_id=row.person_id,
+            channel=channel,
+            address=address,
+            level=row.level,
+        )
+        body = outbox.Body(row.subject or row.body_text[:80], row.body_text)
+        session.add(outbox.pending(route, body, row.max_attempts, now))
+        audit.record(
+            session,
+            now,
+            "fallback",
+            detail=f"{row.person_id}: {row.channel} failed, trying {channel}",
+            alert_id=row.alert_id,
+        )
+        return True
+    return False
 
 
 def _step_key(row: OutboxRow) -> str:
@@ -91,120 +95,70 @@ def reached_in_step(session: Session, row: OutboxRow) -> bool:
             select(OutboxRow.id).where(
                 OutboxRow.dedupe_key.like(f"{_step_key(row)}:%"),
                 OutboxRow.id != row.id,
-                OutboxRow.state == "sent",
+                OutboxRow.state == OutboxState.SENT,
             )
         )
         is not None
     )
 
 
-def after_success(
-    session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
-) -> None:
+def after_success(session: Session, row: OutboxRow, alerts: AlertSide, now: datetime) -> None:
     """The person was reached: any channel of the same step that failed before this one got
-    through is a contact detail to fix, so operations hears of it now."""
-    if row.purpose != "notify":
+    through is a contact detail to fix, so operations hears of it now; and a
+    ``delivery_failed`` alert about the person is over."""
+    if row.purpose != outbox.PAGE:
         return
     step_key = _step_key(row)
     failed = session.scalars(
         select(OutboxRow).where(
             OutboxRow.dedupe_key.like(f"{step_key}:%"),
             OutboxRow.id != row.id,
-            OutboxRow.state == "failed",
+            OutboxRow.state == OutboxState.FAILED,
         )
     ).all()
     for sibling in failed:
-        _operations_notice(session, sibling, ctx, renderer, now)
+        _operations_notice(session, sibling, alerts.deps.directory, now)
+    alerts.reached(session, row, now)
 
 
-def _unreachable(
-    session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
-) -> None:
+def _unreachable(session: Session, row: OutboxRow, alerts: AlertSide, now: datetime) -> None:
     alert = session.get(AlertRow, row.alert_id) if row.alert_id is not None else None
     what = f"alert {alert.ack_code}" if alert else "an alert"
+    summary = f"{row.person_id} could not be reached on any channel for {what} ({row.last_error})"
     # Operations hear of it first; when operations are the ones who cannot be reached, the
     # duty inspector hears at once.
-    _delivery_failed(
-        session,
-        row,
-        f"{row.person_id} could not be reached on any channel for {what} ({row.last_error})",
-        ctx,
-        renderer,
-        now,
-        with_inspector=_is_operations(ctx, row.person_id, now),
-    )
-    if alert is not None and alert.state == "open" and alert.live_key is not None:
-        # Escalate early: the next level must not wait for someone who never got the page.
-        alert.next_action_at = now
-        alert.version += 1
-
-
-def _delivery_failed(
-    session: Session,
-    row: OutboxRow,
-    summary: str,
-    ctx: AlertContext,
-    renderer: Renderer,
-    now: datetime,
-    *,
-    with_inspector: bool,
-) -> None:
-    """The one ``delivery_failed`` alert per person who could not be reached."""
-    raise_system(
-        session,
-        key=f"delivery_failed:{row.person_id}",
-        rule="delivery_failed",
-        severity=Severity.CRITICAL,
-        since=now,
-        summary=summary,
-        ctx=ctx,
-        renderer=renderer,
-        now=now,
-        with_inspector=with_inspector,
-    )
+    operations = _is_operations(alerts.deps.directory, row.person_id, now)
+    alerts.unreachable(session, row, summary, now, operations=operations)
 
 
 def _operations_notice(
-    session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
+    session: Session, row: OutboxRow, directory: Directory, now: datetime
 ) -> None:
     """A plain notice (not an alert: nobody must acknowledge a typo) to operations."""
     text = (
         f"custody-watch: {row.person_id} was reached, but not by {row.channel}: "
         f"{row.last_error} (code {row.error_code or '-'}). Please check the rota's contact details."
     )
-    for person in ctx.directory.holders(OPERATIONS, now, None, None):
-        for channel, kind in ctx.directory.channel_kinds.items():
+    for person in directory.holders(OPERATIONS, now, None, None):
+        for channel, kind in directory.channel_kinds.items():
             address = person.address(kind)
-            if address is None or (kind == "any" and len(ctx.directory.channel_kinds) > 1):
+            if address is None or (kind == "any" and len(directory.channel_kinds) > 1):
                 continue
             key = f"{row.dedupe_key}:ops:{person.id}:{channel}"
             if session.scalar(select(OutboxRow.id).where(OutboxRow.dedupe_key == key)):
                 continue  # already told about this failure
-            session.add(
-                outbox.pending(
-                    dedupe_key=key,
-                    alert_id=None,
-                    purpose="ops_notice",
-                    person_id=person.id,
-                    channel=channel,
-                    address=address,
-                    level=None,
-                    subject=f"custody-watch: {row.channel} to {row.person_id} failed",
-                    body_text=text,
-                    body_html=None,
-                    max_attempts=row.max_attempts,
-                    now=now,
-                )
-            )
+            route = outbox.Route(key, None, OPS_NOTICE, person.id, channel, address)
+            body = outbox.Body(f"custody-watch: {row.channel} to {row.person_id} failed", text)
+            session.add(outbox.pending(route, body, row.max_attempts, now))
     audit.record(session, now, "ops_notice", detail=text, alert_id=row.alert_id)
 
 
-def _is_operations(ctx: AlertContext, person_id: str, now: datetime) -> bool:
-    return any(p.id == person_id for p in ctx.directory.holders(OPERATIONS, now, None, None))
+def _is_operations(directory: Directory, person_id: str, now: datetime) -> bool:
+    return any(p.id == person_id for p in directory.holders(OPERATIONS, now, None, None))
 
 
 def _operations_unreachable(
-    session: Session, row: OutboxRow, ctx: AlertContext, renderer: Renderer, now: datetime
+    session: Session, row: OutboxRow, alerts: AlertSide, now: datetime
 ) -> None:
     """A notice to operations failed for good. When no other copy of it (another channel,
     another holder of the role) is on its way or went out, operations cannot be told: the
@@ -215,15 +169,10 @@ def _operations_unreachable(
             OutboxRow.dedupe_key.like(f"{prefix}%"), OutboxRow.id != row.id
         )
     ).all()
-    if set(others) & {"pending", "sending", "sent"}:
+    if set(others) & set(TOLD_STATES):
         return
-    _delivery_failed(
-        session,
-        row,
+    summary = (
         f"operations ({row.person_id}) could not be told on any channel "
-        f"({row.last_error}): {row.body_text}",
-        ctx,
-        renderer,
-        now,
-        with_inspector=True,
+        f"({row.last_error}): {row.body_text}"
     )
+    alerts.unreachable(session, row, summary, now, operations=True)

@@ -6,14 +6,17 @@ For each claimed row, in its own transaction:
    cancelled (an acknowledgement wins). ``delivery_failed`` is never cancelled unheard.
 2. Re-check the claim (its token, and that its lease has not run out) and renew the lease;
    a row lost to another dispatcher is left to it.
-3. Make a page's text again as of now (held time, details, limits: ``notify.refresh``),
-   keep it on the row, and send it through the row's channel.
+3. Make a page's text again as of now (held time, details, limits: the alert side's
+   ``page_as_of``), keep it on the row, and send it through the row's channel.
 4. Success: ``sent``, with the provider's id (Twilio's MessageSid) for status callbacks,
    recorded by claim token. Pages that ran out of tries on this channel during an outage
    are queued again (their alerts still open).
 5. Transient failure with tries left: back to ``pending``, due after a backoff.
-6. Permanent failure, or no tries left: ``failed``; then ``fallback.after_failure`` tries the
-   person's other channels and raises ``delivery_failed`` when nobody was reached.
+6. Permanent failure, or no tries left: ``failure.record_failure``; its fallback tries the
+   person's other channels and reports ``delivery_failed`` when nobody was reached.
+
+What a send means for the alerts is the alert side's to decide: the dispatcher reports it
+through ``AlertSide`` (``dispatch.alert_side``), which the daemon wires up.
 
 While a batch is being sent the heartbeat (``renew``) extends the leases of the rows still
 held, so a slow provider never lets another daemon take a row that is being sent."""
@@ -31,11 +34,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from custody_watch.alerts import notify
-from custody_watch.alerts.context import AlertContext
-from custody_watch.alerts.system import clear_system
 from custody_watch.clock import Clock
 from custody_watch.dispatch import fallback
+from custody_watch.dispatch.alert_side import AlertSide
 from custody_watch.dispatch.backoff import retry_delay
 from custody_watch.dispatch.channel_health import ChannelHealth
 from custody_watch.dispatch.claim import (
@@ -48,9 +49,10 @@ from custody_watch.dispatch.claim import (
     renew,
     unclaim,
 )
-from custody_watch.messages.render import Renderer
+from custody_watch.dispatch.failure import custody_ref_of, record_failure
+from custody_watch.domain.states import AlertState, OutboxState
 from custody_watch.notify.base import Channel, DeliveryError, Message, Receipt
-from custody_watch.store import audit
+from custody_watch.store import audit, outbox
 from custody_watch.store.schema import AlertRow, OutboxRow
 
 log = logging.getLogger(__name__)
@@ -66,8 +68,7 @@ RESEND_WITHIN = timedelta(hours=24)
 class Dispatcher:
     sessions: sessionmaker[Session]
     channels: Mapping[str, Channel]
-    alert_ctx: AlertContext
-    renderer: Renderer
+    alerts: AlertSide
     worker: str
     status_callback_base: str | None = None
     rng: random.Random = field(default_factory=random.Random)
@@ -106,7 +107,7 @@ class Dispatcher:
                     self._at(now),
                     batch or self.batch,
                     self.lease,
-                    self.alert_ctx.bundle_window,
+                    self.alerts.deps.bundle_window,
                 )
             if not claims:
                 break
@@ -203,7 +204,7 @@ class Dispatcher:
         at = self._at(now)
         with self.sessions.begin() as session:
             row = session.get(OutboxRow, claim.row_id)
-            if row is None or row.state != "sending" or row.claim_token != claim.token:
+            if row is None or row.state != OutboxState.SENDING or row.claim_token != claim.token:
                 return  # another dispatcher took it over after our lease ran out
             if self._superseded(session, row, at):
                 return
@@ -228,52 +229,23 @@ class Dispatcher:
         self._deliver(channel_name, message, [claim], now)
 
     def _send_bundle(self, claim: Claim, now: datetime) -> None:
-        """Pages to one person on one channel claimed together (``claim.members``): those
-        still wanted go as one message, made as of now; each row then records the outcome
-        as if sent alone (sent, retried, failed and its fallback), so acknowledgement,
-        status and audit work per alert as ever."""
+        """Pages to one person on one channel claimed together (``claim.members``):
+        1. keep those still wanted (``_still_wanted``);
+        2. make them one message as of now, kept on every row (``_bundle_words``);
+        3. send it; each row then records the outcome as if sent alone (sent, retried,
+           failed and its fallback), so acknowledgement, status and audit work per alert."""
         at = self._at(now)
-        ids = (claim.row_id, *claim.members)
         with self.sessions.begin() as session:
-            rows = [session.get(OutboxRow, row_id) for row_id in ids]
-            live = [
-                row
-                for row in rows
-                if row is not None
-                and row.state == "sending"
-                and row.claim_token == claim.token
-                and not self._superseded(session, row, at)
-                and confirm(session, Claim(row.id, claim.token), at, self.lease)
-            ]
+            live = self._still_wanted(session, claim, at)
             if not live:
                 return
-            # One entry an alert: an escalation and a repeat of one alert both waiting (an
-            # outage) are said once, as the later page says it.
-            latest = {row.alert_id: row for row in live}
-            if len(latest) == 1:
-                last = live[-1]
-                self._refresh(session, last, at)
-                text, subject, html = last.body_text, last.subject, last.body_html
-                for row in live:
-                    row.body_text, row.subject, row.body_html = text, subject, html
-            else:
-                views = [
-                    view
-                    for row in latest.values()
-                    if (view := notify.view_for_row(session, row, self.alert_ctx, at)) is not None
-                ]
-                kind = self.alert_ctx.directory.channel_kinds.get(live[0].channel, "any")
-                if views:
-                    message = self.renderer.bundle(kind, views)
-                    text, subject, html = message.text, message.subject, message.html
-                else:  # nothing to make them from: the first page as it was decided
-                    text, subject, html = live[0].body_text, live[0].subject, live[0].body_html
-                for row in live:  # each row keeps what went
-                    row.body_text, row.subject, row.body_html = text, subject, html
+            subject, text, html = self._bundle_words(session, live, at)
+            for row in live:  # each row keeps what went
+                row.body_text, row.subject, row.body_html = text, subject, html
             lead = live[0]
             channel_name = lead.channel
-            sent_ids = [row.id for row in live]
-            message_out = Message(
+            claims = [Claim(row.id, claim.token) for row in live]
+            message = Message(
                 to=lead.address,
                 text=text,
                 subject=subject,
@@ -281,9 +253,36 @@ class Dispatcher:
                 status_callback=self._callback(lead),
                 reference=str(lead.id),
             )
-        self._deliver(
-            channel_name, message_out, [Claim(row_id, claim.token) for row_id in sent_ids], now
-        )
+        self._deliver(channel_name, message, claims, now)
+
+    def _still_wanted(self, session: Session, claim: Claim, at: datetime) -> list[OutboxRow]:
+        """The bundle's rows still held by ``claim``, still wanted (``_superseded``) and
+        confirmed for sending now, in claim order."""
+        rows = [session.get(OutboxRow, row_id) for row_id in (claim.row_id, *claim.members)]
+        return [
+            row
+            for row in rows
+            if row is not None
+            and row.state == OutboxState.SENDING
+            and row.claim_token == claim.token
+            and not self._superseded(session, row, at)
+            and confirm(session, Claim(row.id, claim.token), at, self.lease)
+        ]
+
+    def _bundle_words(
+        self, session: Session, live: Sequence[OutboxRow], at: datetime
+    ) -> tuple[str, str, str | None]:
+        """(subject, text, html) for a bundle. One entry an alert: an escalation and a repeat
+        of one alert both waiting (an outage) are said once, as the later page says it."""
+        latest = {row.alert_id: row for row in live}
+        if len(latest) == 1:
+            last = live[-1]
+            self._refresh(session, last, at)
+            return last.subject, last.body_text, last.body_html
+        made = self.alerts.bundle_as_of(session, list(latest.values()), at)
+        if made is None:  # nothing to make them from: the first page as it was decided
+            return live[0].subject, live[0].body_text, live[0].body_html
+        return made.subject, made.text, made.html
 
     def _deliver(
         self, channel_name: str, message: Message, claims: Sequence[Claim], now: datetime
@@ -315,12 +314,12 @@ class Dispatcher:
                 self._sent_bare(claim, receipt, now)
 
     def _refresh(self, session: Session, row: OutboxRow, at: datetime) -> None:
-        """A page says what is true when it is sent (``notify.refresh``). Anything that stops
+        """A page says what is true when it is sent (``page_as_of``). Anything that stops
         that (the store, a bug) sends the text written when the page was decided: a page a
         little stale beats no page."""
         try:
             with session.begin_nested():
-                notify.refresh(session, row, self.alert_ctx, self.renderer, at)
+                self.alerts.page_as_of(session, row, at)
         except Exception:
             log.exception("outbox %s: not made again at send time; sent as queued", row.id)
 
@@ -336,10 +335,10 @@ class Dispatcher:
             row.sent_at = at
             row.lease_until = None
             row.exhausted = False
-            if row.state != "sending":
+            if row.state != OutboxState.SENDING:
                 # A status callback (failed, undelivered) beat us here: it has the last word.
                 return
-            row.state = "sent"
+            row.state = OutboxState.SENT
             row.provider_status = receipt.status
             audit.record(
                 session,
@@ -347,20 +346,10 @@ class Dispatcher:
                 "sent",
                 detail=f"{row.purpose} to {row.person_id} by {row.channel} (try {row.attempts})",
                 alert_id=row.alert_id,
-                custody_ref=_ref(session, row),
+                custody_ref=custody_ref_of(session, row),
             )
             self._resend_after_outage(session, row.channel, at)
-            if row.purpose == "notify":
-                fallback.after_success(session, row, self.alert_ctx, self.renderer, at)
-                # Reached again: a delivery_failed alert about this person is over.
-                clear_system(
-                    session,
-                    f"delivery_failed:{row.person_id}",
-                    self.alert_ctx,
-                    self.renderer,
-                    at,
-                    f"{row.person_id} reached by {row.channel}",
-                )
+            fallback.after_success(session, row, self.alerts, at)
 
     def _sent_bare(self, claim: Claim, receipt: Receipt, now: datetime) -> None:
         try:
@@ -368,9 +357,9 @@ class Dispatcher:
                 session.execute(
                     update(OutboxRow)
                     .where(OutboxRow.id == claim.row_id, OutboxRow.claim_token == claim.token)
-                    .where(OutboxRow.state == "sending")
+                    .where(OutboxRow.state == OutboxState.SENDING)
                     .values(
-                        state="sent",
+                        state=OutboxState.SENT,
                         sent_at=self._at(now),
                         lease_until=None,
                         provider_id=receipt.provider_id,
@@ -401,7 +390,7 @@ class Dispatcher:
                 f"passed to {row.claimed_by}"
             ),
             alert_id=row.alert_id,
-            custody_ref=_ref(session, row),
+            custody_ref=custody_ref_of(session, row),
         )
 
     def give_up_lapsed(self, now: datetime) -> int:
@@ -411,22 +400,13 @@ class Dispatcher:
         with self.sessions.begin() as session:
             rows = lapsed_out_of_tries(session, at)
             for row in rows:
-                row.state = "failed"
                 row.lease_until = None
                 row.claim_token = None
                 row.last_error = (
                     f"claimed {row.attempts} times, last by {row.claimed_by}, and no outcome was "
                     "ever recorded: not sent again (it may have gone out)"
                 )
-                audit.record(
-                    session,
-                    at,
-                    "send_failed",
-                    detail=f"to {row.person_id} by {row.channel}: {row.last_error}",
-                    alert_id=row.alert_id,
-                    custody_ref=_ref(session, row),
-                )
-                fallback.after_failure(session, row, self.alert_ctx, self.renderer, at)
+                record_failure(session, row, f": {row.last_error}", at, self.alerts)
             return len(rows)
 
     # --- after an outage -----------------------------------------------------------------
@@ -436,10 +416,10 @@ class Dispatcher:
         still open go again now, with their tries back. A page whose person was reached by
         another channel in the same step was heard: it is only marked as done with."""
         for row in session.scalars(_exhausted(channel, at).order_by(OutboxRow.id)).all():
-            if row.purpose == "notify" and fallback.reached_in_step(session, row):
+            if row.purpose == outbox.PAGE and fallback.reached_in_step(session, row):
                 row.exhausted = False
                 continue
-            row.state = "pending"
+            row.state = OutboxState.PENDING
             row.due_at = at
             row.attempts = 0
             row.claim_token = None
@@ -449,7 +429,7 @@ class Dispatcher:
                 "resend_after_outage",
                 detail=f"{row.purpose} to {row.person_id}: {channel} answers again",
                 alert_id=row.alert_id,
-                custody_ref=_ref(session, row),
+                custody_ref=custody_ref_of(session, row),
             )
 
     def probe(self, now: datetime) -> int:
@@ -464,7 +444,8 @@ class Dispatcher:
             with self.sessions.begin() as session:
                 busy = session.scalar(
                     select(func.count(OutboxRow.id)).where(
-                        OutboxRow.channel == channel, OutboxRow.state.in_(("pending", "sending"))
+                        OutboxRow.channel == channel,
+                        OutboxRow.state.in_((OutboxState.PENDING, OutboxState.SENDING)),
                     )
                 )
                 last_try = session.scalar(
@@ -481,9 +462,9 @@ class Dispatcher:
                 # that ran when the page first gave up is not run again (``exhausted``).
                 result = session.execute(
                     update(OutboxRow)
-                    .where(OutboxRow.id == row.id, OutboxRow.state == "failed")
+                    .where(OutboxRow.id == row.id, OutboxRow.state == OutboxState.FAILED)
                     .values(
-                        state="pending",
+                        state=OutboxState.PENDING,
                         due_at=at,
                         attempts=max(row.max_attempts - 1, 0),
                         claim_token=None,
@@ -498,21 +479,21 @@ class Dispatcher:
                         "channel_probe",
                         detail=f"{channel}: a failed {row.purpose} to {row.person_id} tried again",
                         alert_id=row.alert_id,
-                        custody_ref=_ref(session, row),
+                        custody_ref=custody_ref_of(session, row),
                     )
         return probed
 
     def _superseded(self, session: Session, row: OutboxRow, now: datetime) -> bool:
-        if row.purpose != "notify" or row.alert_id is None:
+        if row.purpose != outbox.PAGE or row.alert_id is None:
             return False
         alert = session.get(AlertRow, row.alert_id)
-        if alert is not None and alert.state == "open":
+        if alert is not None and alert.state == AlertState.OPEN:
             return False
         if alert is not None and alert.subject.startswith("delivery_failed:"):
             # That a page could not be delivered must reach a person even when the one who
             # could not be reached has been since: otherwise nobody fixes the channel.
             return False
-        row.state = "cancelled"
+        row.state = OutboxState.CANCELLED
         row.last_error = f"alert {alert.state if alert else 'gone'} before sending"
         audit.record(
             session,
@@ -536,41 +517,26 @@ class Dispatcher:
             row.error_code = exc.code
             row.lease_until = None
             row.claim_token = None
-            final = exc.permanent or row.attempts >= row.max_attempts
             kind = "permanent" if exc.permanent else "transient"
-            if not final:
-                row.state = "pending"
-                row.due_at = at + retry_delay(row.attempts, self.rng, retry_after=exc.retry_after)
-                audit.record(
-                    session,
-                    at,
-                    "send_retry",
-                    detail=(
-                        f"to {row.person_id} by {row.channel}: {kind} error {exc}; "
-                        f"retry at {row.due_at.isoformat()}"
-                    ),
-                    alert_id=row.alert_id,
-                    custody_ref=_ref(session, row),
-                )
+            if exc.permanent or row.attempts >= row.max_attempts:
+                how = f" after {row.attempts} tries: {kind} error {exc}"
+                # A transient failure that ran out of tries is an outage: the row goes again
+                # when the channel answers (``_resend_after_outage``).
+                record_failure(session, row, how, at, self.alerts, outage=not exc.permanent)
                 return
-            row.state = "failed"
-            # A page sent again after an outage (or a probe) that fails again was already
-            # handled when it first gave up: its fallback and delivery_failed ran then.
-            handled_before = row.exhausted
-            row.exhausted = not exc.permanent
+            row.state = OutboxState.PENDING
+            row.due_at = at + retry_delay(row.attempts, self.rng, retry_after=exc.retry_after)
             audit.record(
                 session,
                 at,
-                "send_failed",
+                "send_retry",
                 detail=(
-                    f"to {row.person_id} by {row.channel} after {row.attempts} tries: "
-                    f"{kind} error {exc}"
+                    f"to {row.person_id} by {row.channel}: {kind} error {exc}; "
+                    f"retry at {row.due_at.isoformat()}"
                 ),
                 alert_id=row.alert_id,
-                custody_ref=_ref(session, row),
+                custody_ref=custody_ref_of(session, row),
             )
-            if not handled_before:
-                fallback.after_failure(session, row, self.alert_ctx, self.renderer, at)
 
     def _callback(self, row: OutboxRow) -> str | None:
         if not self.status_callback_base:
@@ -578,21 +544,14 @@ class Dispatcher:
         return f"{self.status_callback_base.rstrip('/')}/twilio/status?m={row.token}"
 
 
-def _ref(session: Session, row: OutboxRow) -> str | None:
-    if row.alert_id is None:
-        return None
-    alert = session.get(AlertRow, row.alert_id)
-    return alert.custody_ref if alert else None
-
-
 def _exhausted(channel: str, at: datetime) -> Select[OutboxRow]:
     """Rows on ``channel`` that ran out of tries on transient errors and are still worth
     sending: their alert is open, or they are a notice to operations; and recent."""
-    open_alerts = select(AlertRow.id).where(AlertRow.state == "open")
+    open_alerts = select(AlertRow.id).where(AlertRow.state == AlertState.OPEN)
     return select(OutboxRow).where(
         OutboxRow.channel == channel,
-        OutboxRow.state == "failed",
+        OutboxRow.state == OutboxState.FAILED,
         OutboxRow.exhausted.is_(True),
         OutboxRow.created_at >= at - RESEND_WITHIN,
-        or_(OutboxRow.alert_id.in_(open_alerts), OutboxRow.purpose == "ops_notice"),
+        or_(OutboxRow.alert_id.in_(open_alerts), OutboxRow.purpose == fallback.OPS_NOTICE),
     )

@@ -13,6 +13,17 @@ from custody_watch.errors import CustodyWatchError
 AddressKind = Literal["phone", "email", "any"]
 
 
+def address_for(kind: str, *, phone: str | None, email: str | None, name: str) -> str | None:
+    """A person's address for a channel that needs ``kind``: a phone or an email, or for a
+    channel that takes anything (the console) the email, else the phone, else their name.
+    The one rule for pages (``alerts.deps.Person``) and digests (config's people) alike."""
+    if kind == "phone":
+        return phone
+    if kind == "email":
+        return email
+    return email or phone or name
+
+
 class DeliveryError(CustodyWatchError):
     """A message was not accepted for delivery.
 

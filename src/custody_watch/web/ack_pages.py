@@ -44,7 +44,7 @@ def _link(request: Request, token: str) -> AckLink | HTMLResponse:
         return error_page(
             request, 403, "Link not valid", f"{exc}. Reply ACK and the code to the SMS instead."
         )
-    if link.person_id not in web.alert_ctx.directory.people:
+    if link.person_id not in web.alerts.directory.people:
         return error_page(
             request, 403, "Link not valid", "This link's person is no longer in the rota."
         )
@@ -99,7 +99,7 @@ def ack_page(request: Request, token: str) -> HTMLResponse:
         user=None,
         title=f"Acknowledge alert {item['ack_code']}",
         alert=item,
-        person=web.alert_ctx.directory.people[link.person_id],
+        person=web.alerts.directory.people[link.person_id],
         expires=link.expires_at,
         result=None,
     )
@@ -123,8 +123,7 @@ def ack_confirm(request: Request, token: str) -> HTMLResponse:
             session,
             alert,
             link.person_id,
-            web.alert_ctx,
-            web.renderer,
+            web.alerts,
             now,
             via="link",
             ack_round=link.ack_round,
@@ -137,7 +136,7 @@ def ack_confirm(request: Request, token: str) -> HTMLResponse:
         status_code=200 if result.ok else 409,
         title=f"Alert {item['ack_code']}",
         alert=item,
-        person=web.alert_ctx.directory.people[link.person_id],
+        person=web.alerts.directory.people[link.person_id],
         expires=link.expires_at,
         result=result,
     )

@@ -68,13 +68,13 @@ def note_action(text: str) -> Action:
 
 def escalate_action() -> Action:
     return lambda session, alert, by, web, now: actions.escalate_now(
-        session, alert, by, web.alert_ctx, web.renderer, now
+        session, alert, by, web.alerts, now
     )
 
 
 def reassign_action(to: str) -> Action:
     return lambda session, alert, by, web, now: actions.reassign(
-        session, alert, by, to.strip(), web.alert_ctx, web.renderer, now
+        session, alert, by, to.strip(), web.alerts, now
     )
 
 

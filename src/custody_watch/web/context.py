@@ -13,7 +13,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session, sessionmaker
 
-from custody_watch.alerts.context import AlertContext
+from custody_watch.alerts.deps import AlertDeps
 from custody_watch.alerts.links import AckLinks
 from custody_watch.clock import Clock
 from custody_watch.config.model import Settings
@@ -21,7 +21,6 @@ from custody_watch.config.secrets import TWILIO_AUTH_TOKEN, secret
 from custody_watch.daemon.build import ack_links, signing_key
 from custody_watch.daemon.context import Context
 from custody_watch.errors import ConfigError
-from custody_watch.messages.render import Renderer
 from custody_watch.resources import templates_dir
 from custody_watch.rules.policy import Policy
 from custody_watch.web.health import Heartbeat
@@ -32,8 +31,9 @@ class WebContext:
     settings: Settings
     sessions: sessionmaker[Session]
     clock: Clock
-    alert_ctx: AlertContext
-    renderer: Renderer
+    # The alert side's one object (its renderer included): acknowledging, snoozing and
+    # reassigning from the web change alerts exactly as the CLI and the daemon do.
+    alerts: AlertDeps
     policy: Policy
     # Signs session cookies and CSRF tokens (each use with its own salt).
     signing_key: str
@@ -80,8 +80,7 @@ def build_web_context(
         settings=ctx.settings,
         sessions=ctx.sessions,
         clock=ctx.clock,
-        alert_ctx=ctx.alert_ctx,
-        renderer=ctx.renderer,
+        alerts=ctx.alerts,
         policy=ctx.policy,
         signing_key=signing_key(ctx.sessions, env, now),
         links=ack_links(ctx.settings, ctx.sessions, env, now),

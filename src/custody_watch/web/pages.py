@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from custody_watch.alerts.ack import acknowledge_alert
-from custody_watch.alerts.context import Person
+from custody_watch.alerts.deps import Person
 from custody_watch.alerts.report import alert_json, alert_rows
 from custody_watch.domain import Severity
 from custody_watch.redact import redact_urls
@@ -109,9 +109,7 @@ def acknowledge(
         alert = alert_by_id(session, alert_id)
         if alert is None:
             return error_page(request, 404, "No such alert", f"There is no alert {alert_id}.", user)
-        result = acknowledge_alert(
-            session, alert, user.actor, web.alert_ctx, web.renderer, now, via="web"
-        )
+        result = acknowledge_alert(session, alert, user.actor, web.alerts, now, via="web")
     if not result.ok:
         return error_page(request, 409, "Not acknowledged", result.message, user)
     return RedirectResponse(safe_next(back, "/alerts"), status_code=303)
@@ -270,7 +268,7 @@ class RoleView:
 def oncall_page(request: Request, user: PageUser) -> HTMLResponse:
     web = _web(request)
     now = web.clock.now()
-    directory = web.alert_ctx.directory
+    directory = web.alerts.directory
     rota = directory.rota
     scopes = sorted(
         {(s.suite, s.force) for s in rota.shifts}, key=lambda x: (x[0] or "", x[1] or "")

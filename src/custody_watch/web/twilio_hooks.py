@@ -10,8 +10,8 @@ webhooks are off and refuse everything (never fail open).
 Twilio retries webhooks: inbound messages are handled once per ``MessageSid`` (see
 ``alerts.inbound``); status callbacks once per (``MessageSid``, status). A status only ever
 moves forward (callbacks arrive out of order); ``failed``/``undelivered`` marks the message
-failed and hands it to ``dispatch.fallback.after_failure``, which tries another channel or
-escalates at once."""
+failed through ``dispatch.failure.record_failure``, as the dispatcher's own sends are: its
+fallback tries another channel or escalates at once."""
 
 from __future__ import annotations
 
@@ -28,10 +28,12 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator
 
+from custody_watch.alerts.delivery import AlertDelivery
 from custody_watch.alerts.inbound import handle_inbound_sms
-from custody_watch.dispatch import fallback
+from custody_watch.dispatch.failure import record_failure
+from custody_watch.domain.states import OutboxState
 from custody_watch.store import audit
-from custody_watch.store.schema import AlertRow, OutboxRow, WebhookEventRow
+from custody_watch.store.schema import OutboxRow, WebhookEventRow
 from custody_watch.web.context import WebContext
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -170,8 +172,7 @@ def _inbound(web: WebContext, sid: str, sender: str, body: str) -> str | None:
             message_sid=sid,
             from_number=sender,
             body=body,
-            ctx=web.alert_ctx,
-            renderer=web.renderer,
+            deps=web.alerts,
             now=web.clock.now(),
         )
     return result.reply
@@ -232,21 +233,11 @@ def record_status(
         if rank is None or rank <= before:
             return "stale"
         row.provider_status = status
-        if status not in FAILED or row.state == "failed":
+        if status not in FAILED or row.state == OutboxState.FAILED:
             return status
-        row.state = "failed"
         row.error_code = error_code
         row.last_error = f"Twilio: {status}" + (f" (error {error_code})" if error_code else "")
-        alert = session.get(AlertRow, row.alert_id) if row.alert_id is not None else None
-        audit.record(
-            session,
-            now,
-            "send_failed",
-            detail=f"to {row.person_id} by {row.channel}: {row.last_error}",
-            alert_id=row.alert_id,
-            custody_ref=alert.custody_ref if alert else None,
-        )
-        fallback.after_failure(session, row, web.alert_ctx, web.renderer, now)
+        record_failure(session, row, f": {row.last_error}", now, AlertDelivery(web.alerts))
         return status
 
 

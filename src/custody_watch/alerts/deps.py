@@ -1,4 +1,7 @@
-"""What alert transitions need from the configuration, built once by the daemon."""
+"""What the alert side needs, in one object built once by the daemon (``AlertDeps``): the
+ladders, who is on call and how to reach them, the clock's zone, the renderer that makes
+messages, and the settings pages are made with. Passed as ``deps`` (``ctx`` is the daemon's
+``Context``)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ from datetime import datetime, timedelta, tzinfo
 from custody_watch.domain import Severity
 from custody_watch.escalation.policy import Ladder, Ladders, Level
 from custody_watch.escalation.rota import Rota
-from custody_watch.notify.base import AddressKind
+from custody_watch.messages.render import Renderer
+from custody_watch.notify.base import AddressKind, address_for
 from custody_watch.rules.policy import Policy
 from custody_watch.times import LONDON
 
@@ -22,11 +26,7 @@ class Person:
     email: str | None = None
 
     def address(self, kind: AddressKind) -> str | None:
-        if kind == "phone":
-            return self.phone
-        if kind == "email":
-            return self.email
-        return self.email or self.phone or self.id
+        return address_for(kind, phone=self.phone, email=self.email, name=self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +55,12 @@ DUTY_INSPECTOR = "duty_inspector"
 
 
 @dataclass(frozen=True, slots=True)
-class AlertContext:
+class AlertDeps:
     ladders: Ladders
     directory: Directory
+    # Makes each message from its templates (and remembers what fell back, for
+    # ``render_failed``); one per daemon, shared by paging and the dispatcher.
+    renderer: Renderer = field(default_factory=Renderer)
     zone: tzinfo = LONDON
     public_base_url: str = ""
     # Retries per message before it counts as failed on that channel.
