@@ -12,7 +12,8 @@ from custody_watch.domain import Detention, Finding
 from custody_watch.ingest import latest_versions, parse_row
 from custody_watch.rules import RULE_IDS, Policy, assess, evaluate_all
 from custody_watch.rules.facts import age_of
-from custody_watch.sources.simulated_detention import Identity, Timeline, draw_detention
+from custody_watch.sources.simulated_detention import Identity, draw_detention
+from custody_watch.sources.simulated_draft import Timeline
 from custody_watch.sources.simulated_suite import hour_of, hour_start
 from custody_watch.sources.simulator import Simulator
 from custody_watch.times import parse_instant, utc_z

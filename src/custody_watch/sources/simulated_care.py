@@ -28,10 +28,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from random import Random
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from custody_watch.sources.simulated_detention import _Draft
+from custody_watch.sources.simulated_draft import Draft
 
 MINUTE = timedelta(minutes=1)
 # The share of child detentions that are of a child who keeps coming back (the inspection:
@@ -60,7 +58,7 @@ PACE = ("pace_arrest", "bail_return", "warrant")
 class _Care:
     """The draws for one child: minutes and hours from ``care``, never from the v1 stream."""
 
-    def __init__(self, d: _Draft, rng: Random) -> None:
+    def __init__(self, d: Draft, rng: Random) -> None:
         self.d = d
         self.rng = rng
         self.release = d.final_release()
@@ -82,7 +80,7 @@ class CareSeed:
     pool: int
 
 
-def draw_care(d: _Draft, seed: CareSeed, failure_rate: float) -> None:
+def draw_care(d: Draft, seed: CareSeed, failure_rate: float) -> None:
     """Add the v2 fields of a child's detention to the draft."""
     rng = Random(seed.key)
     regular = regular_person(rng, seed)
@@ -110,7 +108,7 @@ def draw_care(d: _Draft, seed: CareSeed, failure_rate: float) -> None:
     _case_review(care)
 
 
-def _applies(failure: str, d: _Draft) -> bool:
+def _applies(failure: str, d: Draft) -> bool:
     if failure in ("interview_without_aa", "strip_search_without_aa"):
         return d.basis in PACE
     if failure == "court_late":

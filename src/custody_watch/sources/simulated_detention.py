@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from random import Random
-from typing import TYPE_CHECKING
 
+from custody_watch.sources.simulated_care import CareSeed, draw_care
+from custody_watch.sources.simulated_draft import (
+    Draft,
+    H,
+    Timeline,
+)
 from custody_watch.times import LONDON, utc_z
 
-if TYPE_CHECKING:
-    from custody_watch.sources.simulated_care import CareSeed
-
-H = timedelta(hours=1)
-# No simulated event falls later than this after arrival: a poll looks this far back.
-MAX_SPAN = 96 * H
 FAILURES = (
     "no_aa_request",
     "review_missed",
@@ -62,7 +61,7 @@ def draw_detention(
     v2 (and adults, who have none, cost nothing more)."""
     child = rng.random() < child_share
     failure = rng.choice(FAILURES) if child and rng.random() < failure_rate else None
-    draft = _Draft(rng, arrival, child, failure, _legal_basis(rng, child, failure))
+    draft = Draft(rng, arrival, child, failure, _legal_basis(rng, child, failure))
     draft.facts.update(
         custody_ref=who.custody_ref,
         suite=who.suite,
@@ -76,122 +75,8 @@ def draw_detention(
     if child and draft.basis != "police_protection":
         _appropriate_adult(draft)
     if child and care is not None:
-        from custody_watch.sources.simulated_care import draw_care
-
         draw_care(draft, care, failure_rate)
     return draft.finish()
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    at: datetime
-    values: tuple[tuple[str, str | bool], ...]
-
-
-# Fields that are lists: each event adds an entry (as ``reviews`` always has).
-LIST_FIELDS = ("reviews", "interview_times", "strip_search_times", "cell_visit_times")
-# What may still be recorded after a child has left: the referral to children's social care
-# and the supervisor's case review (v2).
-AFTER_RELEASE = frozenset({"social_care_referral_time", "case_review_grade", "case_review_time"})
-
-
-@dataclass(frozen=True, slots=True)
-class Timeline:
-    """One detention: what is known from arrival, then events in time order."""
-
-    arrival: datetime
-    released: datetime
-    facts: tuple[tuple[str, str | bool | None], ...]
-    events: tuple[Event, ...]
-    child: bool
-    failure: str | None
-    care_failure: str | None = None
-    regular: bool = False  # a child who keeps coming back (``simulated_care``)
-
-    def known_at(self, now: datetime) -> tuple[dict[str, object], datetime] | None:
-        """The record as the custody system shows it at ``now`` (later events are not there
-        yet), and its ``updated_at``: the time of the latest event that is."""
-        if self.arrival > now:
-            return None
-        values: dict[str, object] = dict(self.facts)
-        lists: dict[str, list[object]] = {}
-        latest = self.arrival
-        for event in self.events:
-            if event.at > now:
-                break
-            latest = event.at
-            for name, value in event.values:
-                if name in LIST_FIELDS:
-                    lists.setdefault(name, []).append(value)
-                else:
-                    values[name] = value
-        values.update(lists)
-        values["updated_at"] = utc_z(latest)
-        return values, latest
-
-
-@dataclass
-class _Draft:
-    """A detention while it is being drawn."""
-
-    rng: Random
-    arrival: datetime
-    child: bool
-    failure: str | None
-    basis: str
-    facts: dict[str, str | bool | None] = field(default_factory=dict)
-    events: list[Event] = field(default_factory=list)
-    release: datetime | None = None
-    reason: str = "released"
-    arrest: datetime | None = None
-    # Kept for the v2 fields (``simulated_care``): what the v1 plan decided.
-    aa_arrived: datetime | None = None
-    charged: datetime | None = None
-    court_sitting: datetime | None = None
-    care_failure: str | None = None
-    regular: bool = False
-
-    def record(self, at: datetime, **values: str | datetime | bool) -> None:
-        text = {k: utc_z(v) if isinstance(v, datetime) else v for k, v in values.items()}
-        self.events.append(Event(max(at, self.arrival), tuple(text.items())))
-
-    def hours(self, low: float, high: float) -> timedelta:
-        return timedelta(minutes=round(self.rng.uniform(low, high) * 60))
-
-    def minutes(self, low: int, high: int) -> timedelta:
-        return timedelta(minutes=self.rng.randint(low, high))
-
-    def final_release(self) -> datetime:
-        return min(self.release or self.arrival + H, self.arrival + MAX_SPAN - H)
-
-    def finish(self) -> Timeline:
-        release = self.final_release()
-        self.record(release, released_time=release, release_reason=self.reason)
-        # Nothing happens at the station after release, but a referral or a case review may
-        # be recorded later (up to MAX_SPAN after arrival, so that polls still see it);
-        # a stable sort keeps same-minute order.
-        events = sorted(
-            (
-                e
-                for e in self.events
-                if e.at <= release
-                or (
-                    e.at <= self.arrival + MAX_SPAN
-                    and all(name in AFTER_RELEASE for name, _ in e.values)
-                )
-            ),
-            key=lambda e: e.at,
-        )
-        return Timeline(
-            self.arrival,
-            release,
-            tuple(self.facts.items()),
-            tuple(events),
-            self.child,
-            self.failure,
-            self.care_failure,
-            self.regular,
-        )
 
 
 def _legal_basis(rng: Random, child: bool, failure: str | None) -> str:
@@ -209,7 +94,7 @@ def _legal_basis(rng: Random, child: bool, failure: str | None) -> str:
     return next((basis for p, basis in bases if r < p), "mha_s136")
 
 
-def _pace(d: _Draft) -> None:
+def _pace(d: Draft) -> None:
     """Arrest, authorisation, reviews, then release, or charge (and for some, bail refused)."""
     rng = d.rng
     if d.basis != "bail_return":
@@ -247,7 +132,7 @@ def _pace(d: _Draft) -> None:
     _reviews(d, authorised)
 
 
-def _pre_charge_end(d: _Draft, authorised: datetime, limit: datetime) -> datetime:
+def _pre_charge_end(d: Draft, authorised: datetime, limit: datetime) -> datetime:
     """When the pre-charge part ends (release or charge): a drawn duration, bent by the
     failure, then kept within the PACE limit unless passing it is the failure."""
     end = d.arrival + _held_for(d.rng, d.child) * (0.45 if d.basis == "bail_return" else 1)
@@ -265,7 +150,7 @@ def _pre_charge_end(d: _Draft, authorised: datetime, limit: datetime) -> datetim
     return max(_within_limit(d, end, limit), authorised + d.minutes(15, 45))
 
 
-def _within_limit(d: _Draft, end: datetime, limit: datetime) -> datetime:
+def _within_limit(d: Draft, end: datetime, limit: datetime) -> datetime:
     """Ordinary detentions end (or are charged) before the PACE warning; a few long ones get
     a superintendent's extension (s.42) first."""
     if end <= limit - 3.5 * H:
@@ -282,7 +167,7 @@ def _within_limit(d: _Draft, end: datetime, limit: datetime) -> datetime:
     return limit - d.hours(3.5, 5)
 
 
-def _bail_refused(d: _Draft, refused: datetime) -> None:
+def _bail_refused(d: Draft, refused: datetime) -> None:
     """Charged and refused bail: an adult waits for court; a child should move to
     local-authority accommodation (PACE s.38(6)) unless certified."""
     d.record(refused, bail_refused_time=refused)
@@ -304,12 +189,12 @@ def _bail_refused(d: _Draft, refused: datetime) -> None:
         _certificate(d, refused + d.minutes(40, 150), "impracticable")
 
 
-def _certificate(d: _Draft, at: datetime, ground: str) -> None:
+def _certificate(d: Draft, at: datetime, ground: str) -> None:
     d.record(at, s38_certificate_time=at, s38_certificate_ground=ground)
     d.release = max(d.release or at, at + d.minutes(30, 90))
 
 
-def _reviews(d: _Draft, authorised: datetime) -> None:
+def _reviews(d: Draft, authorised: datetime) -> None:
     """PACE s.40 reviews: first before the 30-minute warning ahead of AT+6h, then at most
     8.4h apart. A missed first review happens late (or not at all before release)."""
     assert d.release is not None
@@ -319,14 +204,14 @@ def _reviews(d: _Draft, authorised: datetime) -> None:
         due += d.hours(7.0, 8.4)
 
 
-def _place_of_safety(d: _Draft) -> None:
+def _place_of_safety(d: Draft) -> None:
     """MHA s.136: a child here is the failure itself; some stay past the 24h limit too."""
     long_stay = d.child and d.rng.random() < 0.4
     d.release = d.arrival + (d.hours(20.5, 30) if long_stay else d.hours(2, 12))
     d.reason = "hospital" if d.child or d.rng.random() < 0.7 else "released"
 
 
-def _police_protection(d: _Draft) -> None:
+def _police_protection(d: Draft) -> None:
     """Children Act s.46: held at the station; a few stay past 48h of protection."""
     start = d.arrival - d.minutes(0, 90)
     d.facts["police_protection_start"] = utc_z(start)
@@ -335,13 +220,13 @@ def _police_protection(d: _Draft) -> None:
     d.reason = "transferred_la" if d.rng.random() < 0.7 else "other"
 
 
-_PLANS: dict[str, Callable[[_Draft], None]] = {
+_PLANS: dict[str, Callable[[Draft], None]] = {
     "mha_s136": _place_of_safety,
     "police_protection": _police_protection,
 }
 
 
-def _appropriate_adult(d: _Draft) -> None:
+def _appropriate_adult(d: Draft) -> None:
     """Asked for within 40 minutes; arrives after a lognormal wait (median 60 min, tail to
     6h). The failure: never asked for (and arriving late, if at all)."""
     if d.failure == "no_aa_request":
@@ -358,7 +243,7 @@ def _appropriate_adult(d: _Draft) -> None:
     d.aa_arrived = arrived
 
 
-def _date_of_birth(d: _Draft) -> None:
+def _date_of_birth(d: Draft) -> None:
     """A date of birth giving the drawn age on the local date of arrest (else arrival)."""
     if d.failure == "missing_dob":
         return

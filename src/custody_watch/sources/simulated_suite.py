@@ -21,7 +21,8 @@ from custody_watch.sources.simulated_care import (
     pseudonym,
     regular_person,
 )
-from custody_watch.sources.simulated_detention import H, Identity, Timeline, draw_detention
+from custody_watch.sources.simulated_detention import Identity, draw_detention
+from custody_watch.sources.simulated_draft import H, Timeline
 from custody_watch.times import LONDON
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

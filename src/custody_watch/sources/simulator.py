@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from custody_watch.config.model import SimulatorSource
 from custody_watch.sources.base import Batch, PollResult, SeenKeys, Sleep, SourceRow
-from custody_watch.sources.simulated_detention import MAX_SPAN, Timeline
+from custody_watch.sources.simulated_draft import MAX_SPAN, Timeline
 from custody_watch.sources.simulated_suite import SuiteModel, hour_of
 from custody_watch.times import TimeValueError, parse_instant, utc_iso, utc_z
 
