@@ -27,6 +27,7 @@ from sqlalchemy import Delete, Update, event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from custody_watch.store.schema import AccessRow, AuditRow
+from custody_watch.times import utc_z
 
 APPEND_ONLY = (AuditRow, AccessRow)
 # Execution option that marks a DELETE as the retention job's (the only one allowed).
@@ -104,8 +105,6 @@ def accesses(
 
 def as_json(row: AccessRow) -> dict[str, Any]:
     """The shape ``custody-watch access-log --format json`` prints for a row."""
-    from custody_watch.times import utc_z
-
     return {
         "at": utc_z(row.at),
         "user": row.actor,
