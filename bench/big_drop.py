@@ -38,7 +38,7 @@ from apscheduler.schedulers.background import BackgroundScheduler  # noqa: E402
 from custody_watch.clock import SystemClock  # noqa: E402
 from custody_watch.config import load_settings  # noqa: E402
 from custody_watch.daemon import scheduler as jobs  # noqa: E402
-from custody_watch.daemon.build import build_context  # noqa: E402
+from custody_watch.daemon.compose import build_context  # noqa: E402
 from custody_watch.store import sources  # noqa: E402
 
 CONFIG = """

@@ -44,11 +44,11 @@ from sqlalchemy import func, select
 from custody_watch.clock import FixedClock
 from custody_watch.config.load import parse_settings
 from custody_watch.daemon.backfill import CHUNK_ROWS, import_feed
-from custody_watch.daemon.build import build_context
-from custody_watch.daemon.context import Context
+from custody_watch.daemon.compose import build_context
 from custody_watch.daemon.cycle import tick
 from custody_watch.daemon.evaluate import evaluate_due
 from custody_watch.daemon.poll import store_rows
+from custody_watch.daemon.runtime import Context
 from custody_watch.daemon.scheduler import TICK_SECONDS, WAKE_FLOOR
 from custody_watch.daemon.wake import next_wake
 from custody_watch.ingest.prepare import Zones

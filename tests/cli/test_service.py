@@ -14,7 +14,7 @@ from custody_watch.alerts import lifecycle
 from custody_watch.cli.run import after_cycle
 from custody_watch.clock import FixedClock
 from custody_watch.config import parse_settings
-from custody_watch.daemon.build import build_context
+from custody_watch.daemon.compose import build_context
 from custody_watch.daemon.scheduler import run_one_cycle
 from custody_watch.messages.render import Renderer, sample_view
 from custody_watch.service import ServiceNotifier

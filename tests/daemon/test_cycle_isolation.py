@@ -17,8 +17,8 @@ from custody_watch.alerts import escalate as escalate_module
 from custody_watch.clock import FixedClock
 from custody_watch.config import read_settings
 from custody_watch.daemon import cycle
-from custody_watch.daemon.build import build_context
-from custody_watch.daemon.context import Context
+from custody_watch.daemon.compose import build_context
+from custody_watch.daemon.runtime import Context
 from custody_watch.store.schema import AlertRow, FindingRow, OutboxRow
 from custody_watch.times import parse_instant
 

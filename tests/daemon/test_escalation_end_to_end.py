@@ -11,7 +11,7 @@ import pytest
 from custody_watch.alerts.inbound import handle_inbound_sms
 from custody_watch.clock import FixedClock
 from custody_watch.config import read_settings
-from custody_watch.daemon.build import build_context
+from custody_watch.daemon.compose import build_context
 from custody_watch.times import parse_instant
 from fakes.smtp_server import FakeSmtp
 from fakes.twilio_api import FakeTwilio

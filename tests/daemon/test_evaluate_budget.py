@@ -12,7 +12,7 @@ import pytest
 from custody_watch.clock import FixedClock
 from custody_watch.config import read_settings
 from custody_watch.daemon import cycle, evaluate
-from custody_watch.daemon.build import build_context
+from custody_watch.daemon.compose import build_context
 from custody_watch.daemon.poll import poll_source
 from custody_watch.times import parse_instant
 

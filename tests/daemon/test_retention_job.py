@@ -15,7 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from custody_watch.clock import FixedClock
 from custody_watch.config import read_settings
-from custody_watch.daemon.build import build_context
+from custody_watch.daemon.compose import build_context
 from custody_watch.daemon.scheduler import add_jobs, run_retention
 from custody_watch.times import parse_instant
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from custody_watch.clock import FixedClock
 from custody_watch.config import read_settings
-from custody_watch.daemon.build import build_context
+from custody_watch.daemon.compose import build_context
 from custody_watch.daemon.cycle import run_cycle
 from custody_watch.daemon.scheduler import TICK_SECONDS, run_one_cycle
 from custody_watch.times import parse_instant

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from custody_watch.clock import FixedClock, StartedClock
 from custody_watch.config import read_settings
 from custody_watch.daemon import scheduler as daemon_scheduler
-from custody_watch.daemon.build import build_context
+from custody_watch.daemon.compose import build_context
 from custody_watch.daemon.cycle import run_cycle
 from custody_watch.daemon.wake import next_wake
 from custody_watch.store import due

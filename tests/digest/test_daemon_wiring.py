@@ -1,4 +1,4 @@
-"""The digest from two whole daemons (``daemon.build.build_context``) on one database, called
+"""The digest from two whole daemons (``daemon.compose.build_context``) on one database, called
 the way ``daemon.cycle`` is to call it after each cycle: one digest goes out."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import io
 import threading
 
 from custody_watch.clock import FixedClock
-from custody_watch.daemon.build import build_context
+from custody_watch.daemon.compose import build_context
 from custody_watch.daemon.cycle import run_cycle
 
 from .scenario import scripted_day

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from custody_watch.clock import FixedClock
 from custody_watch.config import load_settings
-from custody_watch.daemon.build import build_context
-from custody_watch.daemon.context import Context
+from custody_watch.daemon.compose import build_context
 from custody_watch.daemon.cycle import CycleReport, run_cycle
+from custody_watch.daemon.runtime import Context
 from custody_watch.ingest import latest_versions, parse_row
 from custody_watch.rules import evaluate_all
 from custody_watch.rules.policy import Policy

@@ -23,14 +23,15 @@ from twilio.request_validator import RequestValidator
 
 from custody_watch.clock import FixedClock
 from custody_watch.config import parse_settings
-from custody_watch.daemon.build import build_context
-from custody_watch.daemon.context import Context
+from custody_watch.daemon.compose import build_context
 from custody_watch.daemon.cycle import run_cycle
+from custody_watch.daemon.runtime import Context
+from custody_watch.daemon.web_side import build_web_context
+from custody_watch.liveness import Heartbeat
 from custody_watch.store.schema import AlertRow, AuditRow, OutboxRow
 from custody_watch.store.users import create_user
 from custody_watch.web.app import create_app
-from custody_watch.web.context import WebContext, build_web_context
-from custody_watch.web.health import Heartbeat
+from custody_watch.web.app_context import WebContext
 from daemon.support import HEADER, ROTA
 from fakes.twilio_api import FakeTwilio
 

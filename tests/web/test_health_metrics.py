@@ -12,9 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-from custody_watch.daemon.status import DaemonStatus
+from custody_watch.liveness import DaemonStatus, Heartbeat
 from custody_watch.web.app import create_app
-from custody_watch.web.health import Heartbeat
 from fakes.twilio_api import FakeTwilio
 
 from .support import Site, make_site
@@ -322,8 +321,8 @@ def test_metrics_with_a_token_need_it_as_a_bearer(site: Site) -> None:
 def test_the_metrics_token_comes_from_the_environment_variable_named(
     tmp_path: Path, twilio: FakeTwilio
 ) -> None:
+    from custody_watch.daemon.web_side import build_web_context
     from custody_watch.errors import ConfigError
-    from custody_watch.web.context import build_web_context
 
     site = make_site(tmp_path, twilio)
     settings = site.ctx.settings.model_copy(

@@ -29,7 +29,7 @@ from custody_watch.cli.common import (
 )
 from custody_watch.cli.tables import severity_text, stdout
 from custody_watch.config import Settings, load_settings
-from custody_watch.daemon.build import alert_deps, channel_kinds
+from custody_watch.daemon.compose import alert_deps, channel_kinds
 from custody_watch.domain import Severity
 from custody_watch.errors import InputError
 from custody_watch.messages.labels import rule_label

@@ -11,7 +11,7 @@ from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
 from custody_watch.cli.common import clock_for, print_json
 from custody_watch.cli.tables import stdout
 from custody_watch.config import load_settings
-from custody_watch.daemon.build import alert_deps, channel_kinds, escalation_roles
+from custody_watch.daemon.compose import alert_deps, channel_kinds, escalation_roles
 from custody_watch.times import format_local, parse_zone
 from custody_watch.times import utc_z_or_none as z
 

@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -15,16 +15,14 @@ from custody_watch.cli.app import ConfigOption, app
 from custody_watch.cli.common import TIME_HELP, checked_speed, clock_for, instant, stored_until
 from custody_watch.clock import Clock, StartedClock
 from custody_watch.config import Settings, load_settings
-from custody_watch.daemon.build import build_context
-from custody_watch.daemon.context import Context
+from custody_watch.daemon.compose import build_context
 from custody_watch.daemon.cycle import run_cycle
+from custody_watch.daemon.runtime import Context
 from custody_watch.daemon.scheduler import run_forever
+from custody_watch.liveness import Heartbeat
 from custody_watch.logs import logging_for
 from custody_watch.service import ServiceNotifier
 from custody_watch.times import utc_z
-
-if TYPE_CHECKING:  # the web stack is imported only when the daemon serves it
-    from custody_watch.web.health import Heartbeat
 
 log = logging.getLogger(__name__)
 # --once ends with this status when any message had to be sent in the fallback wording: the
@@ -96,25 +94,20 @@ def _run(settings: Settings, *, once: bool, now: str | None, speed: float) -> No
             raise typer.Exit(EXIT_RENDER_FAILED)
         return
     # The web side (board, ack links, Twilio webhooks, /healthz, /metrics) in a thread beside
-    # the scheduler, on the same store and clock; stopped when the scheduler stops.
-    from custody_watch.web.context import build_web_context
-    from custody_watch.web.health import Heartbeat
-    from custody_watch.web.server import BackgroundServer
+    # the scheduler, on the same store and clock; stopped when the scheduler stops. Imported
+    # here: the web stack is loaded only when the daemon serves it.
+    from custody_watch.daemon.web_side import WebBeside, start_beside
 
-    server: BackgroundServer | None = None
-    heartbeat: Heartbeat | None = None
-    if settings.web.enabled:
-        heartbeat = Heartbeat(daemon=ctx.status)
-        web = build_web_context(ctx, os.environ, heartbeat=heartbeat)
-        server = BackgroundServer(web).start()  # a taken port is a config error (exit 2)
+    web: WebBeside | None = start_beside(ctx, os.environ) if settings.web.enabled else None
+    heartbeat = web.heartbeat if web is not None else None
     service = ServiceNotifier()
     service.ready(f"watching {len(settings.sources)} sources")
     try:
         run_forever(ctx, speed=speed, on_cycle=after_cycle(ctx, heartbeat, service))
     finally:
         service.stopping()
-        if server is not None:
-            server.stop()
+        if web is not None:
+            web.server.stop()
 
 
 def _resumed(ctx: Context, speed: float) -> Clock:

@@ -10,7 +10,7 @@ import typer
 from custody_watch.cli.app import ConfigOption, app
 from custody_watch.cli.common import TIME_HELP, clock_for
 from custody_watch.config import load_settings
-from custody_watch.daemon.build import build_context
+from custody_watch.daemon.compose import build_context
 from custody_watch.logs import logging_for
 
 
@@ -28,14 +28,14 @@ def web(
     ] = None,
 ) -> None:
     """Serve the board, acknowledgement links, Twilio webhooks, /healthz and /metrics."""
-    from custody_watch.web.context import build_web_context
-    from custody_watch.web.server import parse_listen, serve
+    # Imported here: the web stack is loaded only by the commands that serve it.
+    from custody_watch.daemon.web_side import check_listen, serve_alone
 
     settings = load_settings(config)
-    parse_listen(listen or settings.web.listen)  # a bad address is a config error, exit 2
+    check_listen(listen or settings.web.listen)  # a bad address is a config error, exit 2
     with logging_for(settings.logging):  # [logging] format, as for run
         ctx = build_context(settings, clock_for(now))
         try:
-            serve(build_web_context(ctx, os.environ), listen)
+            serve_alone(ctx, listen, os.environ)
         finally:
             ctx.engine.dispose()

@@ -1,6 +1,6 @@
 """What the daemon checks before it starts, beyond the file itself: the database driver,
 secrets in the environment, and the channels they make. ``check-config`` and the daemon's
-start (``daemon.build.build_context``) both call ``check_startup``, so a config the one
+start (``daemon.compose.build_context``) both call ``check_startup``, so a config the one
 refuses, the other refuses the same way, naming the key.
 
 The file's own checks (types, bounds, names that point at nothing) are in ``config.load``

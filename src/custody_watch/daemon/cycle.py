@@ -26,10 +26,10 @@ from custody_watch.alerts import escalate, lifecycle, system
 from custody_watch.alerts.deps import OPERATIONS
 from custody_watch.alerts.effects import carry_out
 from custody_watch.config.model import Source as SourceSettings
-from custody_watch.daemon.build import escalation_roles
-from custody_watch.daemon.context import Context
+from custody_watch.daemon.compose import escalation_roles
 from custody_watch.daemon.evaluate import evaluate_due
 from custody_watch.daemon.poll import poll_source
+from custody_watch.daemon.runtime import Context
 from custody_watch.digest.send import send_due_digest
 from custody_watch.domain import Severity
 from custody_watch.sources.freshness import Status, freshness

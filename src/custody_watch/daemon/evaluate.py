@@ -25,7 +25,7 @@ from custody_watch.alerts import lifecycle, system
 from custody_watch.alerts.effects import carry_out
 from custody_watch.alerts.lifecycle import Subject
 from custody_watch.alerts.system import EVALUATION_FAILED, EvaluationGap
-from custody_watch.daemon.context import Context
+from custody_watch.daemon.runtime import Context
 from custody_watch.domain import Finding, Severity
 from custody_watch.rules import RuleFailure, assess
 from custody_watch.rules.engine import NOT_ALERTED

@@ -33,10 +33,10 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from custody_watch.daemon import cycle
-from custody_watch.daemon.context import Context
-from custody_watch.daemon.status import JOBS
+from custody_watch.daemon.runtime import Context
 from custody_watch.daemon.wake import Waker
 from custody_watch.digest import send as digest_send
+from custody_watch.liveness import JOBS
 from custody_watch.store import beats, retention
 
 log = logging.getLogger(__name__)
@@ -203,7 +203,7 @@ def run_one_cycle(
         write_beat(ctx, at)
         # Evaluation gets a bounded share of real time, so that a big feed being stored
         # meanwhile never holds escalation and sending back (the rest waits a tick).
-        # Half a tick for evaluation and a tick for sending (daemon.build) keep a busy tick
+        # Half a tick for evaluation and a tick for sending (daemon.compose) keep a busy tick
         # inside /healthz's rule of two ticks.
         budget = ctx.settings.daemon.tick.total_seconds() / 2
         report = cycle.tick(ctx, at, evaluate_budget=budget)

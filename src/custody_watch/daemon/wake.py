@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
 
-from custody_watch.daemon.context import Context
+from custody_watch.daemon.runtime import Context
 from custody_watch.store import due
 
 log = logging.getLogger(__name__)

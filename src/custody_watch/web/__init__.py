@@ -1,7 +1,8 @@
 """The web side: the custody board, acknowledgement pages and links, Twilio webhooks, health,
-metrics and a JSON API. ``create_app(build_web_context(ctx, env))`` is the whole of it."""
+metrics and a JSON API. ``create_app(web)`` is the whole of it; the daemon makes ``web``
+(``daemon.web_side.build_web_context``), as the web side imports nothing of the daemon."""
 
 from custody_watch.web.app import create_app
-from custody_watch.web.context import WebContext, build_web_context
+from custody_watch.web.app_context import WebContext
 
-__all__ = ["WebContext", "build_web_context", "create_app"]
+__all__ = ["WebContext", "create_app"]

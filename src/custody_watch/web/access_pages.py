@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from custody_watch.store import access
 from custody_watch.times import TimeValueError, parse_instant
+from custody_watch.web.app_context import WebContext
 from custody_watch.web.auth import User, client_address, page_user
-from custody_watch.web.context import WebContext
 from custody_watch.web.templating import error_page, render
 
 router = APIRouter(include_in_schema=False)

@@ -19,7 +19,7 @@ from custody_watch.alerts.links import EARLIER_ROUND, AckLink, InvalidLink
 from custody_watch.alerts.report import alert_json
 from custody_watch.store import audit
 from custody_watch.store.schema import AlertRow
-from custody_watch.web.context import WebContext
+from custody_watch.web.app_context import WebContext
 from custody_watch.web.templating import error_page, render
 
 router = APIRouter(include_in_schema=False)

@@ -21,8 +21,8 @@ from custody_watch.alerts.actions import ActionResult
 from custody_watch.alerts.report import ALERT_CSV_HEADER, alert_csv_rows, alert_json, alert_rows
 from custody_watch.store.schema import AlertRow
 from custody_watch.times import TimeValueError, parse_duration
+from custody_watch.web.app_context import WebContext
 from custody_watch.web.auth import User, api_user, auth_of, page_user
-from custody_watch.web.context import WebContext
 from custody_watch.web.lookup import alert_by_id
 from custody_watch.web.templating import error_page
 

@@ -16,9 +16,9 @@ from custody_watch.store import detentions
 from custody_watch.store.schema import AlertRow
 from custody_watch.times import utc_z_or_none as z
 from custody_watch.web.access_pages import consulted
+from custody_watch.web.app_context import WebContext
 from custody_watch.web.auth import User, api_user, page_user
 from custody_watch.web.board import BoardEntry, board_entries, entry
-from custody_watch.web.context import WebContext
 from custody_watch.web.lookup import alert_by_id
 from custody_watch.web.templating import render
 from custody_watch.web.timeline import Event, alert_events, detention_timeline

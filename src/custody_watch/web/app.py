@@ -27,8 +27,8 @@ from custody_watch.web import (
     pages,
     twilio_hooks,
 )
+from custody_watch.web.app_context import WebContext
 from custody_watch.web.auth import Auth, LoginRequired, SessionCookies
-from custody_watch.web.context import WebContext
 from custody_watch.web.security import BodyLimit, SecurityHeaders
 from custody_watch.web.templating import environment
 

@@ -42,7 +42,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from custody_watch.store import audit, web_sessions
 from custody_watch.store.users import ACKERS, find_user, verify_password
-from custody_watch.web.context import WebContext
+from custody_watch.web.app_context import WebContext
 
 COOKIE = "cw_session"
 LOGIN_COOKIE = "cw_login"

@@ -14,144 +14,24 @@ beats are for a logged-in user, who gets one plain sentence per problem and the 
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from custody_watch.daemon.status import DaemonStatus
 from custody_watch.redact import redact_urls
 from custody_watch.sources.freshness import freshness
 from custody_watch.store import sources as source_store
 from custody_watch.store.schema import OutboxRow
 from custody_watch.times import format_duration, utc_z
+from custody_watch.web.app_context import WebContext
+from custody_watch.web.auth import auth_of
 
-if TYPE_CHECKING:
-    from custody_watch.web.context import WebContext
-
-# A scheduler silent for this long (real seconds) is taken for dead. It ticks every 2 s.
-HEARTBEAT_STALE_SECONDS = 120.0
 # A message due this long ago and not sent is overdue: something is stuck.
 OVERDUE_AFTER = timedelta(minutes=1)
-# Before the first write, after start-up (migrations done), this daemon has this long more
-# than two ticks to make one.
-FIRST_WRITE_GRACE = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class Beat:
-    last_at: datetime | None  # the daemon's clock when the last cycle started
-    last_duration: float | None  # seconds
-    last_ok: bool
-    cycles: int
-    failures: int
-    duration_sum: float
-    age: float | None  # real seconds since the last cycle ended; None before the first
-    since_start: float
-
-
-class Heartbeat:
-    """The scheduler calls ``beat`` after each cycle; health and metrics read ``read``.
-
-    Shared between the scheduler's thread and the web server's, hence the lock. Ages are
-    measured on a monotonic clock (real time), whatever ``--now``/``--speed`` say."""
-
-    def __init__(
-        self,
-        *,
-        stale_after: float = HEARTBEAT_STALE_SECONDS,
-        monotonic: Callable[[], float] = time.monotonic,
-        daemon: DaemonStatus | None = None,
-    ) -> None:
-        self.stale_after = stale_after
-        # The daemon's jobs, store writes and channels; None for a bare heartbeat (tests).
-        self.daemon = daemon
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._started = monotonic()
-        self._beat_at: float | None = None
-        self._last_at: datetime | None = None
-        self._last_duration: float | None = None
-        self._last_ok = True
-        self._cycles = 0
-        self._failures = 0
-        self._duration_sum = 0.0
-
-    def beat(self, at: datetime, duration: float, ok: bool = True) -> None:
-        with self._lock:
-            self._beat_at = self._monotonic()
-            self._last_at = at
-            self._last_duration = duration
-            self._last_ok = ok
-            self._cycles += 1
-            self._failures += 0 if ok else 1
-            self._duration_sum += duration
-
-    def read(self) -> Beat:
-        with self._lock:
-            now = self._monotonic()
-            return Beat(
-                last_at=self._last_at,
-                last_duration=self._last_duration,
-                last_ok=self._last_ok,
-                cycles=self._cycles,
-                failures=self._failures,
-                duration_sum=self._duration_sum,
-                age=None if self._beat_at is None else now - self._beat_at,
-                since_start=now - self._started,
-            )
-
-    def problem(self) -> str | None:
-        beat = self.read()
-        if beat.age is None:
-            if beat.since_start > self.stale_after:
-                return f"scheduler: no cycle has finished in {beat.since_start:.0f}s since start"
-            return None
-        if beat.age > self.stale_after:
-            return f"scheduler: the last cycle finished {beat.age:.0f}s ago"
-        if not beat.last_ok:
-            return "scheduler: the last cycle failed (see the daemon's log)"
-        return None
-
-    def daemon_problems(self, failures_unhealthy: int) -> list[str]:
-        """The daemon's own trouble: a tick hung, a store that takes no writes, a channel
-        that fails every try."""
-        if self.daemon is None:
-            return []
-        view = self.daemon.read()
-        two_ticks = 2 * view.tick_seconds
-        problems = []
-        running = view.running.get("tick")
-        if running is not None and running > two_ticks:
-            problems.append(
-                f"scheduler: a tick has been running for {running:.0f}s "
-                f"(more than two ticks, {two_ticks:.0f}s)"
-            )
-        if view.write_age is None:
-            if view.since_start > two_ticks + FIRST_WRITE_GRACE:
-                problems.append(
-                    f"store: no write has succeeded in {view.since_start:.0f}s since start"
-                )
-        elif view.write_age > two_ticks:
-            problems.append(
-                f"store: the last successful write was {view.write_age:.0f}s ago "
-                f"(more than two ticks, {two_ticks:.0f}s)"
-                + (f"; last error: {view.last_error['tick']}" if "tick" in view.last_error else "")
-            )
-        for name, state in sorted(self.daemon.channels.read().items()):
-            if state.consecutive_failures >= failures_unhealthy:
-                problems.append(
-                    f"channel {name}: the last {state.consecutive_failures} tries failed "
-                    f"({redact_urls(state.last_error or '')})"
-                )
-        return problems
 
 
 def health_report(web: WebContext) -> tuple[bool, dict[str, Any]]:
@@ -266,8 +146,6 @@ router = APIRouter()
 
 @router.get("/healthz", include_in_schema=False)
 def healthz(request: Request) -> JSONResponse:
-    from custody_watch.web.auth import auth_of  # auth imports this module's Heartbeat
-
     web: WebContext = request.app.state.web
     ok, body = health_report(web)
     if auth_of(request).current_user(request, allow_basic=True) is None:

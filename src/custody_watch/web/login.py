@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from custody_watch.store import audit, web_sessions
 from custody_watch.store.users import end_sessions, find_user
+from custody_watch.web.app_context import WebContext
 from custody_watch.web.auth import (
     User,
     admin_user,
@@ -19,7 +20,6 @@ from custody_watch.web.auth import (
     client_address,
     safe_next,
 )
-from custody_watch.web.context import WebContext
 from custody_watch.web.templating import error_page, render
 
 router = APIRouter(include_in_schema=False)

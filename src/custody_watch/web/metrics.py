@@ -25,7 +25,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Select, func, select
 
 from custody_watch.config.model import Settings, SimulatorSource
-from custody_watch.daemon.status import JOBS
+from custody_watch.liveness import JOBS, Heartbeat
 from custody_watch.sources.freshness import freshness
 from custody_watch.store.schema import (
     AlertRow,
@@ -34,10 +34,10 @@ from custody_watch.store.schema import (
     OutboxRow,
     SourceStateRow,
 )
+from custody_watch.web.app_context import WebContext
 from custody_watch.web.auth import api_user
 from custody_watch.web.board import children_in_custody
-from custody_watch.web.context import WebContext
-from custody_watch.web.health import Heartbeat, overdue_messages
+from custody_watch.web.health import overdue_messages
 
 SEVERITIES = ("warning", "high", "critical")
 # Suite labels at most (one more, "other", sums the rest); what a label may look like.

@@ -21,9 +21,9 @@ from custody_watch.store import detentions
 from custody_watch.store import sources as source_store
 from custody_watch.store.schema import AlertRow, OutboxRow, QuarantineRow
 from custody_watch.web.access_pages import consulted
+from custody_watch.web.app_context import WebContext
 from custody_watch.web.auth import User, auth_of, page_user, safe_next
 from custody_watch.web.board import entry, ladder_label, paging
-from custody_watch.web.context import WebContext
 from custody_watch.web.lookup import alert_by_id
 from custody_watch.web.templating import error_page, render
 from custody_watch.web.timeline import alert_events, detention_timeline

@@ -12,7 +12,7 @@ import uvicorn
 
 from custody_watch.errors import ConfigError
 from custody_watch.web.app import create_app
-from custody_watch.web.context import WebContext
+from custody_watch.web.app_context import WebContext
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from custody_watch.times import (
     parse_instant,
     utc_z,
 )
+from custody_watch.web.app_context import WebContext
 from custody_watch.web.auth import User, auth_of
-from custody_watch.web.context import WebContext
 
 NAV = (
     ("/", "Board"),

@@ -34,7 +34,7 @@ from custody_watch.dispatch.failure import record_failure
 from custody_watch.domain.states import OutboxState
 from custody_watch.store import audit
 from custody_watch.store.schema import OutboxRow, WebhookEventRow
-from custody_watch.web.context import WebContext
+from custody_watch.web.app_context import WebContext
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 MAX_BODY = 64 * 1024

@@ -1,10 +1,10 @@
-"""What every request needs, built once from the daemon's ``Context``.
+"""What every request needs, built once from the daemon's ``Context`` by the daemon
+(``daemon.web_side``): the web side imports nothing of the daemon.
 
 Nothing here is module-level state: two apps in one process (tests) never share anything."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -17,13 +17,11 @@ from custody_watch.alerts.deps import AlertDeps
 from custody_watch.alerts.links import AckLinks
 from custody_watch.clock import Clock
 from custody_watch.config.model import Settings
-from custody_watch.config.secrets import TWILIO_AUTH_TOKEN, secret
-from custody_watch.daemon.build import ack_links, signing_key
-from custody_watch.daemon.context import Context
+from custody_watch.config.secrets import secret
 from custody_watch.errors import ConfigError
+from custody_watch.liveness import Heartbeat
 from custody_watch.resources import templates_dir
 from custody_watch.rules.policy import Policy
-from custody_watch.web.health import Heartbeat
 
 
 @dataclass(frozen=True)
@@ -69,23 +67,3 @@ def metrics_token(settings: Settings, env: Mapping[str, str]) -> str | None:
         # check_startup refuses this first; never fall back to an open /metrics.
         raise ConfigError(f"web.metrics_token_env: {name} is not set in the environment")
     return token
-
-
-def build_web_context(
-    ctx: Context, env: Mapping[str, str] | None = None, *, heartbeat: Heartbeat | None = None
-) -> WebContext:
-    env = os.environ if env is None else env
-    now = ctx.clock.now()
-    return WebContext(
-        settings=ctx.settings,
-        sessions=ctx.sessions,
-        clock=ctx.clock,
-        alerts=ctx.alerts,
-        policy=ctx.policy,
-        signing_key=signing_key(ctx.sessions, env, now),
-        links=ack_links(ctx.settings, ctx.sessions, env, now),
-        twilio_auth_token=secret(TWILIO_AUTH_TOKEN, env),
-        metrics_token=metrics_token(ctx.settings, env),
-        heartbeat=heartbeat,
-        templates=templates_dir() / "web",
-    )

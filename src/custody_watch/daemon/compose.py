@@ -19,12 +19,12 @@ from custody_watch.clock import Clock
 from custody_watch.config import Settings, rules_policy
 from custody_watch.config.secrets import secret
 from custody_watch.config.startup import check_startup
-from custody_watch.daemon.context import Context
-from custody_watch.daemon.status import DaemonStatus
+from custody_watch.daemon.runtime import Context
 from custody_watch.dispatch.sender import Dispatcher
 from custody_watch.domain import Severity
 from custody_watch.escalation.policy import Ladder, Ladders, Level
 from custody_watch.escalation.rota import Rota, Shift
+from custody_watch.liveness import DaemonStatus
 from custody_watch.messages.render import Renderer
 from custody_watch.store.db import make_engine, make_sessionmaker
 from custody_watch.store.migrate import upgrade

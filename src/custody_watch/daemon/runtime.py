@@ -1,4 +1,4 @@
-"""Everything a cycle needs, built once from config by ``daemon.build``."""
+"""Everything the daemon's jobs need, built once from config by ``daemon.compose``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from custody_watch.alerts.deps import AlertDeps
 from custody_watch.clock import Clock
 from custody_watch.config.model import Settings
-from custody_watch.daemon.status import DaemonStatus
 from custody_watch.dispatch.sender import Dispatcher
+from custody_watch.liveness import DaemonStatus
 from custody_watch.rules.policy import Policy
 from custody_watch.sources.base import Source
 
