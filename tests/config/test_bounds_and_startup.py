@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from custody_watch.config import parse_settings
-from custody_watch.config.startup import check_database_driver, check_startup
+from custody_watch.daemon.startup import check_database_driver, check_startup
 from custody_watch.errors import ConfigError
 
 EXAMPLE = Path(__file__).parents[3] / "shared/spec/config-example.toml"

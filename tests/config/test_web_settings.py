@@ -11,7 +11,7 @@ import pytest
 
 from custody_watch.cli import main
 from custody_watch.config import parse_settings
-from custody_watch.config.startup import check_startup
+from custody_watch.daemon.startup import check_startup
 from custody_watch.errors import ConfigError
 
 SECRET = {"CUSTODY_WATCH_SECRET_KEY": "a-secret-key-for-the-tests-0123456789"}

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from custody_watch.config import Settings
 from custody_watch.digest.send import Outcome, claim, send_due_digest
 from custody_watch.notify.base import AddressKind, Channel, DeliveryError, Message, Receipt
-from custody_watch.notify.build import build_channels
+from custody_watch.notify.channels import build_channels
 from custody_watch.store.db import make_engine, make_sessionmaker
 from custody_watch.store.migrate import upgrade
 from custody_watch.store.schema import AuditRow, DigestRow

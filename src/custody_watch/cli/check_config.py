@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from custody_watch.cli.app import ConfigOption, app
 from custody_watch.cli.tables import stdout
 from custody_watch.config import config_path, load_settings
-from custody_watch.config.startup import check_startup
+from custody_watch.daemon.startup import check_startup
 from custody_watch.errors import ConfigError
 from custody_watch.messages.render import render_check
 from custody_watch.times import format_duration_spec

@@ -95,7 +95,7 @@ def _send(
     output: DigestFormat,
 ) -> None:
     from custody_watch.digest.send import recipients_problem, resend
-    from custody_watch.notify.build import build_channels
+    from custody_watch.notify.channels import build_channels
 
     channels = build_channels(settings, os.environ, allow_console_fallback=True)
     problem = recipients_problem(settings, list(channels))

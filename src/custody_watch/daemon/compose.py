@@ -18,8 +18,8 @@ from custody_watch.alerts.links import AckLinks
 from custody_watch.clock import Clock
 from custody_watch.config import Settings, rules_policy
 from custody_watch.config.secrets import secret
-from custody_watch.config.startup import check_startup
 from custody_watch.daemon.runtime import Context
+from custody_watch.daemon.startup import check_startup
 from custody_watch.dispatch.sender import Dispatcher
 from custody_watch.domain import Severity
 from custody_watch.escalation.policy import Ladder, Ladders, Level
@@ -27,8 +27,8 @@ from custody_watch.escalation.rota import Rota, Shift
 from custody_watch.liveness import DaemonStatus
 from custody_watch.messages.render import Renderer
 from custody_watch.store.db import make_engine, make_sessionmaker
+from custody_watch.store.instance_keys import instance_secret
 from custody_watch.store.migrate import upgrade
-from custody_watch.store.secrets import instance_secret
 from custody_watch.times import parse_zone
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,8 @@ def build_context(
 ) -> Context:
     # Imported here so that commands which only read the store (alerts, ack, audit) do not
     # load the twilio SDK, httpx and database drivers for sources.
-    from custody_watch.notify.build import build_channels
-    from custody_watch.sources.build import build_source
+    from custody_watch.notify.channels import build_channels
+    from custody_watch.sources.kinds import build_source
 
     env = os.environ if env is None else env
     # The same checks as check-config, so the daemon refuses what it refuses (exit 2).

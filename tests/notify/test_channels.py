@@ -12,7 +12,7 @@ import pytest
 from custody_watch.config import Settings
 from custody_watch.errors import ConfigError
 from custody_watch.notify.base import Message
-from custody_watch.notify.build import build_channels
+from custody_watch.notify.channels import build_channels
 from custody_watch.notify.console import Console
 from custody_watch.notify.smtp_email import SmtpEmail
 from custody_watch.notify.twilio_sms import TwilioSms

@@ -7,9 +7,9 @@ import pytest
 
 from custody_watch.config.load import parse_settings
 from custody_watch.config.model import Source as SourceSettings
-from custody_watch.sources.build import KINDS, build_source
 from custody_watch.sources.folder import DropFolder
 from custody_watch.sources.http_json import HttpJsonFeed
+from custody_watch.sources.kinds import KINDS, build_source
 from custody_watch.sources.simulator import Simulator
 from custody_watch.sources.sql import SqlTable
 

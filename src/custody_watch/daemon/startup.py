@@ -78,7 +78,9 @@ def _check_secrets(settings: Settings, env: Mapping[str, str]) -> None:
     """Every secret the daemon will read: readable when named by ``NAME_FILE``, not given
     twice, and given in pairs where it comes in pairs. Building the channels is exactly
     what the daemon does, so their checks (a half-set SMTP login) are the daemon's."""
-    from custody_watch.notify.build import build_channels
+    # Imported here, when the checks run: commands that only read the store import
+    # daemon.compose (for alert_context) and must start without loading the twilio SDK.
+    from custody_watch.notify.channels import build_channels
 
     build_channels(settings, env, stream=io.StringIO(), allow_console_fallback=True)
     for i, source in enumerate(settings.sources):
