@@ -20,7 +20,7 @@ from custody_watch.alerts.deps import AlertDeps, Directory, Person
 from custody_watch.alerts.effects import carry_out
 from custody_watch.alerts.lifecycle import Subject
 from custody_watch.domain import Detention, Finding, Severity
-from custody_watch.escalation.policy import Ladder, Ladders, Level
+from custody_watch.escalation.ladders import Ladder, Ladders, Level
 from custody_watch.escalation.rota import Rota, Shift
 from custody_watch.store import detentions
 from custody_watch.store.db import make_engine, make_sessionmaker

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from custody_watch.alerts import escalate
 from custody_watch.alerts.deps import AlertDeps
 from custody_watch.domain import Severity
-from custody_watch.escalation.policy import Ladder, Level
+from custody_watch.escalation.ladders import Ladder, Level
 from custody_watch.escalation.rota import Shift
 from custody_watch.store.schema import AlertRow, FindingRow
 

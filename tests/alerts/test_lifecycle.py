@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from custody_watch.alerts import ack, lifecycle
 from custody_watch.alerts.deps import AlertDeps
 from custody_watch.domain import Severity
-from custody_watch.escalation.policy import to_json
+from custody_watch.escalation.ladders import to_json
 from custody_watch.messages.gsm import measure
 from custody_watch.store.schema import AlertRow, AuditRow, OutboxRow
 

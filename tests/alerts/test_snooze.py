@@ -12,7 +12,7 @@ from custody_watch.alerts import actions
 from custody_watch.alerts.snooze import MAX_SNOOZE, decide_snooze, is_breach
 from custody_watch.domain import Severity
 from custody_watch.escalation.assign import page_marker, page_targets
-from custody_watch.escalation.policy import Ladder, Level
+from custody_watch.escalation.ladders import Ladder, Level
 from custody_watch.store.schema import OutboxRow
 
 from .support import (

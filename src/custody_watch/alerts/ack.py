@@ -15,7 +15,7 @@ from custody_watch.alerts.links import EARLIER_ROUND
 from custody_watch.alerts.transition import Notice, Transition
 from custody_watch.domain import Severity
 from custody_watch.domain.states import AlertState
-from custody_watch.escalation.policy import DEFAULT_ACK_TIMEOUT, from_json
+from custody_watch.escalation.ladders import DEFAULT_ACK_TIMEOUT, from_json
 from custody_watch.store import audit, outbox
 from custody_watch.store.schema import AlertRow
 

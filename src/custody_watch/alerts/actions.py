@@ -17,7 +17,7 @@ from custody_watch.alerts.snooze import decide_snooze
 from custody_watch.alerts.transition import Page, Transition, addressed
 from custody_watch.domain import Severity
 from custody_watch.domain.states import LIVE_STATES, AlertState
-from custody_watch.escalation.policy import from_json
+from custody_watch.escalation.ladders import from_json
 from custody_watch.store import audit, outbox
 from custody_watch.store.schema import AlertNoteRow, AlertRow, FindingRow
 from custody_watch.times import format_local, utc_z

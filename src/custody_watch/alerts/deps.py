@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from custody_watch.domain import Severity
-from custody_watch.escalation.policy import Ladder, Ladders, Level
+from custody_watch.escalation.ladders import Ladder, Ladders, Level
 from custody_watch.escalation.rota import Rota
 from custody_watch.messages.render import Renderer
 from custody_watch.notify.base import AddressKind, address_for

@@ -13,9 +13,9 @@ from custody_watch.alerts.deps import AlertDeps
 from custody_watch.alerts.transition import Page, Transition, addressed
 from custody_watch.domain import Severity
 from custody_watch.domain.states import AlertState
-from custody_watch.escalation import ladder as ladder_steps
+from custody_watch.escalation import steps as ladder_steps
 from custody_watch.escalation.assign import page_marker
-from custody_watch.escalation.policy import from_json
+from custody_watch.escalation.ladders import from_json
 from custody_watch.store import audit
 from custody_watch.store.schema import AlertRow
 

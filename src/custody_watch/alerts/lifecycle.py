@@ -26,8 +26,8 @@ from custody_watch.alerts.deps import AlertDeps
 from custody_watch.alerts.transition import NOTHING, Notice, Page, Transition, addressed
 from custody_watch.domain import Finding, Severity
 from custody_watch.domain.states import LIVE_STATES, AlertState
-from custody_watch.escalation import ladder as ladder_steps
-from custody_watch.escalation.policy import Ladders, from_json, to_json
+from custody_watch.escalation import steps as ladder_steps
+from custody_watch.escalation.ladders import Ladders, from_json, to_json
 from custody_watch.store import audit, outbox
 from custody_watch.store.schema import AlertRow, FindingRow
 

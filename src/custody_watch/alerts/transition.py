@@ -13,7 +13,7 @@ from datetime import datetime
 
 from custody_watch.alerts.deps import Directory, Person
 from custody_watch.escalation.assign import page_targets
-from custody_watch.escalation.policy import Level
+from custody_watch.escalation.ladders import Level
 from custody_watch.store.schema import AlertRow
 
 

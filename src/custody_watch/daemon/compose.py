@@ -22,7 +22,7 @@ from custody_watch.daemon.runtime import Context
 from custody_watch.daemon.startup import check_startup
 from custody_watch.dispatch.sender import Dispatcher
 from custody_watch.domain import Severity
-from custody_watch.escalation.policy import Ladder, Ladders, Level
+from custody_watch.escalation.ladders import Ladder, Ladders, Level
 from custody_watch.escalation.rota import Rota, Shift
 from custody_watch.liveness import DaemonStatus
 from custody_watch.messages.render import Renderer

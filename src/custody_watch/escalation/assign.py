@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Container
 
-from custody_watch.escalation.policy import Ladder
+from custody_watch.escalation.ladders import Ladder
 
 
 def page_targets(
@@ -20,7 +20,7 @@ def page_targets(
 
 
 def page_marker(ladder: Ladder, position: int) -> str:
-    """What a page at ``position`` on its ladder is (see ``escalation.ladder``): "" for the
+    """What a page at ``position`` on its ladder is (see ``escalation.steps``): "" for the
     first, "ESCALATED TO LEVEL k" for a level reached by escalation, "REPEAT n" for the n-th
     page of the last level (its first page is the escalation, or the opening page)."""
     if position <= 0:

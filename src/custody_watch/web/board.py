@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
 from custody_watch.domain import Detention, Finding, LegalBasis, Severity
-from custody_watch.escalation.policy import from_json
+from custody_watch.escalation.ladders import from_json
 from custody_watch.rules import assess, pace, safety
 from custody_watch.rules.facts import Facts
 from custody_watch.rules.instants import NEVER

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from custody_watch.escalation.policy import Ladder
+from custody_watch.escalation.ladders import Ladder
 
 
 @dataclass(frozen=True, slots=True)

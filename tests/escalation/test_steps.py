@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custody_watch.escalation import ladder as steps
-from custody_watch.escalation.ladder import Notify
-from custody_watch.escalation.policy import Ladder, Level, from_json, to_json
+from custody_watch.escalation import steps as steps
+from custody_watch.escalation.ladders import Ladder, Level, from_json, to_json
+from custody_watch.escalation.steps import Notify
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
