@@ -3,13 +3,15 @@ came from."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
 
 from custody_watch.cli.app import (
     ConfigOption,
@@ -23,13 +25,15 @@ from custody_watch.cli.common import TIME_HELP, clock_for, open_store, print_csv
 from custody_watch.cli.tables import stdout
 from custody_watch.config import load_settings, rules_policy
 from custody_watch.daemon.backfill import (
+    EarlierImport,
+    Imported,
     content_key,
     import_feed,
     imported_before,
     mark_imported,
     workers_for,
 )
-from custody_watch.ingest.files import feed_format, feed_text, read_feed_bytes
+from custody_watch.ingest.files import FeedFormat, feed_format, feed_text, read_feed_bytes
 from custody_watch.ingest.prepare import Zones
 from custody_watch.ingest.workers import Preparers, default_workers
 from custody_watch.redact import redact_urls
@@ -147,7 +151,7 @@ def sources(
     for configured in settings.sources:
         s = states.get(configured.name)
         fresh = freshness(s, configured, at)  # the daemon's feed_stale judges the same way
-        last = fresh.last_heard
+        behind = fresh.lag(at)
         data.append(
             {
                 "name": configured.name,
@@ -163,7 +167,7 @@ def sources(
                 "failures": s.failures if s else 0,
                 "rows_read": s.rows_read if s else 0,
                 "rows_rejected": s.rows_rejected if s else 0,
-                "lag_seconds": None if last is None else int((at - last).total_seconds()),
+                "lag_seconds": None if behind is None else int(behind.total_seconds()),
             }
         )
     if output is OutputFormat.JSON:
@@ -211,7 +215,12 @@ def import_history(
         bool, typer.Option("--again", help="Import a file whose content was imported before.")
     ] = False,
 ) -> None:
-    """Backfill history so trends have data from the first day."""
+    """Backfill history so trends have data from the first day.
+
+    1. Read the file whole, and know it by its content.
+    2. A file imported before is not imported again, unless ``--again``.
+    3. Import it, worker processes reading while this one stores, behind a progress bar.
+    4. Remember the file as imported, and say what was done."""
     settings = load_settings(config)
     policy = rules_policy(settings)
     at = clock_for(now).now()
@@ -222,32 +231,48 @@ def import_history(
     sessions = open_store(settings)
     earlier = imported_before(sessions, source, key)
     if earlier is not None and not again:
-        when = format_local(earlier.at, parse_zone(settings.timezone))
-        typer.echo(
-            f"{records.name}: already imported at {when} as {earlier.label} ({earlier.rows} "
-            f"rows, {earlier.rejected} rejected); nothing done (--again imports it again)"
-        )
+        typer.echo(_already_imported(records.name, earlier, parse_zone(settings.timezone)))
         return
+    feed = _Feed(source, records.name, text, fmt)
     zones = Zones(parse_zone(naive_timezone) if naive_timezone else None, policy.zone)
     wanted = default_workers() if workers is None else workers
-    with (
-        Preparers(workers_for(len(text), wanted)) as preparers,
-        Progress(transient=True) as progress,
-    ):
-        task = progress.add_task(f"importing {records.name}", total=len(text))
-        imported = import_feed(
-            sessions,
-            source=source,
-            label=records.name,
-            text=text,
-            fmt=fmt,
-            zones=zones,
-            now=at,
-            preparers=preparers,
-            progress=lambda characters: progress.advance(task, characters),
-        )
+    imported = _import_with_progress(sessions, feed, zones, at, workers_for(len(text), wanted))
     mark_imported(sessions, source, key, records.name, imported, at)
     typer.echo(
         f"imported {records.name}: {imported.rows} rows, {imported.changed} detentions stored "
         f"or updated, {imported.rejected} rejected"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Feed:
+    source: str
+    label: str
+    text: str
+    fmt: FeedFormat
+
+
+def _already_imported(name: str, earlier: EarlierImport, zone: tzinfo) -> str:
+    return (
+        f"{name}: already imported at {format_local(earlier.at, zone)} as {earlier.label} "
+        f"({earlier.rows} rows, {earlier.rejected} rejected); nothing done (--again imports "
+        "it again)"
+    )
+
+
+def _import_with_progress(
+    sessions: sessionmaker[Session], feed: _Feed, zones: Zones, at: datetime, workers: int
+) -> Imported:
+    with Preparers(workers) as preparers, Progress(transient=True) as progress:
+        task = progress.add_task(f"importing {feed.label}", total=len(feed.text))
+        return import_feed(
+            sessions,
+            source=feed.source,
+            label=feed.label,
+            text=feed.text,
+            fmt=feed.fmt,
+            zones=zones,
+            now=at,
+            preparers=preparers,
+            progress=lambda characters: progress.advance(task, characters),
+        )
