@@ -59,10 +59,42 @@ def acknowledge_alert(
     via: str = "cli",
     ack_round: int | None = None,
 ) -> AckResult:
-    """Acknowledge ``alert`` as ``by``. ``ack_round``: the round a link was sent for; the
-    acknowledgement happens only while the alert is still in that round (checked in the
-    same conditional update as ``version``), so a link cannot outlive its round even when
-    the round ends between the page's check and this update."""
+    """Acknowledge ``alert`` as ``by``:
+    1. refuse what cannot be acknowledged (``_refusal``);
+    2. claim it by a conditional update (``_claim``);
+    3. cancel its unsent pages, audit, and tell everyone told that it is owned.
+
+    ``ack_round``: the round a link was sent for; the acknowledgement happens only while the
+    alert is still in that round (checked in the same conditional update as ``version``),
+    so a link cannot outlive its round even when the round ends between the page's check
+    and this update."""
+    refused = _refusal(alert, ack_round)
+    if refused is not None:
+        return refused
+    expires = _claim(session, alert, by, now)
+    if expires is None:
+        return AckResult(False, f"alert {alert.ack_code} changed meanwhile; try again", alert.id)
+    outbox.cancel_pages(session, alert.id)
+    audit.record(
+        session,
+        now,
+        "acknowledged",
+        actor=by,
+        detail=(
+            f"code {alert.ack_code} via {via}; re-escalates at {expires.isoformat()} if still live"
+        ),
+        alert_id=alert.id,
+        custody_ref=alert.custody_ref,
+    )
+    told = tuple(outbox.told(session, alert.id))
+    notice = Notice("acknowledged", told, f"acknowledged by {by}")
+    carry_out(session, Transition(alert, acknowledged=True, notice=notice), deps, now)
+    return AckResult(True, f"alert {alert.ack_code} acknowledged by {by}", alert.id)
+
+
+def _refusal(alert: AlertRow, ack_round: int | None) -> AckResult | None:
+    """Why ``alert`` is not to be acknowledged now (an acknowledged one is answered as
+    done), or None."""
     if ack_round is not None and alert.ack_round != ack_round:
         return AckResult(False, EARLIER_ROUND, alert.id)
     if alert.state == AlertState.ACKNOWLEDGED:
@@ -73,10 +105,14 @@ def acknowledge_alert(
         )
     if alert.state != AlertState.OPEN:
         return AckResult(False, f"alert {alert.ack_code} is {alert.state}", alert.id)
+    return None
+
+
+def _claim(session: Session, alert: AlertRow, by: str, now: datetime) -> datetime | None:
+    """Acknowledge ``alert`` in the store if nobody moved it since it was read; returns when
+    the acknowledgement expires, or None when another daemon or request got there first."""
     ladder = from_json(alert.escalation).get(Severity(alert.severity))
     expires = now + (ladder.ack_timeout if ladder else DEFAULT_ACK_TIMEOUT)
-    # Conditional update: if another daemon or request moved the alert since we read it,
-    # nothing changes here and the caller is told to look again.
     # The acknowledgement ends the round too (a link is single-use): ack_round moves on.
     claimed = session.execute(
         update(AlertRow)
@@ -99,21 +135,6 @@ def acknowledge_alert(
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        return AckResult(False, f"alert {alert.ack_code} changed meanwhile; try again", alert.id)
+        return None
     session.refresh(alert)
-    outbox.cancel_pages(session, alert.id)
-    audit.record(
-        session,
-        now,
-        "acknowledged",
-        actor=by,
-        detail=(
-            f"code {alert.ack_code} via {via}; re-escalates at {expires.isoformat()} if still live"
-        ),
-        alert_id=alert.id,
-        custody_ref=alert.custody_ref,
-    )
-    told = tuple(outbox.told(session, alert.id))
-    notice = Notice("acknowledged", told, f"acknowledged by {by}")
-    carry_out(session, Transition(alert, acknowledged=True, notice=notice), deps, now)
-    return AckResult(True, f"alert {alert.ack_code} acknowledged by {by}", alert.id)
+    return expires

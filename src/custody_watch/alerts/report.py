@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from custody_watch.domain.states import AlertState
 from custody_watch.store.schema import AlertNoteRow, AlertRow, FindingRow
 from custody_watch.times import utc_z_or_none as z
 
@@ -15,7 +16,7 @@ from custody_watch.times import utc_z_or_none as z
 def alert_rows(session: Session, show_all: bool) -> list[AlertRow]:
     query = select(AlertRow).order_by(AlertRow.id)
     if not show_all:
-        query = query.where(AlertRow.state != "resolved")
+        query = query.where(AlertRow.state != AlertState.RESOLVED)
     return list(session.scalars(query))
 
 
@@ -23,7 +24,7 @@ def alert_json(session: Session, alert: AlertRow) -> dict[str, Any]:
     findings = session.scalars(
         select(FindingRow).where(FindingRow.alert_id == alert.id).order_by(FindingRow.id)
     ).all()
-    if alert.state == "resolved":
+    if alert.state == AlertState.RESOLVED:
         # What it was about when it resolved: the findings cleared with it.
         shown = [f for f in findings if f.cleared_at == alert.resolved_at] or list(findings)
     else:

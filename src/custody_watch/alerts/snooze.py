@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from custody_watch.domain.states import LIVE_STATES
+
 MAX_SNOOZE = timedelta(hours=2)
 # When a finding means the law has already been broken (RULES.md's "law" column): a
 # statutory limit or prohibition at its critical step, and the two duties whose "due" time
@@ -54,7 +56,7 @@ def decide_snooze(
     now: datetime,
 ) -> SnoozeDecision:
     """``findings``: the alert's live (rule, severity) pairs."""
-    if state not in ("open", "acknowledged"):
+    if state not in LIVE_STATES:
         return SnoozeDecision(False, None, f"the alert is {state}")
     if not reason.strip():
         return SnoozeDecision(False, None, "a snooze needs a reason")

@@ -22,6 +22,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from custody_watch.domain import Detention
+from custody_watch.domain.states import OutboxState
 from custody_watch.ingest.parse import RowError
 from custody_watch.rules.policy import Policy
 from custody_watch.store import detentions as detention_store
@@ -249,7 +250,9 @@ def _delivery_failures(
     query = (
         select(OutboxRow, AlertRow.suite, AlertRow.force)
         .outerjoin(AlertRow, AlertRow.id == OutboxRow.alert_id)
-        .where(OutboxRow.state == "failed", OutboxRow.due_at >= start, OutboxRow.due_at < end)
+        .where(
+            OutboxRow.state == OutboxState.FAILED, OutboxRow.due_at >= start, OutboxRow.due_at < end
+        )
         .order_by(OutboxRow.id)
     )
     for row, suite, force in session.execute(query).all():

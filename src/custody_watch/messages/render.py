@@ -11,6 +11,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from custody_watch.domain.states import AlertState
 from custody_watch.messages.gsm import measure, to_gsm7
 from custody_watch.messages.labels import rule_label
 from custody_watch.resources import templates_dir
@@ -338,7 +339,7 @@ def sample_view(purpose: str) -> AlertView:
         alert_id=1,
         purpose=purpose,
         severity="critical",
-        state="acknowledged" if purpose == "acknowledged" else "open",
+        state=AlertState.ACKNOWLEDGED if purpose == "acknowledged" else AlertState.OPEN,
         ack_code="4821",
         custody_ref="SAMPLE-1",
         suite="SAMPLE-SUITE",

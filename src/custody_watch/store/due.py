@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from custody_watch.domain.states import OutboxState
 from custody_watch.store.schema import AlertRow, DetentionRow, OutboxRow
 
 
@@ -22,7 +23,7 @@ def earliest_after(session: Session, after: datetime) -> datetime | None:
         select(func.min(DetentionRow.next_check_at)).where(DetentionRow.next_check_at > after),
         select(func.min(AlertRow.next_action_at)).where(AlertRow.next_action_at > after),
         select(func.min(OutboxRow.due_at)).where(
-            OutboxRow.state == "pending", OutboxRow.due_at > after
+            OutboxRow.state == OutboxState.PENDING, OutboxRow.due_at > after
         ),
     )
     found = [session.scalar(query) for query in candidates]

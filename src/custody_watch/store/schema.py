@@ -19,7 +19,8 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from custody_watch.store.types import UtcDateTime
+from custody_watch.domain.states import AlertState, OutboxState
+from custody_watch.store.types import UtcDateTime, state_type
 
 
 class Base(DeclarativeBase):
@@ -81,7 +82,7 @@ class AlertRow(Base):
     custody_ref: Mapped[str | None] = mapped_column(String(128), index=True)
     suite: Mapped[str | None] = mapped_column(String(64))
     force: Mapped[str | None] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[AlertState] = mapped_column(state_type(AlertState), index=True)
     severity: Mapped[str] = mapped_column(String(16))
     opened_severity: Mapped[str] = mapped_column(String(16))
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -210,7 +211,7 @@ class OutboxRow(Base):
     subject: Mapped[str] = mapped_column(Text, default="")
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[OutboxState] = mapped_column(state_type(OutboxState))
     due_at: Mapped[datetime]
     created_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)

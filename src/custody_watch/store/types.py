@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, Enum, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -45,3 +46,22 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def state_type(states: type[StrEnum], length: int = 16) -> Enum:
+    """A column of one of ``states``: stored as its string (``VARCHAR(length)``), read back
+    as the ``StrEnum`` member. A member or its string may be written, anything else is
+    refused before it reaches the database (``validate_strings``).
+
+    No native enum type and no CHECK constraint: the tables stay exactly what the migrations
+    made. A CHECK would mean rebuilding ``alerts`` on SQLite, which findings, pages and notes
+    refer to, inside the migration's transaction, where ``PRAGMA foreign_keys`` cannot be
+    turned off; the program is the only writer, and it cannot write another state."""
+    return Enum(
+        states,
+        native_enum=False,
+        create_constraint=False,
+        validate_strings=True,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
 from custody_watch.domain import Detention, Finding, LegalBasis, Severity
+from custody_watch.domain.states import AlertState
 from custody_watch.escalation.ladders import from_json
 from custody_watch.rules import assess, pace, safety
 from custody_watch.rules.facts import Facts
@@ -136,7 +137,7 @@ class BoardEntry:
 
     @property
     def unacknowledged(self) -> bool:
-        return self.alert is not None and self.alert.state == "open"
+        return self.alert is not None and self.alert.state == AlertState.OPEN
 
 
 def children_in_custody(now: datetime) -> tuple[ColumnElement[bool], ...]:
@@ -369,7 +370,7 @@ def paging(alert: AlertRow, pages: Sequence[OutboxRow], now: datetime) -> Paging
     paged_at = last_paged[-1].created_at if last_paged else None
     paged = tuple(dict.fromkeys(p.person_id for p in last_paged if p.created_at == paged_at))
     restarted = [p.created_at for p in pages if p.level == 0]
-    if alert.state == "open":
+    if alert.state == AlertState.OPEN:
         # Since the ladder last (re)started at level 1: an acknowledgement that timed out
         # starts it again, and the wait counts from then.
         unacked: datetime | None = restarted[-1] if restarted else alert.first_notified_at
@@ -377,7 +378,7 @@ def paging(alert: AlertRow, pages: Sequence[OutboxRow], now: datetime) -> Paging
     else:
         unacked = None
     next_at = alert.next_action_at
-    if alert.state == "acknowledged":
+    if alert.state == AlertState.ACKNOWLEDGED:
         step = f"acknowledged by {alert.acknowledged_by}; pages again if still live"
         next_at = alert.ack_expires_at or next_at
     elif alert.snoozed_until is not None and alert.snoozed_until > now:

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from custody_watch.domain.states import OutboxState
 from custody_watch.redact import redact_urls
 from custody_watch.sources.freshness import freshness
 from custody_watch.store import sources as source_store
@@ -114,8 +115,8 @@ def overdue_messages(session: Session, now: datetime) -> int:
     count = session.scalar(
         select(func.count(OutboxRow.id)).where(
             or_(
-                and_(OutboxRow.state == "pending", OutboxRow.due_at < late),
-                and_(OutboxRow.state == "sending", OutboxRow.lease_until < late),
+                and_(OutboxRow.state == OutboxState.PENDING, OutboxRow.due_at < late),
+                and_(OutboxRow.state == OutboxState.SENDING, OutboxRow.lease_until < late),
             )
         )
     )

@@ -25,6 +25,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Select, func, select
 
 from custody_watch.config.model import Settings, SimulatorSource
+from custody_watch.domain.states import LIVE_STATES, OutboxState
 from custody_watch.liveness import JOBS, Heartbeat
 from custody_watch.sources.freshness import freshness
 from custody_watch.store.schema import (
@@ -44,7 +45,7 @@ SEVERITIES = ("warning", "high", "critical")
 MAX_SUITE_LABELS = 200
 OTHER = "other"
 _PLAIN_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _./-]{0,63}")
-SEND_RESULTS = ("sent", "failed", "cancelled")
+SEND_RESULTS = (OutboxState.SENT, OutboxState.FAILED, OutboxState.CANCELLED)
 
 
 class StoreCollector(Collector):
@@ -81,7 +82,8 @@ class StoreCollector(Collector):
             ).all()
             depth, oldest = session.execute(
                 select(func.count(), func.min(OutboxRow.due_at)).where(
-                    OutboxRow.state.in_(("pending", "sending")), OutboxRow.due_at <= now
+                    OutboxRow.state.in_((OutboxState.PENDING, OutboxState.SENDING)),
+                    OutboxRow.due_at <= now,
                 )
             ).one()
             sends = session.execute(
@@ -113,7 +115,7 @@ class StoreCollector(Collector):
         yield per_suite
 
         live = {(state, severity): count for state, severity, count in alerts}
-        for alert_state in ("open", "acknowledged"):
+        for alert_state in LIVE_STATES:
             family = GaugeMetricFamily(
                 f"custody_watch_{alert_state}_alerts",
                 f"Alerts {alert_state} now",

@@ -15,6 +15,7 @@ from custody_watch.alerts.ack import acknowledge_alert
 from custody_watch.alerts.deps import Person
 from custody_watch.alerts.report import alert_json, alert_rows
 from custody_watch.domain import Severity
+from custody_watch.domain.states import AlertState
 from custody_watch.redact import redact_urls
 from custody_watch.sources.freshness import freshness
 from custody_watch.store import detentions
@@ -45,7 +46,11 @@ def alerts_page(request: Request, user: PageUser, show: str = "live") -> HTMLRes
         rows = alert_rows(session, show == "all")
         items = [alert_json(session, alert) | {"ladder": ladder_label(alert)} for alert in rows]
     items.sort(
-        key=lambda a: (a["state"] != "open", SEVERITY_ORDER.get(a["severity"], 9), a["opened_at"])
+        key=lambda a: (
+            a["state"] != AlertState.OPEN,
+            SEVERITY_ORDER.get(a["severity"], 9),
+            a["opened_at"],
+        )
     )
     return render(
         request, "alerts.html", user=user, title="Alerts", alerts=items, show_all=show == "all"
