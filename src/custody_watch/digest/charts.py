@@ -58,10 +58,22 @@ def custody_times_chart(figures: dict[str, Any]) -> Chart | None:
     title = "Time in custody, each child"
     if len(children) > len(shown):
         title += f" (longest {len(shown)} of {len(children)})"
+    height_in = 1.2 + 0.28 * len(shown)
+    return Chart(
+        kind="custody_times",
+        cid=f"custody-times.{figures['date']}@custody-watch",
+        png=_custody_times_png(shown, title, height_in),
+        alt=_custody_times_alt(children, shown),
+        title=title,
+        width=int(WIDTH_IN * DPI),
+        height=int(height_in * DPI),
+    )
+
+
+def _custody_times_png(shown: list[dict[str, Any]], title: str, height_in: float) -> bytes:
     from matplotlib import rc_context
     from matplotlib.figure import Figure
 
-    height_in = 1.2 + 0.28 * len(shown)
     with rc_context(_STYLE):
         fig = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI)
         ax = fig.add_subplot()
@@ -74,42 +86,41 @@ def custody_times_chart(figures: dict[str, Any]) -> Chart | None:
         ax.set_yticks(range(len(shown)), labels, parse_math=False)
         ax.set_xlabel("hours in custody (dark red: still held at the end of the period)")
         longest = max(hours)
-        for mark in (8, 24):
-            if longest >= mark * 0.75:
-                ax.axvline(mark, color="#f4a582", linewidth=1, linestyle="--")
-                ax.annotate(
-                    f"{mark}h",
-                    (mark, 1),
-                    xycoords=("data", "axes fraction"),
-                    xytext=(2, -10),
-                    textcoords="offset points",
-                    color="#d6604d",
-                    fontsize=8,
-                )
+        _mark_hours(ax, longest)
         ax.set_xlim(0, max(longest * 1.05, 1))
         ax.grid(axis="y", visible=False)
         ax.set_title(title, loc="left")
         fig.tight_layout()
-        png = _png(fig)
+        return _png(fig)
+
+
+def _mark_hours(ax: Any, longest: float) -> None:
+    """Dashed lines at 8 and 24 hours, where the bars come near them."""
+    for mark in (8, 24):
+        if longest >= mark * 0.75:
+            ax.axvline(mark, color="#f4a582", linewidth=1, linestyle="--")
+            ax.annotate(
+                f"{mark}h",
+                (mark, 1),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -10),
+                textcoords="offset points",
+                color="#d6604d",
+                fontsize=8,
+            )
+
+
+def _custody_times_alt(children: list[dict[str, Any]], shown: list[dict[str, Any]]) -> str:
     parts = [
         f"{c['custody_ref']} {human_duration_minutes(c['held_minutes'])}"
         + (" and still held" if c["in_custody_at_window_end"] else "")
         for c in shown
     ]
-    alt = (
+    return (
         f"Bar chart: time in custody for each of the {len(children)} "
         f"{_plural(len(children), 'child', 'children')} held in this period, longest first: "
         + "; ".join(parts)
         + ("." if len(children) == len(shown) else f"; and {len(children) - len(shown)} more.")
-    )
-    return Chart(
-        kind="custody_times",
-        cid=f"custody-times.{figures['date']}@custody-watch",
-        png=png,
-        alt=alt,
-        title=title,
-        width=int(WIDTH_IN * DPI),
-        height=int(height_in * DPI),
     )
 
 
@@ -125,13 +136,27 @@ def trend_chart(figures: dict[str, Any]) -> Chart | None:
     trend = figures.get("trend")
     if not trend:
         return None
+    days = [date.fromisoformat(item["date"]) for item in trend]
+    height_in = 2.8
+    title = f"Children held overnight and refused bail, {len(trend) - 1} days and this one"
+    return Chart(
+        kind="trend",
+        cid=f"trend.{figures['date']}@custody-watch",
+        png=_trend_png(trend, days, title, height_in),
+        alt=_trend_alt(trend, days),
+        title=title,
+        width=int(WIDTH_IN * DPI),
+        height=int(height_in * DPI),
+    )
+
+
+def _trend_png(
+    trend: list[dict[str, Any]], days: list[date], title: str, height_in: float
+) -> bytes:
     from matplotlib import rc_context
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    days = [date.fromisoformat(item["date"]) for item in trend]
-    height_in = 2.8
-    title = f"Children held overnight and refused bail, {len(trend) - 1} days and this one"
     with rc_context(_STYLE):
         fig = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI)
         ax = fig.add_subplot()
@@ -156,7 +181,10 @@ def trend_chart(figures: dict[str, Any]) -> Chart | None:
         ax.legend(loc="upper left", frameon=False, fontsize=8)
         ax.set_title(title, loc="left")
         fig.tight_layout()
-        png = _png(fig)
+        return _png(fig)
+
+
+def _trend_alt(trend: list[dict[str, Any]], days: list[date]) -> str:
     first, last = days[0], days[-1]
     described = []
     for key, label, *_ in SERIES:
@@ -165,18 +193,9 @@ def trend_chart(figures: dict[str, Any]) -> Chart | None:
             f"{label}: {values[-1]} on the last day, {sum(values)} in all, "
             f"at most {max(values)} in a day"
         )
-    alt = (
+    return (
         f"Line chart, one point a day from {first.day} {first:%B %Y} to {last.day} "
         f"{last:%B %Y}: " + "; ".join(described) + "."
-    )
-    return Chart(
-        kind="trend",
-        cid=f"trend.{figures['date']}@custody-watch",
-        png=png,
-        alt=alt,
-        title=title,
-        width=int(WIDTH_IN * DPI),
-        height=int(height_in * DPI),
     )
 
 
