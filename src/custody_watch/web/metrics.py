@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -22,10 +23,11 @@ from prometheus_client.core import (
     SummaryMetricFamily,
 )
 from prometheus_client.registry import Collector
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import Session
 
 from custody_watch.config.model import Settings, SimulatorSource
-from custody_watch.domain.states import LIVE_STATES, OutboxState
+from custody_watch.domain.states import LIVE_STATES, AlertState, OutboxState
 from custody_watch.liveness import JOBS, Heartbeat
 from custody_watch.sources.freshness import freshness
 from custody_watch.store.schema import (
@@ -71,133 +73,18 @@ class StoreCollector(Collector):
         yield from self._scheduler()
 
     def _from_store(self) -> Iterator[Metric]:
+        """Everything the store says, read in one transaction (so the families agree with
+        each other), then as families: children, alerts, outbox, sends, sources, webhooks."""
         web = self.web
         now = web.clock.now()
         with web.sessions.begin() as session:
-            children = session.execute(children_by_suite(now)).all()
-            alerts = session.execute(
-                select(AlertRow.state, AlertRow.severity, func.count())
-                .where(AlertRow.live_key.is_not(None))
-                .group_by(AlertRow.state, AlertRow.severity)
-            ).all()
-            depth, oldest = session.execute(
-                select(func.count(), func.min(OutboxRow.due_at)).where(
-                    OutboxRow.state.in_((OutboxState.PENDING, OutboxState.SENDING)),
-                    OutboxRow.due_at <= now,
-                )
-            ).one()
-            sends = session.execute(
-                select(OutboxRow.channel, OutboxRow.state, func.count())
-                .where(OutboxRow.state.in_(SEND_RESULTS))
-                .group_by(OutboxRow.channel, OutboxRow.state)
-            ).all()
-            deliveries = session.execute(
-                select(OutboxRow.channel, OutboxRow.provider_status, func.count())
-                .where(OutboxRow.provider_status.is_not(None))
-                .group_by(OutboxRow.channel, OutboxRow.provider_status)
-            ).all()
-            states = {s.name: s for s in session.scalars(select(SourceStateRow))}
-            refused = session.scalar(
-                select(func.count()).where(AuditRow.event == "webhook_refused")
-            )
-            overdue = overdue_messages(session, now)
-
-        total = GaugeMetricFamily(
-            "custody_watch_children_in_custody", "Children in custody now (all suites)"
-        )
-        total.add_metric([], sum(count for _, count in children))
-        yield total
-        per_suite = GaugeMetricFamily(
-            "custody_watch_suite_children_in_custody", "Children in custody now", labels=["suite"]
-        )
-        for suite, count in suite_counts(children, known_suites(web.settings)):
-            per_suite.add_metric([suite], count)
-        yield per_suite
-
-        live = {(state, severity): count for state, severity, count in alerts}
-        for alert_state in LIVE_STATES:
-            family = GaugeMetricFamily(
-                f"custody_watch_{alert_state}_alerts",
-                f"Alerts {alert_state} now",
-                labels=["severity"],
-            )
-            for severity in SEVERITIES:
-                family.add_metric([severity], live.get((alert_state, severity), 0))
-            yield family
-
-        queue = GaugeMetricFamily(
-            "custody_watch_outbox_depth", "Messages due and not yet sent (pending or sending)"
-        )
-        queue.add_metric([], depth or 0)
-        yield queue
-        age = GaugeMetricFamily(
-            "custody_watch_outbox_oldest_pending_age_seconds",
-            "How long the oldest due message has waited (0 when none)",
-        )
-        age.add_metric([], max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
-        yield age
-        late = GaugeMetricFamily(
-            "custody_watch_outbox_overdue",
-            "Messages overdue by more than a minute (pending, or held by a lapsed claim)",
-        )
-        late.add_metric([], overdue)
-        yield late
-
-        sent = CounterMetricFamily(
-            "custody_watch_sends",
-            "Messages by channel and final result",
-            labels=["channel", "result"],
-        )
-        for channel, result, count in sorted(sends):
-            sent.add_metric([channel, result], count)
-        yield sent
-        delivered = GaugeMetricFamily(
-            "custody_watch_provider_status_messages",
-            "Messages by channel and the provider's last reported status",
-            labels=["channel", "status"],
-        )
-        for channel, status, count in sorted(deliveries):
-            delivered.add_metric([channel, str(status)], count)
-        yield delivered
-
-        lag = GaugeMetricFamily(
-            "custody_watch_source_lag_seconds",
-            "Seconds since the source was last read successfully",
-            labels=["source"],
-        )
-        failing = GaugeMetricFamily(
-            "custody_watch_source_consecutive_failures",
-            "Failed polls since the last success",
-            labels=["source"],
-        )
-        rows = CounterMetricFamily(
-            "custody_watch_source_rows", "Rows read by source", labels=["source", "outcome"]
-        )
-        stale = GaugeMetricFamily(
-            "custody_watch_source_stale",
-            "1 while the source is stale (as the daemon's feed_stale judges), else 0",
-            labels=["source"],
-        )
-        for configured in web.settings.sources:
-            state = states.get(configured.name)
-            fresh = freshness(state, configured, now)
-            behind = fresh.lag(now)
-            if behind is not None:
-                lag.add_metric([configured.name], behind.total_seconds())
-            stale.add_metric([configured.name], 1.0 if fresh.stale else 0.0)
-            failing.add_metric([configured.name], state.failures if state else 0)
-            rows.add_metric([configured.name, "read"], state.rows_read if state else 0)
-            rows.add_metric([configured.name, "rejected"], state.rows_rejected if state else 0)
-        yield lag
-        yield stale
-        yield failing
-        yield rows
-
-        webhook = CounterMetricFamily(
-            "custody_watch_webhooks_refused", "Twilio webhook requests refused (signature, off)"
-        )
-        webhook.add_metric([], refused or 0)
-        yield webhook
+            read = read_store(session, now)
+        yield from _children(read, web.settings)
+        yield from _alerts(read)
+        yield from _outbox(read, now)
+        yield from _sends(read)
+        yield from _sources(read, web.settings, now)
+        yield from _webhooks(read)
 
     def _scheduler(self) -> Iterator[Metric]:
         heartbeat = self.web.heartbeat
@@ -272,6 +159,160 @@ class StoreCollector(Collector):
         )
         healthy.add_metric([], 0 if problems else 1)
         yield healthy
+
+
+@dataclass(frozen=True, slots=True)
+class StoreRead:
+    """What one scrape reads from the store."""
+
+    children: Sequence[Row[str, int]]  # (suite, children in custody)
+    alerts: Sequence[Row[AlertState, str, int]]  # live alerts by state and severity
+    depth: int | None  # messages due and not yet sent
+    oldest: datetime | None  # when the longest-waiting of them fell due
+    sends: Sequence[Row[str, OutboxState, int]]  # by channel and final state
+    deliveries: Sequence[Row[str, str | None, int]]  # by channel and provider status
+    states: dict[str, SourceStateRow]
+    refused: int | None  # Twilio webhook requests refused
+    overdue: int
+
+
+def read_store(session: Session, now: datetime) -> StoreRead:
+    children = session.execute(children_by_suite(now)).all()
+    alerts = session.execute(
+        select(AlertRow.state, AlertRow.severity, func.count())
+        .where(AlertRow.live_key.is_not(None))
+        .group_by(AlertRow.state, AlertRow.severity)
+    ).all()
+    depth, oldest = session.execute(
+        select(func.count(), func.min(OutboxRow.due_at)).where(
+            OutboxRow.state.in_((OutboxState.PENDING, OutboxState.SENDING)),
+            OutboxRow.due_at <= now,
+        )
+    ).one()
+    sends = session.execute(
+        select(OutboxRow.channel, OutboxRow.state, func.count())
+        .where(OutboxRow.state.in_(SEND_RESULTS))
+        .group_by(OutboxRow.channel, OutboxRow.state)
+    ).all()
+    deliveries = session.execute(
+        select(OutboxRow.channel, OutboxRow.provider_status, func.count())
+        .where(OutboxRow.provider_status.is_not(None))
+        .group_by(OutboxRow.channel, OutboxRow.provider_status)
+    ).all()
+    states = {s.name: s for s in session.scalars(select(SourceStateRow))}
+    refused = session.scalar(select(func.count()).where(AuditRow.event == "webhook_refused"))
+    overdue = overdue_messages(session, now)
+    return StoreRead(children, alerts, depth, oldest, sends, deliveries, states, refused, overdue)
+
+
+def _children(read: StoreRead, settings: Settings) -> Iterator[Metric]:
+    total = GaugeMetricFamily(
+        "custody_watch_children_in_custody", "Children in custody now (all suites)"
+    )
+    total.add_metric([], sum(count for _, count in read.children))
+    yield total
+    per_suite = GaugeMetricFamily(
+        "custody_watch_suite_children_in_custody", "Children in custody now", labels=["suite"]
+    )
+    for suite, count in suite_counts(read.children, known_suites(settings)):
+        per_suite.add_metric([suite], count)
+    yield per_suite
+
+
+def _alerts(read: StoreRead) -> Iterator[Metric]:
+    live = {(state, severity): count for state, severity, count in read.alerts}
+    for alert_state in LIVE_STATES:
+        family = GaugeMetricFamily(
+            f"custody_watch_{alert_state}_alerts",
+            f"Alerts {alert_state} now",
+            labels=["severity"],
+        )
+        for severity in SEVERITIES:
+            family.add_metric([severity], live.get((alert_state, severity), 0))
+        yield family
+
+
+def _outbox(read: StoreRead, now: datetime) -> Iterator[Metric]:
+    queue = GaugeMetricFamily(
+        "custody_watch_outbox_depth", "Messages due and not yet sent (pending or sending)"
+    )
+    queue.add_metric([], read.depth or 0)
+    yield queue
+    age = GaugeMetricFamily(
+        "custody_watch_outbox_oldest_pending_age_seconds",
+        "How long the oldest due message has waited (0 when none)",
+    )
+    age.add_metric([], max(0.0, (now - read.oldest).total_seconds()) if read.oldest else 0.0)
+    yield age
+    late = GaugeMetricFamily(
+        "custody_watch_outbox_overdue",
+        "Messages overdue by more than a minute (pending, or held by a lapsed claim)",
+    )
+    late.add_metric([], read.overdue)
+    yield late
+
+
+def _sends(read: StoreRead) -> Iterator[Metric]:
+    sent = CounterMetricFamily(
+        "custody_watch_sends",
+        "Messages by channel and final result",
+        labels=["channel", "result"],
+    )
+    for channel, result, count in sorted(read.sends):
+        sent.add_metric([channel, result], count)
+    yield sent
+    delivered = GaugeMetricFamily(
+        "custody_watch_provider_status_messages",
+        "Messages by channel and the provider's last reported status",
+        labels=["channel", "status"],
+    )
+    for channel, status, count in sorted(read.deliveries):
+        delivered.add_metric([channel, str(status)], count)
+    yield delivered
+
+
+def _sources(read: StoreRead, settings: Settings, now: datetime) -> Iterator[Metric]:
+    """Lag, staleness (``freshness``, as the daemon's feed_stale judges), failures, rows."""
+    lag = GaugeMetricFamily(
+        "custody_watch_source_lag_seconds",
+        "Seconds since the source was last read successfully",
+        labels=["source"],
+    )
+    failing = GaugeMetricFamily(
+        "custody_watch_source_consecutive_failures",
+        "Failed polls since the last success",
+        labels=["source"],
+    )
+    rows = CounterMetricFamily(
+        "custody_watch_source_rows", "Rows read by source", labels=["source", "outcome"]
+    )
+    stale = GaugeMetricFamily(
+        "custody_watch_source_stale",
+        "1 while the source is stale (as the daemon's feed_stale judges), else 0",
+        labels=["source"],
+    )
+    for configured in settings.sources:
+        state = read.states.get(configured.name)
+        fresh = freshness(state, configured, now)
+        behind = fresh.lag(now)
+        if behind is not None:
+            lag.add_metric([configured.name], behind.total_seconds())
+        stale.add_metric([configured.name], 1.0 if fresh.stale else 0.0)
+        failing.add_metric([configured.name], state.failures if state else 0)
+        rows.add_metric([configured.name, "read"], state.rows_read if state else 0)
+        rows.add_metric([configured.name, "rejected"], state.rows_rejected if state else 0)
+    yield lag
+    yield stale
+    yield failing
+    yield rows
+
+
+def _webhooks(read: StoreRead) -> Iterator[Metric]:
+    webhook = CounterMetricFamily(
+        "custody_watch_webhooks_refused", "Twilio webhook requests refused (signature, off)"
+    )
+    webhook.add_metric([], read.refused or 0)
+    yield webhook
 
 
 def make_registry(web: WebContext) -> CollectorRegistry:
