@@ -23,7 +23,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from custody_watch.domain.states import OutboxState
@@ -79,7 +79,7 @@ def claim_tokens(
     person on the same channel due within the window (one message for them all)."""
     claimed: list[Claim] = []
     for _ in range(5):
-        claimed, contested = _claim_once(session, worker, now, limit, lease, bundle_window)
+        claimed, contested = _claim_once(session, _Terms(worker, now, lease, bundle_window), limit)
         # On SQLite another dispatcher may take every candidate between our look and our
         # claim; that is not "nothing due", so look again rather than give up the run.
         if claimed or not contested:
@@ -87,15 +87,58 @@ def claim_tokens(
     return claimed
 
 
-def _claim_once(
-    session: Session,
-    worker: str,
-    now: datetime,
-    limit: int,
-    lease: timedelta,
-    bundle_window: timedelta = timedelta(0),
-) -> tuple[list[Claim], bool]:
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """A claim's terms: who claims, as of when, for how long, and how far ahead a page may
+    be taken with another to the same person on the same channel (0: never)."""
+
+    worker: str
+    now: datetime
+    lease: timedelta
+    window: timedelta = timedelta(0)
+
+
+def _claim_once(session: Session, terms: _Terms, limit: int) -> tuple[list[Claim], bool]:
+    """One look at the due rows, claiming each by a conditional UPDATE (and its bundle);
+    and whether another dispatcher took any of them first."""
     postgres = session.get_bind().dialect.name == "postgresql"
+    claimed: list[Claim] = []
+    contested = False
+    for row_id, state, attempts, purpose, person, channel in _candidates(
+        session, terms, limit, postgres
+    ):
+        bundling = terms.window > timedelta(0) and purpose == PAGE
+        if bundling and postgres and not _group_lock(session, person, channel):
+            contested = True  # another dispatcher is claiming this person's pages now
+            continue
+        token = secrets.token_hex(16)
+        result = session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row_id, OutboxRow.state == state, OutboxRow.attempts == attempts)
+            .where(_claimable(terms.now))
+            .values(
+                state=OutboxState.SENDING,
+                claimed_by=terms.worker,
+                claim_token=token,
+                lease_until=terms.now + terms.lease,
+                attempts=attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            contested = True
+            continue
+        lead = Claim(row_id, token)
+        members = _claim_bundle(session, terms, lead, person, channel) if bundling else ()
+        claimed.append(Claim(row_id, token, members))
+    return claimed, contested
+
+
+def _candidates(
+    session: Session, terms: _Terms, limit: int, postgres: bool
+) -> Sequence[Row[int, OutboxState, int, str, str, str]]:
+    """The rows due first: (id, state, attempts, purpose, person, channel). On PostgreSQL,
+    not bundling, they are locked and those another dispatcher holds are skipped."""
     candidates = (
         select(
             OutboxRow.id,
@@ -105,47 +148,17 @@ def _claim_once(
             OutboxRow.person_id,
             OutboxRow.channel,
         )
-        .where(_claimable(now))
+        .where(_claimable(terms.now))
         .order_by(OutboxRow.due_at, OutboxRow.id)
         .limit(limit)
     )
-    if postgres and bundle_window <= timedelta(0):
+    if postgres and terms.window <= timedelta(0):
         candidates = candidates.with_for_update(skip_locked=True)
     # Bundling, a person's pages on a channel are written only under that group's lock (see
     # ``_group_lock``), so candidates are not row-locked: a candidate locked by another
     # dispatcher would be missing from its group's bundle. Two dispatchers then look at the
     # same candidates; the conditional UPDATE (or the group lock) decides, as on SQLite.
-    claimed: list[Claim] = []
-    contested = False
-    for row_id, state, attempts, purpose, person, channel in session.execute(candidates).all():
-        bundling = bundle_window > timedelta(0) and purpose == PAGE
-        if bundling and postgres and not _group_lock(session, person, channel):
-            contested = True  # another dispatcher is claiming this person's pages now
-            continue
-        token = secrets.token_hex(16)
-        result = session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == row_id, OutboxRow.state == state, OutboxRow.attempts == attempts)
-            .where(_claimable(now))
-            .values(
-                state=OutboxState.SENDING,
-                claimed_by=worker,
-                claim_token=token,
-                lease_until=now + lease,
-                attempts=attempts + 1,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            contested = True
-            continue
-        members: tuple[int, ...] = ()
-        if bundling:
-            members = _claim_bundle(
-                session, worker, token, row_id, person, channel, now, lease, bundle_window
-            )
-        claimed.append(Claim(row_id, token, members))
-    return claimed, contested
+    return session.execute(candidates).all()
 
 
 def _group_lock(session: Session, person: str, channel: str) -> bool:
@@ -158,17 +171,9 @@ def _group_lock(session: Session, person: str, channel: str) -> bool:
 
 
 def _claim_bundle(
-    session: Session,
-    worker: str,
-    token: str,
-    lead: int,
-    person: str,
-    channel: str,
-    now: datetime,
-    lease: timedelta,
-    window: timedelta,
+    session: Session, terms: _Terms, lead: Claim, person: str, channel: str
 ) -> tuple[int, ...]:
-    """Every other pending page to ``person`` on ``channel`` due within ``window``, claimed
+    """Every other pending page to ``person`` on ``channel`` due within the window, claimed
     under the lead's token in the lead's transaction. On PostgreSQL the caller holds the
     group's lock, and only a group's lock holder writes its pending pages as a claim, so the
     group is taken whole without waiting on another claimer (no deadlock). On SQLite the
@@ -178,8 +183,8 @@ def _claim_bundle(
         OutboxRow.channel == channel,
         OutboxRow.purpose == PAGE,
         OutboxRow.state == OutboxState.PENDING,
-        OutboxRow.due_at <= now + window,
-        OutboxRow.id != lead,
+        OutboxRow.due_at <= terms.now + terms.window,
+        OutboxRow.id != lead.row_id,
     )
     ids = list(session.scalars(members))
     if not ids:
@@ -189,9 +194,9 @@ def _claim_bundle(
         .where(OutboxRow.id.in_(ids), OutboxRow.state == OutboxState.PENDING)
         .values(
             state=OutboxState.SENDING,
-            claimed_by=worker,
-            claim_token=token,
-            lease_until=now + lease,
+            claimed_by=terms.worker,
+            claim_token=lead.token,
+            lease_until=terms.now + terms.lease,
             attempts=OutboxRow.attempts + 1,
         )
         .execution_options(synchronize_session=False)
@@ -199,7 +204,7 @@ def _claim_bundle(
     return tuple(
         session.scalars(
             select(OutboxRow.id)
-            .where(OutboxRow.claim_token == token, OutboxRow.id != lead)
+            .where(OutboxRow.claim_token == lead.token, OutboxRow.id != lead.row_id)
             .order_by(OutboxRow.id)
         )
     )
