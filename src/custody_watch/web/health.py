@@ -22,11 +22,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from custody_watch.config.model import Source as SourceSettings
 from custody_watch.domain.states import OutboxState
 from custody_watch.redact import redact_urls
 from custody_watch.sources.freshness import freshness
 from custody_watch.store import sources as source_store
-from custody_watch.store.schema import OutboxRow
+from custody_watch.store.schema import OutboxRow, SourceStateRow
 from custody_watch.times import format_duration, utc_z
 from custody_watch.web.app_context import WebContext
 from custody_watch.web.auth import auth_of
@@ -36,76 +37,96 @@ OVERDUE_AFTER = timedelta(minutes=1)
 
 
 def health_report(web: WebContext) -> tuple[bool, dict[str, Any]]:
+    """Healthy or not, and the report: the database, then through it the outbox and every
+    source, then the scheduler. Each check adds its entry and its problems."""
     now = web.clock.now()
     problems: list[str] = []
     report: dict[str, Any] = {"now": utc_z(now)}
+    read = _read_store(web, now, problems)
+    report["database"] = "ok" if read is not None else "unreachable"
+    if read is not None:
+        states, overdue = read
+        report["outbox"] = _outbox_entry(overdue, problems)
+        report["sources"] = {
+            configured.name: _source_entry(configured, states.get(configured.name), now, problems)
+            for configured in web.settings.sources
+        }
+    report["scheduler"] = _scheduler_entry(web, problems)
+    if problems:
+        return False, {"status": "degraded", "problems": problems, **report}
+    return True, {"status": "ok", **report}
+
+
+def _read_store(
+    web: WebContext, now: datetime, problems: list[str]
+) -> tuple[dict[str, SourceStateRow], int] | None:
+    """Each source's state and the overdue messages; None when the database cannot say."""
     try:
         with web.sessions.begin() as session:
             session.execute(text("SELECT 1"))
             states = {state.name: state for state in source_store.all_states(session)}
-            overdue = overdue_messages(session, now)
-        report["database"] = "ok"
+            return states, overdue_messages(session, now)
     except Exception as exc:  # any driver error means the same thing here
         problems.append(f"database: {_first_line(exc)}")
-        report["database"] = "unreachable"
-        states = None
-        overdue = None
-    if overdue is not None:
-        report["outbox"] = {"overdue": overdue}
-        if overdue:
-            problems.append(
-                f"outbox: {overdue} messages overdue by more than {format_duration(OVERDUE_AFTER)}"
+        return None
+
+
+def _outbox_entry(overdue: int, problems: list[str]) -> dict[str, Any]:
+    if overdue:
+        problems.append(
+            f"outbox: {overdue} messages overdue by more than {format_duration(OVERDUE_AFTER)}"
+        )
+    return {"overdue": overdue}
+
+
+def _source_entry(
+    configured: SourceSettings, state: SourceStateRow | None, now: datetime, problems: list[str]
+) -> dict[str, Any]:
+    fresh = freshness(state, configured, now)  # as the daemon's feed_stale judges
+    last, behind = fresh.last_heard, fresh.lag(now)
+    entry: dict[str, Any] = {
+        "last_success": utc_z(last) if last else None,
+        "lag_seconds": None if behind is None else int(behind.total_seconds()),
+        "failures": state.failures if state else 0,
+        # Rows kept before errors were redacted at the source may still quote a URL.
+        "last_error": redact_urls(state.last_error) if state and state.last_error else None,
+    }
+    if fresh.stale:
+        entry["status"] = "stale"
+        problems.append(
+            f"source {configured.name}: stale, {fresh.reason}"
+            + (
+                f" (last error: {redact_urls(state.last_error)})"
+                if state and state.last_error
+                else ""
             )
-    if states is not None:
-        sources: dict[str, Any] = {}
-        report["sources"] = sources
-        for configured in web.settings.sources:
-            state = states.get(configured.name)
-            fresh = freshness(state, configured, now)  # as the daemon's feed_stale judges
-            last = fresh.last_heard
-            entry: dict[str, Any] = {
-                "last_success": utc_z(last) if last else None,
-                "lag_seconds": None if last is None else int((now - last).total_seconds()),
-                "failures": state.failures if state else 0,
-                # Rows kept before errors were redacted at the source may still quote a URL.
-                "last_error": redact_urls(state.last_error) if state and state.last_error else None,
-            }
-            if fresh.stale:
-                entry["status"] = "stale"
-                problems.append(
-                    f"source {configured.name}: stale, {fresh.reason}"
-                    + (
-                        f" (last error: {redact_urls(state.last_error)})"
-                        if state and state.last_error
-                        else ""
-                    )
-                )
-            elif last is None:
-                entry["status"] = "never read"
-                problems.append(f"source {configured.name}: never read successfully")
-            else:
-                entry["status"] = "ok"
-            sources[configured.name] = entry
-    if web.heartbeat is None:
-        report["scheduler"] = {"status": "not in this process"}
+        )
+    elif last is None:
+        entry["status"] = "never read"
+        problems.append(f"source {configured.name}: never read successfully")
     else:
-        beat = web.heartbeat.read()
-        problem = web.heartbeat.problem()
-        report["scheduler"] = {
-            "status": "ok" if problem is None else "stale",
-            "last_cycle": utc_z(beat.last_at) if beat.last_at else None,
-            "last_cycle_seconds": beat.last_duration,
-            "seconds_since": None if beat.age is None else round(beat.age, 1),
-        }
-        if problem:
-            problems.append(problem)
-        daemon = web.heartbeat.daemon_problems(web.settings.daemon.channel_failures_unhealthy)
-        if daemon:
-            report["scheduler"]["status"] = "degraded"
-            problems.extend(daemon)
-    if problems:
-        return False, {"status": "degraded", "problems": problems, **report}
-    return True, {"status": "ok", **report}
+        entry["status"] = "ok"
+    return entry
+
+
+def _scheduler_entry(web: WebContext, problems: list[str]) -> dict[str, Any]:
+    if web.heartbeat is None:
+        return {"status": "not in this process"}
+    beat = web.heartbeat.read()
+    problem = web.heartbeat.problem()
+    entry: dict[str, Any] = {
+        "status": "ok" if problem is None else "stale",
+        "last_cycle": utc_z(beat.last_at) if beat.last_at else None,
+        "last_cycle_seconds": beat.last_duration,
+        "seconds_since": None if beat.age is None else round(beat.age, 1),
+    }
+    if problem:
+        problems.append(problem)
+    daemon = web.heartbeat.daemon_problems(web.settings.daemon.channel_failures_unhealthy)
+    if daemon:
+        entry["status"] = "degraded"
+        problems.extend(daemon)
+    return entry
 
 
 def overdue_messages(session: Session, now: datetime) -> int:
