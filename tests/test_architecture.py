@@ -27,7 +27,7 @@ FUNCTION_IMPORTS_ALLOWED = {
     (
         "custody_watch.cli.digest",
         "custody_watch.digest.send",
-    ): "start-up time: matplotlib only for the digest commands",
+    ): "start-up time: the digest's modules only for the digest commands",
     (
         "custody_watch.cli.digest",
         "custody_watch.notify.channels",
