@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 
 from custody_watch.cli.app import ConfigOption, FormatOption, OutputFormat, app
 from custody_watch.cli.tables import findings_table, rejections_table, stdout
 from custody_watch.config import load_settings, rules_policy
-from custody_watch.domain import Detention, Finding
+from custody_watch.domain import Detention, Finding, Severity
 from custody_watch.errors import InputError
 from custody_watch.ingest import ReadResult, Rejection, read_records_file
-from custody_watch.rules import assess
+from custody_watch.ingest.assess_file import FileAssessment, NotPlain, assess_file
+from custody_watch.ingest.files import feed_format
+from custody_watch.rules import Policy, assess
 from custody_watch.times import TimeValueError, format_local, parse_instant, parse_zone, utc_z
 
 
@@ -39,41 +43,93 @@ def evaluate(
         raise InputError(f"--naive-timezone: {exc}") from None
     settings = load_settings(config)
     policy = rules_policy(settings)
-    # Read as a stream (ingest.files): only the chosen version of each detention and the
-    # rejections are held, never the file's text or every row.
-    result = read_records_file(records, naive_zone=naive_zone, local_zone=policy.zone)
-    findings: list[Finding] = []
-    people = same_person_index(result.detentions)
-    for detention in result.detentions:
-        evaluation = assess(
-            detention,
+    fmt = feed_format(records)
+    try:
+        # Read as a stream (ingest.assess_file): only the chosen version of each detention
+        # is held (its fields only when a rule can find anything in it), in worker
+        # processes for a big file.
+        assessed = assess_file(records, fmt, naive_zone=naive_zone, policy=policy, now=now)
+    except NotPlain:
+        # The file as a whole is out of the ordinary (not UTF-8, no header, unreadable):
+        # the exact reading says what is wrong, or reads what there is.
+        assessed = assess_read(
+            read_records_file(records, naive_zone=naive_zone, local_zone=policy.zone),
             policy,
             now,
-            same_person_arrivals=others_of(people, detention),
         )
-        findings.extend(evaluation.findings)
-        # A rule that raised gives no finding: say so, or a missing alert would look like
-        # a safe child. The JSON shape is the contract's; the warning goes to stderr.
-        for failure in evaluation.failed:
-            typer.echo(
-                f"custody-watch: {detention.custody_ref}: rule {failure.rule} could not be "
-                f"evaluated ({failure.error}); its finding may be missing",
-                err=True,
-            )
-    findings.sort(key=Finding.sort_key)
+    # A rule that raised gives no finding: say so, or a missing alert would look like a
+    # safe child. The JSON shape is the contract's; the warning goes to stderr.
+    for ref, rule, error in assessed.failures:
+        typer.echo(
+            f"custody-watch: {ref}: rule {rule} could not be evaluated ({error}); its "
+            "finding may be missing",
+            err=True,
+        )
     if output is OutputFormat.JSON:
-        typer.echo(json.dumps(as_json(now, findings, result), ensure_ascii=False, indent=1))
+        write_json(sys.stdout, now, assessed)
         return
+    findings = [
+        Finding(ref, rule, Severity(severity), since, detail)
+        for _, since, ref, rule, severity, detail in assessed.findings
+    ]
+    rejected = [Rejection(row, ref, error, "") for row, ref, error in assessed.rejected]
     console = stdout()
     console.print(
         f"As of {format_local(now, policy.zone)} {now.astimezone(policy.zone):%Y}: "
-        f"{len(result.detentions)} detentions, {len(findings)} findings, "
-        f"{len(result.rejected)} rows rejected"
+        f"{assessed.detentions} detentions, {len(findings)} findings, "
+        f"{len(rejected)} rows rejected"
     )
     if findings:
         console.print(findings_table(findings, now, policy.zone))
-    if result.rejected:
-        console.print(rejections_table(result.rejected))
+    if rejected:
+        console.print(rejections_table(rejected))
+
+
+def assess_read(result: ReadResult, policy: Policy, now: datetime) -> FileAssessment:
+    """The rules over a feed read whole (``read_records_file``), as ``assess_file`` gives
+    them."""
+    assessed = FileAssessment(detentions=len(result.detentions))
+    people = same_person_index(result.detentions)
+    for detention in result.detentions:
+        evaluation = assess(
+            detention, policy, now, same_person_arrivals=others_of(people, detention)
+        )
+        assessed.findings.extend(
+            (-f.severity.rank, f.since, f.custody_ref, f.rule, f.severity.value, f.detail)
+            for f in evaluation.findings
+        )
+        assessed.failures.extend(
+            (detention.custody_ref, failure.rule, failure.error) for failure in evaluation.failed
+        )
+    assessed.findings.sort()
+    assessed.rejected = [(r.row, r.custody_ref, r.error) for r in result.rejected]
+    return assessed
+
+
+def write_json(out: TextIO, now: datetime, assessed: FileAssessment) -> None:
+    """``json.dumps(as_json(...), ensure_ascii=False, indent=1)`` and a line end, written a
+    piece at a time: a file's findings can be tens of megabytes of text."""
+    text = partial(json.dumps, ensure_ascii=False)
+    out.write(f'{{\n "at": {text(utc_z(now))},\n "findings": [')
+    lead = "\n"
+    for _, since, ref, rule, severity, detail in assessed.findings:
+        out.write(
+            f'{lead}  {{\n   "custody_ref": {text(ref)},\n   "rule": {text(rule)},\n'
+            f'   "severity": {text(severity)},\n   "since": {text(utc_z(since))},\n'
+            f'   "detail": {text(detail)}\n  }}'
+        )
+        lead = ",\n"
+    out.write("\n ],\n" if assessed.findings else "],\n")
+    out.write(' "rejected": [')
+    lead = "\n"
+    for row, row_ref, error in assessed.rejected:
+        out.write(
+            f'{lead}  {{\n   "row": {row},\n   "custody_ref": {text(row_ref)},\n'
+            f'   "error": {text(error)}\n  }}'
+        )
+        lead = ",\n"
+    out.write("\n ]\n}\n" if assessed.rejected else "]\n}\n")
+    out.flush()
 
 
 def same_person_index(detentions: Iterable[Detention]) -> dict[str, dict[str, datetime]]:

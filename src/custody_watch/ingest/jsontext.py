@@ -48,16 +48,20 @@ def loads(text: str) -> Any:
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
-        value = _loads(text)
+        value, keys = _loads(text), None
     else:
-        if _has_float(value):
-            value = _loads(text)
-    if _may_repeat_keys(text, value):
-        exact = _loads(text, pairs=True)
-        # Only a record's own keys matter: an object nested in a field is refused anyway
-        # (a field holds text or a list of text), by that field's name.
-        if isinstance(exact, _Repeated):
-            raise DuplicateKey(exact.repeated)
+        keys, has_float = _shape(value)
+        if has_float:
+            value, keys = _loads(text), None
+    if type(value) is dict and '"' in text:
+        if keys is None:
+            keys = _shape(value)[0]
+        if _keys_in_text(text) > keys:  # more keys written than kept: perhaps a repeat
+            exact = _loads(text, pairs=True)
+            # Only a record's own keys matter: an object nested in a field is refused anyway
+            # (a field holds text or a list of text), by that field's name.
+            if isinstance(exact, _Repeated):
+                raise DuplicateKey(exact.repeated)
     return value
 
 
@@ -95,38 +99,41 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return value
 
 
-def _may_repeat_keys(text: str, value: object) -> bool:
-    """Whether ``text`` holds more keys than ``value`` kept (a repeat is the only way to
-    lose one). The pattern can over-count (a string value that ends in an escaped quote
-    and a colon) but never under-counts, so a repeat is never missed; an over-count only
-    costs the exact check."""
-    if type(value) is not dict or '"' not in text:
-        return False
-    return len(_KEY.findall(text)) > _count_keys(value)
+# JSON's white space after a closing quote: a key may have it before its colon.
+_SPACE_AFTER_QUOTE = ('" ', '"\t', '"\n', '"\r')
 
 
-def _count_keys(value: object) -> int:
+def _keys_in_text(text: str) -> int:
+    """How many keys ``text`` writes, or more: a value that holds an escaped quote and a
+    colon over-counts, which only costs the exact check; it never under-counts, so a repeat
+    is never missed. Where no quote is followed by white space (every line ``json.dumps``
+    or a feed's exporter writes), each key's closing quote meets its colon directly and
+    counting ``":`` is exact enough, many times faster than the pattern."""
+    if any(space in text for space in _SPACE_AFTER_QUOTE):
+        return len(_KEY.findall(text))
+    return text.count('":')
+
+
+def _shape(value: object) -> tuple[int, bool]:
+    """The keys of every object in ``value`` (nested ones too), and whether it holds a
+    float anywhere. One pass, a loop rather than recursion: this runs once per row of a
+    backfill, whose rows are flat objects of text and lists of text."""
     count, pending = 0, [value]
-    while pending:
-        item = pending.pop()
-        if type(item) is dict:
-            count += len(item)
-            pending.extend(item.values())
-        elif type(item) is list:
-            pending.extend(item)
-    return count
-
-
-def _has_float(value: object) -> bool:
-    # A loop, not recursion through generators: this runs once per row of a backfill.
-    pending = [value]
     while pending:
         item = pending.pop()
         kind = type(item)
         if kind is dict:
-            pending.extend(item.values())  # type: ignore[attr-defined]
+            count += len(item)  # type: ignore[arg-type]
+            for inner in item.values():  # type: ignore[attr-defined]
+                inner_kind = type(inner)
+                if inner_kind is str or inner is None:
+                    continue
+                if inner_kind is float:
+                    return count, True
+                if inner_kind is dict or inner_kind is list:
+                    pending.append(inner)
         elif kind is list:
             pending.extend(item)  # type: ignore[arg-type]
         elif kind is float:
-            return True
-    return False
+            return count, True
+    return count, False

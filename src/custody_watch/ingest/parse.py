@@ -10,7 +10,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -28,7 +28,13 @@ from custody_watch.ingest.quote import quote
 from custody_watch.ingest.result import Rejection
 from custody_watch.ingest.rows import row_ref
 from custody_watch.sources.base import SourceRow
-from custody_watch.times import LONDON, TimeValueError, parse_instant
+from custody_watch.times import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    LONDON,
+    TimeValueError,
+    parse_instant,
+)
 
 REQUIRED = ("custody_ref", "suite", "arrival_time")
 TEXT_FIELDS = ("force", "person_ref")
@@ -175,11 +181,211 @@ def read_fields(
     naive_zone: tzinfo | None = None,
     local_zone: tzinfo = LONDON,
     typed: bool = False,
+    utc: bool = True,
 ) -> dict[str, Any]:
     """``parse_row``'s checks and conversions without building the ``Detention``: the
     arguments for one, only those the row has (the rest keep Detention's defaults). A
     backfill reads millions of rows and stores only a few fields of each. ``typed``: the
-    values are JSON's, where a number given as a string is not a number."""
+    values are JSON's, where a number given as a string is not a number. ``utc=False``:
+    instants may keep the offset they were given in (the same instants; comparing them is
+    exact, and ``in_utc`` converts them for the few rows that need more).
+
+    Nearly every row is plain text in the usual forms; ``_plain_fields`` reads those in one
+    pass over the row. Anything else (a fault, a number, a naive time) is read by
+    ``exact_fields``, whose order of checks decides which fault a row reports."""
+    try:
+        fields = _plain_fields(values, naive_zone, local_zone, typed, utc)
+    except Exception:
+        fields = None
+    if fields is not None:
+        return fields
+    return exact_fields(values, naive_zone=naive_zone, local_zone=local_zone, typed=typed)
+
+
+# What the one-pass reading does with each field of the format.
+_TIME, _TEXT, _DOB, _CHOICE, _MINUTES, _LIST, _BOOL = range(7)
+_KIND = {
+    **{name: _TIME for name in ("arrival_time", *TIME_FIELDS)},
+    **{name: _TEXT for name in (*REQUIRED[:2], *TEXT_FIELDS)},
+    "date_of_birth": _DOB,
+    **{
+        name: _CHOICE
+        for name in (
+            "legal_basis",
+            "s38_certificate_ground",
+            "release_reason",
+            "cell_reason",
+            "case_review_grade",
+        )
+    },
+    "prior_detention_minutes": _MINUTES,
+    **{name: _LIST for name in LIST_FIELDS},
+    **{name: _BOOL for name in BOOL_FIELDS},
+}
+_CHOICES: dict[str, dict[str, StrEnum]] = {
+    "legal_basis": {member.value: member for member in LegalBasis},
+    "s38_certificate_ground": {member.value: member for member in CertificateGround},
+    "release_reason": {member.value: member for member in ReleaseReason},
+    "cell_reason": {member.value: member for member in CellReason},
+    "case_review_grade": {member.value: member for member in CaseReviewGrade},
+}
+_ALWAYS = {
+    "date_of_birth": None,
+    "legal_basis": LegalBasis.PACE_ARREST,
+    "prior_detention_minutes": 0,
+    "reviews": (),
+    "s38_certificate_ground": None,
+    "release_reason": None,
+}
+assert _KIND.keys() == _KNOWN, "every field of the format has its reading"
+_UTC = UTC
+_fromisoformat = datetime.fromisoformat
+
+
+def _plain_instant(text: str) -> datetime:
+    """``parse_instant`` for the usual form (ASCII, upper-case, with an offset, in range),
+    left in its own offset; ``ValueError`` for anything else, which the exact reading then
+    reads."""
+    if len(text) > _LONGEST_TIME or not text.isascii() or "t" in text or "z" in text:
+        raise ValueError(text)
+    parsed = _fromisoformat(text)
+    if parsed.tzinfo is None or not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise ValueError(text)
+    return parsed
+
+
+def in_utc(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` (from ``read_fields(..., utc=False)``) with every instant in UTC, as
+    ``read_fields`` gives them."""
+    for name, value in fields.items():
+        if type(value) is datetime:
+            if value.tzinfo is not _UTC:
+                fields[name] = value.astimezone(_UTC)
+        elif type(value) is tuple and value and type(value[0]) is datetime:
+            fields[name] = tuple(at.astimezone(_UTC) for at in value)
+    return fields
+
+
+def _plain_fields(
+    values: Mapping[str, object],
+    naive_zone: tzinfo | None,
+    local_zone: tzinfo,
+    typed: bool,
+    utc: bool = True,
+) -> dict[str, Any] | None:
+    """``exact_fields``' result for a row it would accept, read in one pass over the row's
+    own keys; None (or an exception) for a row that is not plain, or not acceptable.
+
+    It accepts exactly what ``exact_fields`` accepts, or less, and builds the same fields:
+    every check is the same check (in another order); values that need more thought than
+    text in the usual forms (numbers, HugeInt, naive times, lower-case times, long text)
+    are left to the exact reading."""
+    fields: dict[str, Any] = dict(_ALWAYS)
+    checked: list[str] = []  # every contract text, for one search for bad characters
+    lists: list[tuple[str, list[datetime]]] = []
+    born = None
+    for name, value in values.items():
+        kind = _KIND.get(name)
+        if kind is None or value is None:
+            continue  # an unknown column, or a null (absent)
+        if type(value) is str:
+            checked.append(value)
+            if len(value) > SHORT_TEXT and kind != _LIST:
+                return None  # long text: the exact reading says whether it is too long
+            text = value.strip()
+            if not text:
+                continue
+            if kind == _TIME:  # _plain_instant, inline: a row has a dozen times
+                if len(text) > _LONGEST_TIME or not text.isascii() or "t" in text or "z" in text:
+                    return None
+                at = _fromisoformat(text)
+                if at.tzinfo is None or not FIRST_YEAR <= at.year <= LAST_YEAR:
+                    return None
+                fields[name] = at
+            elif kind == _TEXT:
+                fields[name] = text
+            elif kind == _CHOICE:
+                fields[name] = _CHOICES[name][text]  # KeyError: an unknown value
+            elif kind == _DOB:
+                born = text
+            elif kind == _LIST:
+                parts = [part.strip() for part in text.split(";")]
+                if max(map(len, parts)) > SHORT_TEXT:
+                    return None
+                lists.append((name, [_plain_instant(part) for part in parts if part]))
+            elif kind == _BOOL:
+                if text == "true":
+                    fields[name] = True
+                elif text != "false":
+                    return None
+            elif typed:  # prior_detention_minutes as a JSON string: not a number
+                return None
+            else:
+                if not (text.isascii() and text.isdigit() and len(text) <= 4):
+                    return None
+                fields[name] = _plain_minutes(int(text))
+        elif kind == _LIST and type(value) is list:
+            times = []
+            for item in value:
+                if item is None:
+                    continue
+                if type(item) is not str or len(item) > SHORT_TEXT:
+                    return None
+                checked.append(item)
+                if item.strip():
+                    times.append(_plain_instant(item.strip()))
+            lists.append((name, times))
+        elif kind == _BOOL and type(value) is bool:
+            if value:
+                fields[name] = True
+        elif kind == _MINUTES and type(value) is int:
+            fields[name] = _plain_minutes(value)
+        else:
+            return None
+    if _NOT_TEXT.search("".join(checked)) is not None:
+        return None
+    if "custody_ref" not in fields or "suite" not in fields or "arrival_time" not in fields:
+        return None
+    arrival = fields["arrival_time"]
+    released = fields.get("released_time")
+    if released is not None and released < arrival:
+        return None
+    if born is not None:
+        if not _DATE.fullmatch(born):
+            return None
+        day = date.fromisoformat(born)
+        # Two days' margin covers any offset; nearer, the local date of arrival decides.
+        if day.toordinal() + 2 >= arrival.toordinal() and (
+            day > arrival.astimezone(local_zone).date()
+        ):
+            return None
+        fields["date_of_birth"] = day
+    for name, times in lists:
+        if name == "reviews":
+            fields[name] = tuple(sorted(times))
+        elif times:
+            fields[name] = tuple(sorted(set(times)))
+    carried = frozenset(name for name in ABSENCE_FIELDS if name in values)
+    if carried:
+        fields["feed_carries"] = carried
+    return in_utc(fields) if utc else fields
+
+
+def _plain_minutes(minutes: int) -> int:
+    if not 0 <= minutes <= MAX_PRIOR_MINUTES:
+        raise ValueError(minutes)
+    return minutes
+
+
+def exact_fields(
+    values: Mapping[str, object],
+    *,
+    naive_zone: tzinfo | None = None,
+    local_zone: tzinfo = LONDON,
+    typed: bool = False,
+) -> dict[str, Any]:
+    """``read_fields`` for any row, every check in the order that decides which fault a
+    row reports."""
     _check_texts(values)
     texts = [_text(values, name) for name in REQUIRED]
     for name, text in zip(REQUIRED, texts, strict=True):

@@ -17,6 +17,7 @@ give the same rows."""
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 
@@ -64,19 +65,53 @@ def csv_rows(text: str, first: int = 1) -> Iterator[SourceRow]:
 
 def csv_line_rows(lines: Iterable[str], first: int = 1) -> Iterator[SourceRow]:
     """``csv_rows`` over lines (each with its end, as ``csv_lines`` cuts them)."""
-    header: list[str] | None = None
-    number = first - 1
-    for line in lines:
+    rest = iter(lines)
+    for line in rest:
         if is_blank_csv_line(line):
             continue
-        if header is None:
-            header, problem = read_header(line)
-            if problem is not None:
-                yield SourceRow(0, {}, "", problem)
-                return
-            continue
-        number += 1
-        yield csv_row(header, line, number)
+        header, problem = read_header(line)
+        if problem is not None:
+            yield SourceRow(0, {}, "", problem)
+            return
+        yield from _csv_body_rows(header, rest, first)
+        return
+
+
+def _csv_body_rows(header: list[str], lines: Iterator[str], first: int) -> Iterator[SourceRow]:
+    """The rows after the header. One csv reader over all the lines (a reader a line cost
+    more than the rest of reading a row) gives each line's cells exactly as
+    ``split_csv_line`` does, as long as each record ends with its line; a line whose quote
+    is still open at its end made the reader take the next lines into that quote, so that
+    line is read alone (``csv_row``: an unbalanced quote) and the lines after it again."""
+    number = first - 1
+    taken: list[str] = []  # the lines of the record the reader is reading
+
+    def fed(source: Iterator[str]) -> Iterator[str]:
+        for line in source:
+            # the last line of a file may lack its end; an open quote must show (as in
+            # split_csv_line)
+            taken.append(line if line.endswith(_LINE_END) else line + "\n")
+            yield taken[-1]
+
+    while True:
+        for cells in csv.reader(fed(lines)):
+            if len(taken) == 1:
+                taken.clear()
+                # is_blank_csv_line, from the cells: the same test
+                if is_blank_record(cells):
+                    continue
+                number += 1
+                yield _csv_row_of(header, cells, number)
+                continue
+            line, *again = taken
+            taken.clear()
+            if not is_blank_csv_line(line):
+                number += 1
+                yield csv_row(header, line, number)
+            lines = itertools.chain(again, lines)
+            break
+        else:
+            return
 
 
 def read_header(line: str) -> tuple[list[str], str | None]:
@@ -100,7 +135,10 @@ def read_header(line: str) -> tuple[list[str], str | None]:
 
 
 def csv_row(header: list[str], line: str, number: int) -> SourceRow:
-    cells = split_csv_line(line)
+    return _csv_row_of(header, split_csv_line(line), number)
+
+
+def _csv_row_of(header: list[str], cells: list[str], number: int) -> SourceRow:
     if cells and cells[-1].endswith(_LINE_END):
         # The last cell swallowed the line end: its quote was still open. The cells before
         # it are kept (contract fields only reach quarantine) to show which row it was.
@@ -207,12 +245,13 @@ def _named(header: list[str], cells: list[str]) -> dict[str, object]:
     values: dict[str, object] = {}
     for name, cell in zip(header, cells, strict=False):
         # Header names are unique (a repeat rejects the file); blank names are ignored.
-        if name:
+        if cell and name:  # most cells of a row are empty: no strip for them
             text = cell.strip()
             if text:
                 values[name] = text
-            elif name in _CARRIED:
-                values[name] = None
+                continue
+        if name in _CARRIED:
+            values[name] = None
     # A short row (fewer cells than the header) still carries the header's columns.
     for name in header[len(cells) :]:
         if name in _CARRIED:

@@ -86,11 +86,16 @@ def assess(
     now: datetime,
     *,
     same_person_arrivals: Sequence[datetime] = (),
+    wake_times: bool = True,
 ) -> Evaluation:
     """``same_person_arrivals``: the arrival times of the other records with this record's
     ``person_ref`` (one per custody_ref, this one excluded), for ``repeat_detention``; the
-    caller finds them (the file for ``evaluate``, the store for the daemon)."""
-    wake = _future_event_times(detention, now)
+    caller finds them (the file for ``evaluate``, the store for the daemon).
+
+    ``wake_times=False`` leaves out the recorded event times still to come from
+    ``next_change`` (only the rules' own next steps count): ``evaluate`` over a file wants
+    the findings alone, and looking at twenty times of every record cost a fifth of it."""
+    wake = _future_event_times(detention, now) if wake_times else []
     try:
         facts = Facts.of(detention, policy, now, same_person_arrivals)
         in_custody = facts.in_custody
@@ -124,6 +129,19 @@ def assess(
         if upcoming is not None:
             wake.append(upcoming)
     return Evaluation(tuple(findings), min(wake, default=None), tuple(failed))
+
+
+def may_find(
+    arrival: datetime, released: datetime | None, age: int | None, policy: Policy, now: datetime
+) -> bool:
+    """Whether ``assess`` can give a finding (or a failure) for a record that arrived and was
+    released then, of that age (``facts.age_from``): ``assess``'s own first test, for a
+    caller that would rather not build a ``Detention`` for every record of a file when most
+    have left custody, or not arrived, by ``now``."""
+    is_child = age is None or age < 18
+    if arrival <= now and (released is None or released > now):  # in custody
+        return is_child or policy.people is People.ALL
+    return released is not None and released <= now and is_child
 
 
 def _failed(rule: str, exc: Exception) -> RuleFailure:

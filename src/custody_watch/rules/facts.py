@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from custody_watch.domain import Detention, age_on
 from custody_watch.rules.instants import later
@@ -15,14 +15,20 @@ DAY = timedelta(hours=24)
 
 def age_of(detention: Detention, policy: Policy) -> int | None:
     """Age on the local calendar date of arrest, else of arrival; None without a DOB."""
-    if detention.date_of_birth is None:
+    return age_from(
+        detention.date_of_birth, detention.arrest_time or detention.arrival_time, policy.zone
+    )
+
+
+def age_from(born: date | None, start: datetime, zone: tzinfo) -> int | None:
+    """``age_of`` from the fields it reads: the date of birth and the arrest (else arrival)."""
+    if born is None:
         return None
-    start = detention.arrest_time or detention.arrival_time
     try:
-        day = start.astimezone(policy.zone).date()
+        day = start.astimezone(zone).date()
     except OverflowError:  # an instant at the calendar's very end: its UTC date will do
         day = start.date()
-    return age_on(detention.date_of_birth, day)
+    return age_on(born, day)
 
 
 def relevant_time(detention: Detention) -> datetime:

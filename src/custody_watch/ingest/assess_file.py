@@ -1,0 +1,397 @@
+"""``evaluate``'s reading of a feed file: rows read, versions chosen and every rule run, as a
+stream, in worker processes when the file is big enough to pay for them.
+
+The result is exactly what ``files.read_records_file`` followed by ``rules.assess`` over each
+chosen detention gives (``cli.evaluate`` prints it), only cheaper:
+
+- The file is read a block at a time and cut at line ends (a CSV record is one line,
+  ``rows``), so a block's rows read alike wherever they are read; each block's rows are
+  numbered from 1 and moved on by the rows before it.
+- Held per detention: the chosen version's ``updated_at`` and arrival (as integers), its
+  ``person_ref``, and its checked fields only when the rules can find anything in it as of
+  ``now`` (``rules.engine.may_find``: in custody, or a child released by then); most records
+  of a long file have left custody (or not arrived) and cost three small values.
+- The rules run over those chosen detentions in a second pass (``repeat_detention`` needs
+  the arrivals of every other record of the person first), a batch at a time, and give
+  findings as plain tuples in the contract's order.
+
+Anything out of the ordinary for the file as a whole (bytes that are not UTF-8, a header
+that is no header, a file that cannot be read) raises ``NotPlain``: the caller reads it the
+exact way, which says what is wrong (or reads what there is) as it always has."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from custody_watch.domain import Detention
+from custody_watch.ingest.chunks import FeedChunk
+from custody_watch.ingest.files import FeedFormat
+from custody_watch.ingest.parse import RowError, in_utc, read_fields
+from custody_watch.ingest.rows import BOM, csv_lines, is_blank_csv_line, read_header, row_ref
+from custody_watch.rules import Policy, assess
+from custody_watch.rules.engine import may_find
+from custody_watch.rules.facts import age_from
+
+BLOCK_BYTES = 1 << 20  # a worker's chunk of the file
+# Below this size worker processes cost more than they save (measured: bench/README.md,
+# "evaluate"): the file is read in this process, a block at a time all the same.
+WORKERS_FROM_BYTES = 3 << 20
+EVALUATE_BATCH = 2_000  # detentions per batch of the rules' pass
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+# A finding as a plain tuple (cheap to send between processes, sorts in the contract's
+# order: highest severity, earliest since, then custody_ref, then rule):
+# (-rank, since, custody_ref, rule, severity value, detail).
+FindingRow = tuple[int, datetime, str, str, str, str]
+# A rejected row: (row, custody_ref or None, error).
+RejectedRow = tuple[int, str | None, str]
+# A rule that raised: (custody_ref, rule, error).
+FailureRow = tuple[str, str, str]
+
+
+class NotPlain(Exception):
+    """The file as a whole needs the exact reading (see the module's docstring)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How to read and assess: everything a worker needs, picklable."""
+
+    fmt: FeedFormat
+    naive_zone: tzinfo | None
+    policy: Policy
+    now: datetime
+    header: str = ""  # CSV: the header line as written
+
+
+@dataclass(slots=True)
+class FileAssessment:
+    detentions: int = 0  # chosen versions, one per custody_ref
+    findings: list[FindingRow] = field(default_factory=list)  # in the contract's order
+    rejected: list[RejectedRow] = field(default_factory=list)  # in row order
+    failures: list[FailureRow] = field(default_factory=list)  # in detention order
+    workers: set[int] = field(default_factory=set)  # process ids that read a chunk
+
+
+# --- one chunk of rows (in a worker, or here) -------------------------------------------------
+
+# An accepted row: (row, custody_ref, updated_at, person_ref, arrival, fields); updated_at
+# None when the row has none, fields None when no rule can find anything in it as of now.
+# From a worker, instants are microseconds since 1970 (an int pickles many times cheaper
+# than a datetime) and the fields are pickled (they are only passed on).
+Accepted = tuple[int, str, Any, str | None, Any, Any]
+
+
+@dataclass(slots=True)
+class ChunkResult:
+    rows: int
+    accepted: list[Accepted]
+    rejected: list[RejectedRow]
+    pid: int
+
+
+def read_chunk(text: str | bytes, reading: Reading, pickled: bool = False) -> ChunkResult:
+    """Every row of ``text`` (whole lines; bytes are decoded as UTF-8), numbered from 1."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")  # UnicodeDecodeError: the caller reads the exact way
+    chunk = FeedChunk(reading.fmt, text, 1, 0, reading.header)
+    accepted: list[Accepted] = []
+    rejected: list[RejectedRow] = []
+    rows = 0
+    naive, zone, now, policy = reading.naive_zone, reading.policy.zone, reading.now, reading.policy
+    for row in chunk.rows():
+        rows = row.number
+        if row.problem is not None:
+            rejected.append((row.number, row_ref(row), row.problem))
+            continue
+        try:
+            fields = read_fields(
+                row.values, naive_zone=naive, local_zone=zone, typed=row.typed, utc=False
+            )
+        except RowError as exc:
+            rejected.append((row.number, row_ref(row), str(exc)))
+            continue
+        arrival: datetime = fields["arrival_time"]
+        updated = fields.get("updated_at")
+        kept = in_utc(fields) if _may_find(fields, policy, now) else None
+        if pickled:  # to another process: integers and bytes, cheap to send
+            accepted.append(
+                (
+                    row.number,
+                    fields["custody_ref"],
+                    None if updated is None else (updated - _EPOCH) // _MICROSECOND,
+                    fields.get("person_ref"),
+                    (arrival - _EPOCH) // _MICROSECOND,
+                    None if kept is None else pickle.dumps(kept, pickle.HIGHEST_PROTOCOL),
+                )
+            )
+        else:  # here: the instants themselves (they compare exactly, whatever their offset)
+            accepted.append(
+                (
+                    row.number,
+                    fields["custody_ref"],
+                    updated,
+                    fields.get("person_ref"),
+                    arrival,
+                    kept,
+                )
+            )
+    return ChunkResult(rows, accepted, rejected, os.getpid())
+
+
+def _may_find(fields: dict[str, Any], policy: Policy, now: datetime) -> bool:
+    arrival: datetime = fields["arrival_time"]
+    if arrival > now:
+        return False  # not arrived: no rule applies (may_find, without working out an age)
+    start = fields.get("arrest_time") or arrival
+    try:
+        age = age_from(fields.get("date_of_birth"), start.astimezone(UTC), policy.zone)
+    except Exception:
+        return True
+    return may_find(arrival, fields.get("released_time"), age, policy, now)
+
+
+def _read_chunk_in_worker(text: bytes, reading: Reading) -> ChunkResult:
+    return read_chunk(text, reading, pickled=True)
+
+
+# --- the rules over the chosen detentions ------------------------------------------------------
+
+# One chosen detention to assess: (fields, pickled or not; arrivals of the person's other
+# records, in microseconds).
+Job = tuple[Any, list[Any]]
+
+
+def assess_batch(jobs: Sequence[Job], policy: Policy, now: datetime) -> list[Any]:
+    """Findings and failures of each job, in order: a list of (findings, failures)."""
+    out = []
+    for fields, others in jobs:
+        if isinstance(fields, bytes):
+            fields = pickle.loads(fields)
+        detention = Detention(**fields)
+        evaluation = assess(
+            detention,
+            policy,
+            now,
+            same_person_arrivals=[
+                _EPOCH + at * _MICROSECOND if type(at) is int else at for at in others
+            ],
+            wake_times=False,
+        )
+        findings = [
+            (-f.severity.rank, f.since, f.custody_ref, f.rule, f.severity.value, f.detail)
+            for f in evaluation.findings
+        ]
+        failures = [(detention.custody_ref, f.rule, f.error) for f in evaluation.failed]
+        out.append((findings, failures))
+    return out
+
+
+# --- the whole file ----------------------------------------------------------------------------
+
+
+def assess_file(
+    path: Path,
+    fmt: FeedFormat,
+    *,
+    naive_zone: tzinfo | None,
+    policy: Policy,
+    now: datetime,
+    workers: int | None = None,
+) -> FileAssessment:
+    """The file read and assessed; ``workers`` None: as many as the file is worth
+    (``workers_for``). Raises ``NotPlain`` (see the module's docstring)."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as stream:
+            blocks = _blocks(stream.read)
+            header = _header(blocks, fmt)
+            reading = Reading(fmt, naive_zone, policy, now, header)
+            count = workers_for(size) if workers is None else workers
+            if count == 0:
+                return _assess(blocks, reading, None)
+            pool = ProcessPoolExecutor(count, mp_context=get_context("fork"))
+            try:
+                return _assess(blocks, reading, pool, count)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+    except (OSError, UnicodeDecodeError):
+        raise NotPlain from None
+
+
+def workers_for(size: int) -> int:
+    """Worker processes for a file of ``size`` bytes: one a core (this process only hands
+    out blocks and keeps the chosen versions), none for a small file."""
+    if size < WORKERS_FROM_BYTES:
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(0, min(4, cores or 1)) if (cores or 1) > 1 else 0
+
+
+class _Blocks:
+    """The file's bytes in blocks that end at a line end (the last one wherever the file
+    does), with a first block put back when the header has been taken from it."""
+
+    def __init__(self, read: Callable[[int], bytes]) -> None:
+        self.read = read
+        self.rest = b""
+        self.first = True
+        self.pushed: bytes | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        if self.pushed is not None:
+            block, self.pushed = self.pushed, None
+            return block
+        while True:
+            data = self.read(BLOCK_BYTES)
+            if self.first:
+                self.first = False
+                data = data.removeprefix(BOM.encode())
+            if not data:
+                if self.rest:
+                    block, self.rest = self.rest, b""
+                    return block
+                raise StopIteration
+            data = self.rest + data
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:  # no line end yet: a long line, read on
+                self.rest = data
+                continue
+            self.rest = data[cut:]
+            return data[:cut]
+
+
+def _blocks(read: Callable[[int], bytes]) -> _Blocks:
+    return _Blocks(read)
+
+
+def _header(blocks: _Blocks, fmt: FeedFormat) -> str:
+    """CSV: the header line (the first that is not blank), taken off the first blocks; the
+    rest of its block is put back. ``NotPlain`` when it is no header."""
+    if fmt != "csv":
+        return ""
+    for block in blocks:
+        text = block.decode("utf-8")
+        taken = 0
+        for line in csv_lines(text):
+            taken += len(line)
+            if is_blank_csv_line(line):
+                continue
+            if read_header(line)[1] is not None:
+                raise NotPlain
+            rest = text[taken:].encode("utf-8")
+            if rest:
+                blocks.pushed = rest
+            return line
+    return ""  # no header and no rows: nothing to read
+
+
+def _assess(
+    blocks: _Blocks, reading: Reading, pool: Executor | None, workers: int = 0
+) -> FileAssessment:
+    result = FileAssessment()
+    chooser = _Chooser()
+    before = 0  # rows in the chunks before this one
+    for chunk in _chunk_results(blocks, reading, pool, workers):
+        result.workers.add(chunk.pid)
+        result.rejected.extend((row + before, ref, error) for row, ref, error in chunk.rejected)
+        chooser.take(chunk.accepted)
+        before += chunk.rows
+    result.detentions = len(chooser.best)
+    jobs = chooser.jobs()
+    for findings, failures in _assessed(jobs, reading, pool, workers):
+        result.findings.extend(findings)
+        result.failures.extend(failures)
+    result.findings.sort()
+    return result
+
+
+def _chunk_results(
+    blocks: _Blocks, reading: Reading, pool: Executor | None, workers: int
+) -> Iterator[ChunkResult]:
+    if pool is None:
+        for block in blocks:
+            yield read_chunk(block, reading)
+        return
+    yield from _in_order(
+        (pool.submit(_read_chunk_in_worker, block, reading) for block in blocks), 2 * workers
+    )
+
+
+def _assessed(
+    jobs: list[Job], reading: Reading, pool: Executor | None, workers: int
+) -> Iterator[Any]:
+    batches = (jobs[at : at + EVALUATE_BATCH] for at in range(0, len(jobs), EVALUATE_BATCH))
+    if pool is None:
+        for batch in batches:
+            yield from assess_batch(batch, reading.policy, reading.now)
+        return
+    futures = (pool.submit(assess_batch, batch, reading.policy, reading.now) for batch in batches)
+    for results in _in_order(futures, 2 * workers):
+        yield from results
+
+
+def _in_order(futures: Iterator[Future[Any]], ahead: int) -> Iterator[Any]:
+    """The futures' results in submission order, at most ``ahead`` in flight: memory stays
+    bounded however long the file."""
+    pending: list[Future[Any]] = []
+    for future in futures:
+        pending.append(future)
+        if len(pending) > ahead:
+            yield pending.pop(0).result()
+    for future in pending:
+        yield future.result()
+
+
+class _Chooser:
+    """One version of each custody_ref (``versions``: the latest ``updated_at``; a row
+    without one is older than any with one; between equals the later row), in order of
+    first appearance, as the rows go by."""
+
+    def __init__(self) -> None:
+        # custody_ref -> (updated_at, person_ref, arrival, fields or None)
+        self.best: dict[str, tuple[Any, str | None, Any, Any]] = {}
+
+    def take(self, accepted: list[Accepted]) -> None:
+        best = self.best
+        for _row, ref, updated, person, arrival, fields in accepted:
+            current = best.get(ref)
+            if current is not None:
+                held = current[0]
+                # a later row replaces the chosen one unless it is older
+                if updated is None:
+                    if held is not None:
+                        continue
+                elif held is not None and updated < held:
+                    continue
+            best[ref] = (updated, person, arrival, fields)
+
+    def jobs(self) -> list[Job]:
+        """The chosen detentions the rules can find anything in, each with the arrivals of
+        its person's other chosen records (repeat_detention: RULES.md, Precise reading 11)."""
+        wanted = {v[1] for v in self.best.values() if v[3] is not None and v[1] is not None}
+        people: dict[str, list[tuple[str, Any]]] = {}
+        for ref, (_, person, arrival, _fields) in self.best.items():
+            if person in wanted:
+                people.setdefault(person, []).append((ref, arrival))
+        jobs: list[Job] = []
+        for ref, (_, person, _arrival, fields) in self.best.items():
+            if fields is None:
+                continue
+            others = (
+                [at for other, at in people[person] if other != ref] if person is not None else []
+            )
+            jobs.append((fields, others))
+        return jobs
