@@ -61,6 +61,7 @@ from custody_watch.store.schema import AlertRow, DetentionRow, DetentionVersionR
 # bench/ is on sys.path when this file is run as a script.
 from make_records import SUITES, Generator, text, ts  # isort: skip
 from stores import Stores, bulk_insert  # isort: skip
+from evaluate_figure import bench_evaluate  # isort: skip
 
 NOW = datetime(2026, 7, 1, 11, 0, tzinfo=UTC)  # 12:00 in London: no overnight window opens
 POLL_EVERY = timedelta(minutes=1)
@@ -78,9 +79,11 @@ class Sizes:
     rounds: int
     lateness_window: timedelta
     lateness_probes: int
+    evaluate_records: int = 100_000
+    evaluate_runs: int = 3
 
 
-QUICK = Sizes(20_000, 10_000, 100_000, 2, timedelta(minutes=2), 100)
+QUICK = Sizes(20_000, 10_000, 100_000, 2, timedelta(minutes=2), 100, 10_000, 1)
 FULL = Sizes(200_000, 10_000, 1_000_000, 7, timedelta(minutes=20), 400)
 
 
@@ -840,7 +843,7 @@ def current_findings(ctx: Context) -> dict[tuple[int, str, datetime], tuple[str,
     return {(i, severity, since): (ref or "", since) for i, severity, since, ref in found}
 
 
-FIGURES = ("ingest", "cycle", "memory", "lateness")
+FIGURES = ("ingest", "cycle", "memory", "lateness", "evaluate")
 
 
 def run_figures(
@@ -865,6 +868,10 @@ def run_figures(
             emit(bench_memory(stores, small, big, seed))
     if "lateness" in only:
         emit(bench_lateness(stores, base, feed, sizes, seed))
+    if "evaluate" in only:  # no database: the same on SQLite and PostgreSQL runs
+        emit(
+            bench_evaluate(sizes.evaluate_records, sizes.evaluate_runs, seed, figure, profile, log)
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

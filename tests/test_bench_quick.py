@@ -13,7 +13,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = ["ingest", "cycle", "cycle_history", "memory", "lateness"]
+NAMES = ["ingest", "cycle", "cycle_history", "memory", "lateness", "evaluate"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

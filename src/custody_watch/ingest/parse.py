@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -280,14 +280,56 @@ def _plain_fields(
     every check is the same check (in another order); values that need more thought than
     text in the usual forms (numbers, HugeInt, naive times, lower-case times, long text)
     are left to the exact reading."""
+    known = [
+        (name, kind, value)
+        for name, value in values.items()
+        if value is not None and (kind := _KIND.get(name)) is not None
+    ]  # not an unknown column, nor a null (absent)
+    carried = frozenset(name for name in ABSENCE_FIELDS if name in values)
+    return _plain_read(known, carried, local_zone, typed, utc)
+
+
+CsvPlan = tuple[list[tuple[str, int | None]], frozenset[str]]
+
+
+def csv_plan(header: Sequence[str]) -> CsvPlan:
+    """What ``plain_csv_fields`` needs of a CSV header: each column's name and reading
+    (None: not a field of the format), and the fields the header carries (Precise reading
+    15: a column named, even with its cell empty)."""
+    columns = [(name, _KIND.get(name)) for name in header]
+    return columns, frozenset(name for name in ABSENCE_FIELDS if name in header)
+
+
+def plain_csv_fields(
+    plan: CsvPlan, cells: Sequence[str], local_zone: tzinfo
+) -> dict[str, Any] | None:
+    """``read_fields(rows._named(header, cells), utc=False)`` for a plain CSV row, without
+    naming its cells first; None: read the row the usual way. (A cell is checked as given,
+    untrimmed: white space around a value only sends the row to the usual reading.)"""
+    columns, carried = plan
+    known = [
+        (name, kind, cell)
+        for (name, kind), cell in zip(columns, cells, strict=False)
+        if cell and kind is not None
+    ]
+    try:
+        return _plain_read(known, carried, local_zone, False, False)
+    except Exception:
+        return None
+
+
+def _plain_read(
+    known: Sequence[tuple[str, int | None, object]],
+    carried: frozenset[str],
+    local_zone: tzinfo,
+    typed: bool,
+    utc: bool,
+) -> dict[str, Any] | None:
     fields: dict[str, Any] = dict(_ALWAYS)
     checked: list[str] = []  # every contract text, for one search for bad characters
     lists: list[tuple[str, list[datetime]]] = []
     born = None
-    for name, value in values.items():
-        kind = _KIND.get(name)
-        if kind is None or value is None:
-            continue  # an unknown column, or a null (absent)
+    for name, kind, value in known:
         if type(value) is str:
             checked.append(value)
             if len(value) > SHORT_TEXT and kind != _LIST:
@@ -365,7 +407,6 @@ def _plain_fields(
             fields[name] = tuple(sorted(times))
         elif times:
             fields[name] = tuple(sorted(set(times)))
-    carried = frozenset(name for name in ABSENCE_FIELDS if name in values)
     if carried:
         fields["feed_carries"] = carried
     return in_utc(fields) if utc else fields

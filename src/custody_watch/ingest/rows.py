@@ -78,11 +78,22 @@ def csv_line_rows(lines: Iterable[str], first: int = 1) -> Iterator[SourceRow]:
 
 
 def _csv_body_rows(header: list[str], lines: Iterator[str], first: int) -> Iterator[SourceRow]:
-    """The rows after the header. One csv reader over all the lines (a reader a line cost
-    more than the rest of reading a row) gives each line's cells exactly as
-    ``split_csv_line`` does, as long as each record ends with its line; a line whose quote
-    is still open at its end made the reader take the next lines into that quote, so that
-    line is read alone (``csv_row``: an unbalanced quote) and the lines after it again."""
+    """The rows after the header (see ``csv_body_cells``)."""
+    for number, cells, row in csv_body_cells(header, lines, first):
+        yield row if row is not None else csv_row_of(header, cells, number)
+
+
+def csv_body_cells(
+    header: list[str], lines: Iterator[str], first: int
+) -> Iterator[tuple[int, list[str], SourceRow | None]]:
+    """The rows after the header, numbered from ``first``: (number, cells, None) for a
+    line read whole, (number, [], row) for a line with an unbalanced quote.
+
+    One csv reader over all the lines (a reader a line cost more than the rest of reading
+    a row) gives each line's cells exactly as ``split_csv_line`` does, as long as each
+    record ends with its line; a line whose quote is still open at its end made the reader
+    take the next lines into that quote, so that line is read alone (``csv_row``: an
+    unbalanced quote) and the lines after it again."""
     number = first - 1
     taken: list[str] = []  # the lines of the record the reader is reading
 
@@ -101,13 +112,13 @@ def _csv_body_rows(header: list[str], lines: Iterator[str], first: int) -> Itera
                 if is_blank_record(cells):
                     continue
                 number += 1
-                yield _csv_row_of(header, cells, number)
+                yield number, cells, None
                 continue
             line, *again = taken
             taken.clear()
             if not is_blank_csv_line(line):
                 number += 1
-                yield csv_row(header, line, number)
+                yield number, [], csv_row(header, line, number)
             lines = itertools.chain(again, lines)
             break
         else:
@@ -135,10 +146,10 @@ def read_header(line: str) -> tuple[list[str], str | None]:
 
 
 def csv_row(header: list[str], line: str, number: int) -> SourceRow:
-    return _csv_row_of(header, split_csv_line(line), number)
+    return csv_row_of(header, split_csv_line(line), number)
 
 
-def _csv_row_of(header: list[str], cells: list[str], number: int) -> SourceRow:
+def csv_row_of(header: list[str], cells: list[str], number: int) -> SourceRow:
     if cells and cells[-1].endswith(_LINE_END):
         # The last cell swallowed the line end: its quote was still open. The cells before
         # it are kept (contract fields only reach quarantine) to show which row it was.

@@ -1,0 +1,186 @@
+"""``evaluate``'s streamed reading (ingest.assess_file): in this process or in workers, in
+one block or many, it gives exactly what reading the whole file and assessing each chosen
+detention gives."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from custody_watch.ingest import assess_file as module
+from custody_watch.ingest import read_records_file
+from custody_watch.ingest.assess_file import FileAssessment, NotPlain, assess_file, workers_for
+from custody_watch.rules import People, Policy, assess
+from custody_watch.times import LONDON
+
+NOW = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)
+CHOICES = {
+    "legal_basis": ["pace_arrest", "bail_return", "warrant", "mha_s136", "police_protection",
+                    "other", "arrest"],
+    "release_reason": ["released", "bailed", "court", "escaped"],
+    "cell_reason": ["more_comfortable", "nice"],
+    "looked_after": ["true", "false", "yes", ""],
+}  # fmt: skip
+TIMES = [
+    "arrest_time", "relevant_time", "detention_authorised_time", "charged_time",
+    "bail_refused_time", "appropriate_adult_requested_time", "appropriate_adult_arrived_time",
+    "released_time", "updated_at", "welfare_person_informed_time", "cell_time",
+    "superintendent_extension_until", "social_care_referral_time",
+]  # fmt: skip
+
+
+def when(rng: random.Random, at: datetime) -> str:
+    """A time in one of the forms a feed writes, now and then one the reader refuses."""
+    forms = [
+        at.astimezone(LONDON).isoformat(timespec="seconds"),
+        at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        at.strftime("%Y-%m-%dt%H:%M:%Sz"),
+        at.isoformat(timespec="microseconds"),
+        at.astimezone(LONDON).replace(tzinfo=None).isoformat(timespec="seconds"),
+        "2026-02-30T10:00:00Z",
+    ]
+    return rng.choices(forms, weights=[40, 30, 5, 5, 5, 1])[0]
+
+
+def record(rng: random.Random, serial: int) -> dict[str, object]:
+    arrival = NOW + timedelta(minutes=rng.uniform(-3 * 1440, 600))
+    r: dict[str, object] = {
+        "custody_ref": f"R-{rng.randrange(serial + 1):05d}",  # repeats: versions
+        "suite": rng.choice(["S1", " S2 ", "S\x07"]) if rng.random() < 0.05 else "S1",
+        "arrival_time": when(rng, arrival),
+    }
+    if rng.random() < 0.7:
+        r["person_ref"] = f"P-{rng.randrange(30)}"
+    if rng.random() < 0.8:
+        age = rng.choice([9, 11, 15, 17, 30])
+        r["date_of_birth"] = (arrival - timedelta(days=365.25 * age + 100)).date().isoformat()
+    for name, options in CHOICES.items():
+        if rng.random() < 0.3:
+            r[name] = rng.choice(options)
+    for name in TIMES:
+        if rng.random() < 0.3:
+            r[name] = when(rng, arrival + timedelta(minutes=rng.uniform(-60, 2000)))
+    if rng.random() < 0.2:
+        r["reviews"] = [
+            when(rng, arrival + timedelta(hours=h)) for h in (5, 14)[: rng.randint(0, 2)]
+        ]
+    if rng.random() < 0.05:
+        r["prior_detention_minutes"] = rng.choice(["30", "0012", "-5", "2h", "9999"])
+    return r
+
+
+def write_feed(path: Path, seed: int, count: int) -> Path:
+    rng = random.Random(seed)
+    rows = [record(rng, n) for n in range(count)]
+    if path.suffix == ".csv":
+        names = ["custody_ref", "suite", "arrival_time", "person_ref", "date_of_birth",
+                 *CHOICES, *TIMES, "reviews", "prior_detention_minutes", "notes"]  # fmt: skip
+        lines = [",".join(names)]
+        for r in rows:
+            cells = []
+            for name in names:
+                value = r.get(name, "")
+                text = ";".join(value) if isinstance(value, list) else str(value)
+                cells.append(f'"{text}"' if "," in text or rng.random() < 0.05 else text)
+            lines.append(",".join(cells))
+            if rng.random() < 0.01:
+                lines.append(rng.choice(["", "  ", '""', 'R-odd,"S1']))
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        lines = [json.dumps(r) for r in rows]
+        for _ in range(count // 100):
+            lines.insert(rng.randrange(len(lines)), rng.choice(["", "[1]", "{bad", "null"]))
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def exact(path: Path, policy: Policy, now: datetime) -> FileAssessment:
+    """The file read whole and every chosen detention assessed, as evaluate always did."""
+    result = read_records_file(path, local_zone=policy.zone)
+    people: dict[str, dict[str, datetime]] = {}
+    for d in result.detentions:
+        if d.person_ref is not None:
+            people.setdefault(d.person_ref, {})[d.custody_ref] = d.arrival_time
+    out = FileAssessment(detentions=len(result.detentions))
+    for d in result.detentions:
+        others = [] if d.person_ref is None else [
+            at for ref, at in people[d.person_ref].items() if ref != d.custody_ref
+        ]  # fmt: skip
+        evaluation = assess(d, policy, now, same_person_arrivals=others)
+        out.findings.extend(
+            (-f.severity.rank, f.since, f.custody_ref, f.rule, f.severity.value, f.detail)
+            for f in evaluation.findings
+        )
+        out.failures.extend((d.custody_ref, f.rule, f.error) for f in evaluation.failed)
+    out.findings.sort()
+    out.rejected = [(r.row, r.custody_ref, r.error) for r in result.rejected]
+    return out
+
+
+def same(a: FileAssessment, b: FileAssessment) -> None:
+    assert a.detentions == b.detentions
+    assert a.rejected == b.rejected
+    assert a.findings == b.findings
+    assert a.failures == b.failures
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_the_streamed_reading_in_small_blocks_gives_what_the_whole_file_read_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, suffix: str
+) -> None:
+    path = write_feed(tmp_path / f"feed{suffix}", seed, 600)
+    policy = Policy(people=People.ALL if seed == 2 else People.CHILDREN)
+    expected = exact(path, policy, NOW)
+    assert expected.findings and expected.rejected  # the feed exercises both
+    monkeypatch.setattr(module, "BLOCK_BYTES", 997)  # blocks cut mid-line, many of them
+    fmt = "csv" if suffix == ".csv" else "jsonl"
+    here = assess_file(path, fmt, naive_zone=None, policy=policy, now=NOW, workers=0)
+    same(here, expected)
+    assert here.chunks > 20
+    monkeypatch.setattr(module, "EVALUATE_BATCH", 7)
+    apart = assess_file(path, fmt, naive_zone=None, policy=policy, now=NOW, workers=2)
+    same(apart, expected)
+
+
+def test_a_file_above_the_threshold_is_read_by_worker_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_feed(tmp_path / "feed.jsonl", 4, 2_000)
+    monkeypatch.setattr(module, "BLOCK_BYTES", 20_000)
+    monkeypatch.setattr(module, "WORKERS_FROM_BYTES", path.stat().st_size - 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    assert workers_for(path.stat().st_size) == 2
+    result = assess_file(path, "jsonl", naive_zone=None, policy=Policy(), now=NOW)
+    assert result.chunks > 10
+    assert result.workers and os.getpid() not in result.workers
+    same(result, exact(path, Policy(), NOW))
+
+
+def test_a_small_file_is_read_in_this_process() -> None:
+    assert workers_for(module.WORKERS_FROM_BYTES - 1) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("no-header.csv", b"a,b\n1,2\n"),
+        ("twice.csv", b"custody_ref,arrival_time,custody_ref\nR,2026-10-24T10:00:00Z,R\n"),
+        ("latin1.csv", b"custody_ref,suite,arrival_time\nR,S\xe9,2026-10-24T10:00:00Z\n"),
+        ("missing.jsonl", None),
+    ],
+)
+def test_a_file_out_of_the_ordinary_is_left_to_the_exact_reading(
+    tmp_path: Path, name: str, data: bytes | None
+) -> None:
+    path = tmp_path / name
+    if data is not None:
+        path.write_bytes(data)
+    fmt = "csv" if name.endswith(".csv") else "jsonl"
+    with pytest.raises(NotPlain):
+        assess_file(path, fmt, naive_zone=None, policy=Policy(), now=NOW, workers=0)
