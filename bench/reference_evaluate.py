@@ -35,6 +35,8 @@ def instant(text: str) -> datetime:
     at = datetime.fromisoformat(text.strip().upper())
     if at.tzinfo is None:
         raise ValueError(f"no UTC offset in {text!r}")
+    if not 1800 <= at.year <= 9000:
+        raise ValueError(f"{text!r} is outside the years 1800-9000")
     return at.astimezone(UTC)
 
 

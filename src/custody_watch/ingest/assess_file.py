@@ -37,9 +37,9 @@ from custody_watch.ingest.files import FeedFormat
 from custody_watch.ingest.parse import RowError, csv_plan, in_utc, plain_csv_fields, read_fields
 from custody_watch.ingest.rows import (
     BOM,
-    csv_body_cells,
     csv_lines,
     csv_row_of,
+    csv_text_cells,
     is_blank_csv_line,
     jsonl_line_rows,
     jsonl_lines,
@@ -157,12 +157,12 @@ def read_chunk(text: str | bytes, reading: Reading, pickled: bool = False) -> Ch
         # A plain row is read from its cells (plain_csv_fields); any other as a SourceRow.
         header = read_header(reading.header)[0]
         plan = csv_plan(header)
-        for number, cells, row in csv_body_cells(header, csv_lines(text), 1):
+        for number, cells, line, row in csv_text_cells(header, text, 1):
             rows = number
             if row is None:
                 plain = None
                 if not (cells and cells[-1].endswith(("\n", "\r"))):  # a quote left open
-                    plain = plain_csv_fields(plan, cells, zone)
+                    plain = plain_csv_fields(plan, cells, zone, line)
                 if plain is not None:
                     take(number, plain)
                     continue

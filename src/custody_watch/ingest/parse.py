@@ -286,7 +286,7 @@ def _plain_fields(
         if value is not None and (kind := _KIND.get(name)) is not None
     ]  # not an unknown column, nor a null (absent)
     carried = frozenset(name for name in ABSENCE_FIELDS if name in values)
-    return _plain_read(known, carried, local_zone, typed, utc)
+    return _plain_read(known, carried, local_zone, typed, utc, [])
 
 
 CsvPlan = tuple[list[tuple[str, int | None]], frozenset[str]]
@@ -301,11 +301,16 @@ def csv_plan(header: Sequence[str]) -> CsvPlan:
 
 
 def plain_csv_fields(
-    plan: CsvPlan, cells: Sequence[str], local_zone: tzinfo
+    plan: CsvPlan, cells: Sequence[str], local_zone: tzinfo, line: str
 ) -> dict[str, Any] | None:
-    """``read_fields(rows._named(header, cells), utc=False)`` for a plain CSV row, without
-    naming its cells first; None: read the row the usual way. (A cell is checked as given,
-    untrimmed: white space around a value only sends the row to the usual reading.)"""
+    """``read_fields(rows._named(header, cells), utc=False)`` for a plain CSV row (its
+    ``line`` without its end), without naming its cells first; None: read the row the usual
+    way. Characters no field may hold are looked for once in the whole line (any, in any
+    column, sends the row to the usual reading, which looks only at the format's fields).
+    A cell is checked as given, untrimmed: white space around a value only sends the row to
+    the usual reading."""
+    if _NOT_TEXT.search(line) is not None:
+        return None
     columns, carried = plan
     known = [
         (name, kind, cell)
@@ -313,7 +318,7 @@ def plain_csv_fields(
         if cell and kind is not None
     ]
     try:
-        return _plain_read(known, carried, local_zone, False, False)
+        return _plain_read(known, carried, local_zone, False, False, None)
     except Exception:
         return None
 
@@ -324,14 +329,15 @@ def _plain_read(
     local_zone: tzinfo,
     typed: bool,
     utc: bool,
+    checked: list[str] | None,  # collects every contract text; None: already searched
 ) -> dict[str, Any] | None:
     fields: dict[str, Any] = dict(_ALWAYS)
-    checked: list[str] = []  # every contract text, for one search for bad characters
     lists: list[tuple[str, list[datetime]]] = []
     born = None
     for name, kind, value in known:
         if type(value) is str:
-            checked.append(value)
+            if checked is not None:
+                checked.append(value)
             if len(value) > SHORT_TEXT and kind != _LIST:
                 return None  # long text: the exact reading says whether it is too long
             text = value.strip()
@@ -373,7 +379,8 @@ def _plain_read(
                     continue
                 if type(item) is not str or len(item) > SHORT_TEXT:
                     return None
-                checked.append(item)
+                if checked is not None:
+                    checked.append(item)
                 if item.strip():
                     times.append(_plain_instant(item.strip()))
             lists.append((name, times))
@@ -384,7 +391,7 @@ def _plain_read(
             fields[name] = _plain_minutes(value)
         else:
             return None
-    if _NOT_TEXT.search("".join(checked)) is not None:
+    if checked is not None and _NOT_TEXT.search("".join(checked)) is not None:
         return None
     if "custody_ref" not in fields or "suite" not in fields or "arrival_time" not in fields:
         return None

@@ -145,6 +145,40 @@ def read_header(line: str) -> tuple[list[str], str | None]:
     return names, None
 
 
+def csv_text_cells(
+    header: list[str], text: str, first: int
+) -> Iterator[tuple[int, list[str], str, SourceRow | None]]:
+    """``csv_body_cells`` over text held whole (a chunk of a feed after its header), with
+    each row's line (without its end): the lines cut in one call, one reader over them."""
+    lines = _LINE.findall(text)
+    if lines and not lines[-1].endswith(_LINE_END):
+        lines[-1] += "\n"  # as split_csv_line: an open quote on the last line must show
+    number, start, count = first - 1, 0, len(lines)
+    while start < count:
+        reader = csv.reader(itertools.islice(lines, start, None))
+        base = start
+        for cells in reader:
+            end = base + reader.line_num
+            if end - start == 1:  # the record is its line
+                line = lines[start]
+                start = end
+                if is_blank_record(cells):
+                    continue
+                number += 1
+                yield number, cells, line.rstrip("\r\n"), None
+                continue
+            # A quote open at the end of the line took the next lines into it: that line
+            # alone (an unbalanced quote), then the lines after it again.
+            line = lines[start]
+            start += 1
+            if not is_blank_csv_line(line):
+                number += 1
+                yield number, [], "", csv_row(header, line, number)
+            break
+        else:
+            return
+
+
 def csv_row(header: list[str], line: str, number: int) -> SourceRow:
     return csv_row_of(header, split_csv_line(line), number)
 
