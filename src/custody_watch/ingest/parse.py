@@ -349,7 +349,7 @@ def _plain_read(
                 at = _fromisoformat(text)
                 if at.tzinfo is None or not FIRST_YEAR <= at.year <= LAST_YEAR:
                     return None
-                fields[name] = at
+                fields[name] = at if not utc or at.tzinfo is _UTC else at.astimezone(_UTC)
             elif kind == _TEXT:
                 fields[name] = text
             elif kind == _CHOICE:
@@ -410,13 +410,15 @@ def _plain_read(
             return None
         fields["date_of_birth"] = day
     for name, times in lists:
+        if utc:
+            times = [at.astimezone(_UTC) for at in times]
         if name == "reviews":
             fields[name] = tuple(sorted(times))
         elif times:
             fields[name] = tuple(sorted(set(times)))
     if carried:
         fields["feed_carries"] = carried
-    return in_utc(fields) if utc else fields
+    return fields
 
 
 def _plain_minutes(minutes: int) -> int:
