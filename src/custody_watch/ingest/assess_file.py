@@ -179,12 +179,28 @@ def _may_find(fields: dict[str, Any], policy: Policy, now: datetime) -> bool:
     arrival: datetime = fields["arrival_time"]
     if arrival > now:
         return False  # not arrived: no rule applies (may_find, without working out an age)
-    start = fields.get("arrest_time") or arrival
+    return may_find(arrival, fields.get("released_time"), _is_child(fields, policy), policy, now)
+
+
+def _is_child(fields: dict[str, Any], policy: Policy) -> bool:
+    """``Facts.is_child``: under 18 on the local date of arrest (else arrival), or of
+    unknown age. Twenty years apart or more is an adult and sixteen or fewer a child on any
+    date of those years (the local year is within one of the UTC year); nearer, the exact
+    age decides."""
+    born = fields.get("date_of_birth")
+    if born is None:
+        return True
+    start: datetime = fields.get("arrest_time") or fields["arrival_time"]
+    years = start.year - born.year
+    if years >= 20:
+        return False
+    if years <= 16:
+        return True
     try:
-        age = age_from(fields.get("date_of_birth"), start.astimezone(UTC), policy.zone)
+        age = age_from(born, start.astimezone(UTC), policy.zone)
     except Exception:
         return True
-    return may_find(arrival, fields.get("released_time"), age, policy, now)
+    return age is None or age < 18
 
 
 def _read_chunk_in_worker(text: bytes, reading: Reading) -> ChunkResult:

@@ -132,13 +132,13 @@ def assess(
 
 
 def may_find(
-    arrival: datetime, released: datetime | None, age: int | None, policy: Policy, now: datetime
+    arrival: datetime, released: datetime | None, is_child: bool, policy: Policy, now: datetime
 ) -> bool:
     """Whether ``assess`` can give a finding (or a failure) for a record that arrived and was
-    released then, of that age (``facts.age_from``): ``assess``'s own first test, for a
-    caller that would rather not build a ``Detention`` for every record of a file when most
-    have left custody, or not arrived, by ``now``."""
-    is_child = age is None or age < 18
+    released then, of a child or not (``Facts.is_child``: under 18 by ``facts.age_from``, or
+    of unknown age): ``assess``'s own first test, for a caller that would rather not build a
+    ``Detention`` for every record of a file when most have left custody, or not arrived, by
+    ``now``."""
     if arrival <= now and (released is None or released > now):  # in custody
         return is_child or policy.people is People.ALL
     return released is not None and released <= now and is_child
