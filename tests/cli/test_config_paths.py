@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from custody_watch.config import Settings, config_path, load, parse_settings
+from custody_watch.config import Settings, config_path, load, locate, parse_settings
 from custody_watch.config.paths import default_data_dir
 from custody_watch.errors import ConfigError
 
@@ -23,7 +23,7 @@ def places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     for path in (work / "config" / "custody-watch.toml", etc):
         path.write_text('timezone = "Europe/London"\n', encoding="utf-8")
     monkeypatch.chdir(work)
-    monkeypatch.setattr(load, "SYSTEM_PATH", etc)
+    monkeypatch.setattr(locate, "SYSTEM_PATH", etc)
     monkeypatch.delenv("CUSTODY_WATCH_CONFIG", raising=False)
     return {"cwd": Path("config/custody-watch.toml"), "etc": etc, "tmp": tmp_path}
 
@@ -56,7 +56,7 @@ def test_etc_is_read_when_the_working_directory_has_no_config(
 def test_with_no_config_anywhere_the_built_in_defaults_apply(places: dict[str, Path]) -> None:
     places["cwd"].unlink()
     places["etc"].unlink()
-    assert config_path(None) == (load.DEFAULT_PATH, False)
+    assert config_path(None) == (locate.DEFAULT_PATH, False)
     assert load.load_settings(None) == Settings()
 
 

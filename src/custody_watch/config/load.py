@@ -2,49 +2,27 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from custody_watch.config.locate import config_path, defaults_apply
 from custody_watch.config.model import Settings
 from custody_watch.errors import ConfigError
 
-ENV_VAR = "CUSTODY_WATCH_CONFIG"
 # Roles every force has. Naming one with nobody in the rota is not a typo but a gap, which
 # the daemon reports at run time ("nobody on call") rather than refusing to start.
 STANDARD_ROLES = frozenset({"duty_inspector", "superintendent", "operations"})
-# Looked for in this order when no file is named: the checkout's (the README's commands run
-# from there, and the CLI contract names it), then the server's.
-DEFAULT_PATH = Path("config/custody-watch.toml")
-SYSTEM_PATH = Path("/etc/custody-watch/custody-watch.toml")
-
-
-def config_path(named: Path | None) -> tuple[Path, bool]:
-    """The file to read and whether someone named it: ``--config``, else
-    ``$CUSTODY_WATCH_CONFIG``, else the first of ``config/custody-watch.toml`` (in the working
-    directory) and ``/etc/custody-watch/custody-watch.toml`` that exists. With none of them,
-    ``config/custody-watch.toml`` unnamed: the built-in defaults apply."""
-    if named is not None:
-        return named, True
-    from_env = os.environ.get(ENV_VAR)
-    if from_env:
-        return Path(from_env), True
-    for found in (DEFAULT_PATH, SYSTEM_PATH):
-        if found.is_file():
-            return found, False
-    return DEFAULT_PATH, False
 
 
 def load_settings(named: Path | None = None) -> Settings:
     """Read the config; the built-in defaults apply when none is named and the default file
     does not exist."""
-    path, explicit = config_path(named)
-    if not path.exists() and not explicit:
+    if defaults_apply(named):
         return Settings()
-    return read_settings(path)
+    return read_settings(config_path(named)[0])
 
 
 def read_settings(path: Path) -> Settings:
