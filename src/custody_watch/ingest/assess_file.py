@@ -7,8 +7,9 @@ chosen detention gives (``cli.evaluate`` prints it), only cheaper:
 - The file is read a block at a time and cut at line ends (a CSV record is one line,
   ``rows``), so a block's rows read alike wherever they are read; each block's rows are
   numbered from 1 and moved on by the rows before it.
-- Held per detention: the chosen version's ``updated_at`` and arrival (as integers), its
-  ``person_ref``, and its checked fields only when the rules can find anything in it as of
+- Held per detention: the chosen version's ``updated_at`` and arrival (integers when a
+  worker sent them), its ``person_ref``, and its checked fields only when the rules can
+  find anything in it as of
   ``now`` (``rules.engine.may_find``: in custody, or a child released by then); most records
   of a long file have left custody (or not arrived) and cost three small values.
 - The rules run over those chosen detentions in a second pass (``repeat_detention`` needs
