@@ -35,7 +35,7 @@ FUNCTION_IMPORTS_ALLOWED = {
     (
         "custody_watch.daemon.compose",
         "custody_watch.notify.channels",
-    ): "start-up time: commands that only read the store (alerts, oncall) take alert_context "
+    ): "start-up time: commands that only read the store (alerts, oncall) take alert_deps "
     "from here without loading the twilio SDK",
     (
         "custody_watch.daemon.compose",

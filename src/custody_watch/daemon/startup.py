@@ -79,7 +79,7 @@ def _check_secrets(settings: Settings, env: Mapping[str, str]) -> None:
     twice, and given in pairs where it comes in pairs. Building the channels is exactly
     what the daemon does, so their checks (a half-set SMTP login) are the daemon's."""
     # Imported here, when the checks run: commands that only read the store import
-    # daemon.compose (for alert_context) and must start without loading the twilio SDK.
+    # daemon.compose (for alert_deps) and must start without loading the twilio SDK.
     from custody_watch.notify.channels import build_channels
 
     build_channels(settings, env, stream=io.StringIO(), allow_console_fallback=True)
