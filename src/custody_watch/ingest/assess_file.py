@@ -35,7 +35,7 @@ from typing import Any
 
 from custody_watch.domain import Detention
 from custody_watch.ingest.files import FeedFormat
-from custody_watch.ingest.parse import RowError, csv_plan, in_utc, plain_csv_fields, read_fields
+from custody_watch.ingest.parse import RowError, csv_plan, csv_reader, in_utc, read_fields
 from custody_watch.ingest.rows import (
     BOM,
     csv_lines,
@@ -155,15 +155,15 @@ def read_chunk(text: str | bytes, reading: Reading, pickled: bool = False) -> Ch
         take(row.number, fields)
 
     if reading.fmt == "csv":
-        # A plain row is read from its cells (plain_csv_fields); any other as a SourceRow.
+        # A plain row is read from its cells (parse.csv_reader); any other as a SourceRow.
         header = read_header(reading.header)[0]
-        plan = csv_plan(header)
+        read_plain = csv_reader(csv_plan(header), zone)
         for number, cells, line, row in csv_text_cells(header, text, 1):
             rows = number
             if row is None:
                 plain = None
                 if not (cells and cells[-1].endswith(("\n", "\r"))):  # a quote left open
-                    plain = plain_csv_fields(plan, cells, zone, line)
+                    plain = read_plain(cells, line)
                 if plain is not None:
                     take(number, plain)
                     continue
