@@ -50,6 +50,10 @@ FUNCTION_IMPORTS_ALLOWED = {
         "custody_watch.daemon.web_side",
     ): "start-up time: the web stack (FastAPI, uvicorn) only when the daemon serves it",
     (
+        "custody_watch.cli.evaluate",
+        "custody_watch.cli.tables",
+    ): "start-up time: rich's tables (about 60 ms) only for evaluate's table output",
+    (
         "custody_watch.cli.web",
         "custody_watch.daemon.web_side",
     ): "start-up time: the web stack only for `custody-watch web`",
