@@ -47,6 +47,7 @@ from custody_watch.ingest.rows import (
     read_header,
     row_ref,
 )
+from custody_watch.ingest.versions import replaces
 from custody_watch.rules import Policy, assess
 from custody_watch.rules.engine import may_find
 from custody_watch.rules.facts import age_from
@@ -433,15 +434,8 @@ class _Chooser:
         best = self.best
         for _row, ref, updated, person, arrival, fields in accepted:
             current = best.get(ref)
-            if current is not None:
-                held = current[0]
-                # a later row replaces the chosen one unless it is older
-                if updated is None:
-                    if held is not None:
-                        continue
-                elif held is not None and updated < held:
-                    continue
-            best[ref] = (updated, person, arrival, fields)
+            if current is None or replaces(current[0], updated):
+                best[ref] = (updated, person, arrival, fields)
 
     def jobs(self) -> list[Job]:
         """The chosen detentions the rules can find anything in, each with the arrivals of

@@ -13,25 +13,21 @@ from datetime import datetime
 from custody_watch.domain import Detention
 
 
-def version_key(detention: Detention, position: int) -> tuple[bool, datetime | None, int]:
-    """Orders versions of one detention, oldest first."""
-    return (detention.updated_at is not None, detention.updated_at, position)
+def replaces(held: datetime | None, later: datetime | None) -> bool:
+    """Whether a later row's version (its ``updated_at``) replaces the one held so far: a
+    row without ``updated_at`` only replaces another without one; between equals the later
+    row wins. The one statement of the rule: the file reading and ``evaluate``'s streaming
+    reading (``assess_file``) both ask it."""
+    if later is None:
+        return held is None
+    return held is None or later >= held
 
 
 def latest_versions(detentions: Iterable[Detention]) -> list[Detention]:
     """One detention per custody_ref, in order of first appearance."""
-    best: dict[str, tuple[tuple[bool, datetime | None, int], Detention]] = {}
-    for position, detention in enumerate(detentions):
-        key = version_key(detention, position)
+    best: dict[str, Detention] = {}
+    for detention in detentions:
         current = best.get(detention.custody_ref)
-        if current is None or _newer(key, current[0]):
-            best[detention.custody_ref] = (key, detention)
-    return [detention for _, detention in best.values()]
-
-
-def _newer(key: tuple[bool, datetime | None, int], than: tuple[bool, datetime | None, int]) -> bool:
-    if key[0] != than[0]:
-        return key[0]
-    if key[1] is not None and than[1] is not None and key[1] != than[1]:
-        return key[1] > than[1]
-    return key[2] > than[2]
+        if current is None or replaces(current.updated_at, detention.updated_at):
+            best[detention.custody_ref] = detention
+    return list(best.values())
