@@ -7,7 +7,6 @@ except with CUSTODY_WATCH_REQUIRE_BROWSER=1 (CI), where that is a failure."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,45 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from custody_watch.web.server import BackgroundServer
-from fakes.ports import free_port
 from fakes.twilio_api import FakeTwilio
 
 from . import support
-from .support import PASSWORD, Site, make_site
+from .browsing import SCREENSHOTS, browser, serve_site
+from .support import PASSWORD, Site
 from .test_board import TRIAGE_HEADER, TRIAGE_ROWS, row
-from .webdriver import Browser, find_browser
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    found = find_browser()
-    if isinstance(found, str):
-        if os.environ.get("CUSTODY_WATCH_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"the browser test must run here: {found}")
-        pytest.skip(found)
-    chromium, driver = found
-    opened = Browser(chromium, driver, tmp_path / "chromium-profile")
-    try:
-        yield opened
-    finally:
-        opened.close()
+from .webdriver import Browser
 
 
 @pytest.fixture
 def served(tmp_path: Path, twilio: FakeTwilio) -> Iterator[tuple[Site, str]]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    site = make_site(tmp_path, twilio, public=base)
-    site.add_user("alice", "inspector", "insp-a")
-    server = BackgroundServer(site.web, listen=f"127.0.0.1:{port}").start()
-    try:
-        yield site, base
-    finally:
-        server.stop()
-        site.ctx.engine.dispose()
+    yield from serve_site(tmp_path, twilio)
 
 
 def test_log_in_see_the_child_and_acknowledge(browser: Browser, served: tuple[Site, str]) -> None:
@@ -91,22 +63,15 @@ def test_log_in_see_the_child_and_acknowledge(browser: Browser, served: tuple[Si
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
 
+__all__ = ["browser"]  # a fixture, used by name
+
 
 def serve(
     tmp_path: Path, twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch, rows: str
 ) -> Iterator[tuple[Site, str]]:
     monkeypatch.setattr(support, "HEADER", TRIAGE_HEADER)
     monkeypatch.setattr(support, "ROWS", rows)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    site = make_site(tmp_path, twilio, public=base)
-    site.add_user("alice", "inspector", "insp-a")
-    server = BackgroundServer(site.web, listen=f"127.0.0.1:{port}").start()
-    try:
-        yield site, base
-    finally:
-        server.stop()
-        site.ctx.engine.dispose()
+    yield from serve_site(tmp_path, twilio)
 
 
 @pytest.fixture

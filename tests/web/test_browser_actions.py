@@ -10,12 +10,10 @@ import pytest
 from sqlalchemy import update
 
 from custody_watch.store.schema import FindingRow
-from custody_watch.web.server import BackgroundServer
-from fakes.ports import free_port
 from fakes.twilio_api import FakeTwilio
 
-from .support import PASSWORD, Site, make_site
-from .test_browser import SCREENSHOTS, browser
+from .browsing import SCREENSHOTS, browser, serve_site
+from .support import PASSWORD, Site
 from .webdriver import Browser
 
 __all__ = ["browser"]
@@ -23,16 +21,7 @@ __all__ = ["browser"]
 
 @pytest.fixture
 def served(tmp_path: Path, twilio: FakeTwilio) -> Iterator[tuple[Site, str]]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    site = make_site(tmp_path, twilio, public=base)
-    site.add_user("alice", "inspector", "insp-a")
-    server = BackgroundServer(site.web, listen=f"127.0.0.1:{port}").start()
-    try:
-        yield site, base
-    finally:
-        server.stop()
-        site.ctx.engine.dispose()
+    yield from serve_site(tmp_path, twilio)
 
 
 def log_in(browser: Browser, base: str, path: str) -> None:
