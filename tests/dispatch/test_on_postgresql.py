@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from alerts.support import (
     EMAIL,
@@ -28,6 +28,7 @@ from alerts.support import (
 from custody_watch.alerts.delivery import AlertDelivery
 from custody_watch.alerts.deps import AlertDeps
 from custody_watch.config.model import SmtpChannel
+from custody_watch.dispatch.claim import LEASE, claim_due, renew
 from custody_watch.dispatch.sender import Dispatcher
 from custody_watch.domain import Severity
 from custody_watch.messages.render import Renderer
@@ -205,3 +206,30 @@ def test_a_resolved_alert_does_not_cancel_the_delivery_failed_notice_unheard(
     assert all(
         r.state == "sent" for r in rig.rows() if r.alert_id == failed_id and r.purpose == "notify"
     )
+
+
+def test_the_heartbeat_skips_a_row_a_sender_is_recording_instead_of_waiting_for_it(
+    pg_store: Store, renderer: Renderer
+) -> None:
+    """Renewing waited on every held row in no set order, and deadlocked against a sender
+    recording a bundle's rows (three daemons, bench/national.py). Now a row locked at this
+    moment is skipped: whoever holds it ends the claim or renews it."""
+    rig = Rig(pg_store, make_context(ladders=example_ladders((SMS, EMAIL))), renderer)
+    rig.open_alert()
+    with pg_store.sessions.begin() as session:
+        claims = [(row.id, row.claim_token) for row in claim_due(session, "worker-a", T0)]
+    assert len(claims) == 2
+    (first, _), (second, _) = claims
+    tokens = [token for _, token in claims]
+    with pg_store.sessions.begin() as recording:  # a sender mid-record on the first row
+        recording.execute(
+            select(OutboxRow.id).where(OutboxRow.id == first).with_for_update()
+        )
+        with pg_store.sessions.begin() as heartbeat:
+            heartbeat.execute(text("SET LOCAL lock_timeout = '3s'"))  # waiting fails the test
+            assert renew(heartbeat, tokens, T0 + 5 * S, LEASE) == 1
+    leases = {r.id: r.lease_until for r in rig.rows()}
+    assert leases[second] == T0 + 5 * S + LEASE  # renewed
+    assert leases[first] == T0 + LEASE  # left to its holder this beat
+    with pg_store.sessions.begin() as heartbeat:  # the next beat renews both
+        assert renew(heartbeat, tokens, T0 + 10 * S, LEASE) == 2

@@ -245,15 +245,25 @@ def renew(session: Session, tokens: Collection[str], now: datetime, lease: timed
     another worker may already be taking over). Returns how many were renewed."""
     if not tokens:
         return 0
+    still_held = (
+        OutboxRow.claim_token.in_(list(tokens)),
+        OutboxRow.state == OutboxState.SENDING,
+        OutboxRow.lease_until >= now,
+    )
+    renewed = update(OutboxRow).where(*still_held)
+    if session.get_bind().dialect.name == "postgresql":
+        # The rows are locked first, in id order, skipping any a sender is recording at this
+        # moment (its transaction ends the claim or renews it anyway). A plain UPDATE of
+        # several rows waited on them in no set order, and deadlocked against a sender
+        # recording a bundle's rows (seen with three daemons, bench/national.py). SQLite has
+        # one writer at a time, and a read before the write would only make it fail.
+        held = select(OutboxRow.id).where(*still_held).order_by(OutboxRow.id)
+        ids = list(session.scalars(held.with_for_update(skip_locked=True)))
+        if not ids:
+            return 0
+        renewed = renewed.where(OutboxRow.id.in_(ids))
     result = session.execute(
-        update(OutboxRow)
-        .where(
-            OutboxRow.claim_token.in_(list(tokens)),
-            OutboxRow.state == OutboxState.SENDING,
-            OutboxRow.lease_until >= now,
-        )
-        .values(lease_until=now + lease)
-        .execution_options(synchronize_session=False)
+        renewed.values(lease_until=now + lease).execution_options(synchronize_session=False)
     )
     return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
