@@ -292,7 +292,11 @@ def escalate_due(ctx: Context, now: datetime) -> int:
 
     def move(alert_id: int) -> None:
         with ctx.sessions.begin() as session:
-            alert = session.get(AlertRow, alert_id)  # re-read: an ack may have just landed
+            # Re-read, as an ack may have just landed, and claimed: on PostgreSQL the row is
+            # locked and an alert another daemon is moving is left to it (None here). Without
+            # the lock two daemons took the same step at once and the loser's page broke the
+            # outbox's unique key: no second message, but a failed step that paged operations.
+            alert = session.get(AlertRow, alert_id, with_for_update={"skip_locked": True})
             if alert is not None:
                 moved = escalate.escalate(session, alert, ctx.alerts, now)
                 carry_out(session, moved, ctx.alerts, now)

@@ -337,18 +337,31 @@ _DUE_COLUMNS = (
 
 
 def due_records(session: Session, now: datetime, limit: int = 5000) -> list[DueRecord]:
-    """Detentions whose rules must run: changed, or a threshold or event time reached."""
+    """Detentions whose rules must run: changed, or a threshold or event time reached.
+
+    Claimed for the caller's transaction: on PostgreSQL the rows are locked and rows another
+    daemon is evaluating are skipped. Without the lock, daemons evaluated the same chunk side
+    by side (three times the work, and the losers' findings broke unique keys), and a poll
+    that stored a new version meanwhile had its "due now" overwritten by a next check worked
+    out from the old version, which could leave the new facts unread for hours. With it, the
+    poll's write waits for this transaction and then marks the detention due again. (SQLite
+    has one writer at a time: a transaction that read before another's write cannot write.)"""
     query = (
         select(*_DUE_COLUMNS)
         .where(DetentionRow.next_check_at <= now)
         .order_by(DetentionRow.next_check_at, DetentionRow.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     return [DueRecord(*row) for row in session.execute(query)]
 
 
 def due_records_by_id(session: Session, ids: Sequence[int]) -> list[DueRecord]:
-    query = select(*_DUE_COLUMNS).where(DetentionRow.id.in_(ids))
+    """These detentions, claimed as ``due_records`` claims them (one locked by another
+    daemon is left to it)."""
+    query = (
+        select(*_DUE_COLUMNS).where(DetentionRow.id.in_(ids)).with_for_update(skip_locked=True)
+    )
     return [DueRecord(*row) for row in session.execute(query)]
 
 
