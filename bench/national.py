@@ -17,7 +17,10 @@ figures of a run on a quiet machine):
 - database CPU: the CPU seconds of every PostgreSQL server process over the run, per
   second of the run (1.0 is one core busy);
 - store growth: the schema's size at the end of the first poll minute and at the end, per
-  day, and extrapolated to a year.
+  day, and extrapolated to a year;
+- trouble in the daemons' logs over the whole run: errors logged, failed cycle steps,
+  deadlocks and unique-key violations (each one a race between daemons sharing the
+  database, which should be none).
 
 The daemons are real (``custody-watch run``), with the Twilio and SMTP stand-ins the tests
 use; messages take ``--twilio-delay`` seconds each. The schema is fresh and dropped at the end
@@ -235,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             drop_schema(args.database, schema)
     growth_per_day = (size_end - size_began) / wall * 86_400
+    trouble = logged_trouble(root)
     result: dict[str, Any] = {
         "name": "national",
         "minutes": args.minutes,
@@ -259,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         "store_mb_end": round(size_end, 1),
         "store_growth_mb_per_day": round(growth_per_day, 1),
         "store_growth_gb_per_year": round(growth_per_day * 365 / 1024, 1),
+        **trouble,
     }
     print(json.dumps(result))
     print(
@@ -269,6 +274,27 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+# What the daemons' logs must not show when they share one database: each is a race between
+# them that someone pays for (a failed step pages operations; a deadlock loses a heartbeat).
+TROUBLE = {
+    "errors_logged": re.compile(r"^\S+ \S+ ERROR "),
+    "steps_failed": re.compile(r"^custody_watch\.daemon\.cycle\.StepsFailed"),
+    "deadlocks": re.compile(r"DeadlockDetected: deadlock detected"),
+    "unique_violations": re.compile(r"^psycopg\.errors\.UniqueViolation"),
+}
+
+
+def logged_trouble(root: Path) -> dict[str, int]:
+    """Counts of ``TROUBLE`` over every daemon's log of the whole run (first polls too)."""
+    counts = dict.fromkeys(TROUBLE, 0)
+    for log in sorted(root.glob("*.log")):
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            for name, pattern in TROUBLE.items():
+                if pattern.search(line):
+                    counts[name] += 1
+    return counts
 
 
 def _ms(seconds: float | None) -> float | None:
