@@ -222,9 +222,7 @@ def test_the_heartbeat_skips_a_row_a_sender_is_recording_instead_of_waiting_for_
     (first, _), (second, _) = claims
     tokens = [token for _, token in claims]
     with pg_store.sessions.begin() as recording:  # a sender mid-record on the first row
-        recording.execute(
-            select(OutboxRow.id).where(OutboxRow.id == first).with_for_update()
-        )
+        recording.execute(select(OutboxRow.id).where(OutboxRow.id == first).with_for_update())
         with pg_store.sessions.begin() as heartbeat:
             heartbeat.execute(text("SET LOCAL lock_timeout = '3s'"))  # waiting fails the test
             assert renew(heartbeat, tokens, T0 + 5 * S, LEASE) == 1
