@@ -83,7 +83,7 @@ def _evaluate_chunk(
     subjects = [_subject(record.custody_ref) for record in due]
     failure_keys = [failure_key(record.custody_ref) for record in due]
     live = lifecycle.live_subjects(session, subjects + failure_keys)
-    next_checks = []
+    next_checks: list[tuple[detentions.DueRecord, datetime | None]] = []
     loaded = [(record, detentions.load_record(record.record)) for record in due]
     others = detentions.same_person_arrivals_of(
         session,
@@ -117,7 +117,7 @@ def _evaluate_chunk(
             _raise_failure(session, ctx, record, _rules_failed(evaluation.failed), now)
         elif failure_key(record.custody_ref) in live:
             _clear_failure(session, ctx, record.custody_ref, now)
-        next_checks.append({"id": record.id, "next_check_at": next_check})
+        next_checks.append((record, next_check))
     detentions.set_next_checks(session, next_checks)
 
 

@@ -324,6 +324,8 @@ class DueRecord:
     force: str | None
     released_time: datetime | None
     record: dict[str, Any]
+    # When the version read was stored: the next check is written only if it still is.
+    changed_at: datetime | None = None
 
 
 _DUE_COLUMNS = (
@@ -333,6 +335,7 @@ _DUE_COLUMNS = (
     DetentionRow.force,
     DetentionRow.released_time,
     DetentionRow.record,
+    DetentionRow.last_changed_at,
 )
 
 
@@ -341,11 +344,10 @@ def due_records(session: Session, now: datetime, limit: int = 5000) -> list[DueR
 
     Claimed for the caller's transaction: on PostgreSQL the rows are locked and rows another
     daemon is evaluating are skipped. Without the lock, daemons evaluated the same chunk side
-    by side (three times the work, and the losers' findings broke unique keys), and a poll
-    that stored a new version meanwhile had its "due now" overwritten by a next check worked
-    out from the old version, which could leave the new facts unread for hours. With it, the
-    poll's write waits for this transaction and then marks the detention due again. (SQLite
-    has one writer at a time: a transaction that read before another's write cannot write.)"""
+    by side (three times the work, and the losers' findings broke unique keys). A poll that
+    stores a new version meanwhile waits for the lock; on SQLite, where the driver reads
+    outside the transaction and nothing is locked, ``set_next_checks`` sees the new version
+    instead."""
     query = (
         select(*_DUE_COLUMNS)
         .where(DetentionRow.next_check_at <= now)
@@ -359,16 +361,28 @@ def due_records(session: Session, now: datetime, limit: int = 5000) -> list[DueR
 def due_records_by_id(session: Session, ids: Sequence[int]) -> list[DueRecord]:
     """These detentions, claimed as ``due_records`` claims them (one locked by another
     daemon is left to it)."""
-    query = (
-        select(*_DUE_COLUMNS).where(DetentionRow.id.in_(ids)).with_for_update(skip_locked=True)
-    )
+    query = select(*_DUE_COLUMNS).where(DetentionRow.id.in_(ids)).with_for_update(skip_locked=True)
     return [DueRecord(*row) for row in session.execute(query)]
 
 
-def set_next_checks(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """``[{"id": ..., "next_check_at": ...}]`` in one executemany."""
+_SET_NEXT_CHECK = (
+    update(DETENTIONS)
+    .where(_D.id == bindparam("b_id"), _D.last_changed_at == bindparam("b_changed_at"))
+    .values(next_check_at=bindparam("b_next_check_at"))
+)
+
+
+def set_next_checks(session: Session, checked: Sequence[tuple[DueRecord, datetime | None]]) -> None:
+    """Each evaluated detention's next check, in one executemany, written only where the
+    version evaluated is still the stored one. A poll that stored a newer version while the
+    rules ran over the old one has marked it due now, and that must stand: the old
+    version's next check could be hours away, or none at all."""
+    rows = [
+        {"b_id": due.id, "b_changed_at": due.changed_at, "b_next_check_at": at}
+        for due, at in checked
+    ]
     if rows:
-        session.execute(update(DetentionRow), list(rows))
+        session.execute(_SET_NEXT_CHECK, rows)
 
 
 def load_record(record: dict[str, Any]) -> Detention:
