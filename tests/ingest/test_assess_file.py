@@ -74,7 +74,9 @@ def record(rng: random.Random, serial: int) -> dict[str, object]:
     return r
 
 
-def write_feed(path: Path, seed: int, count: int) -> Path:
+def write_feed(path: Path, seed: int, count: int, quoting: bool = True) -> Path:
+    """A feed of ``count`` records; CSV cells quoted now and then (``quoting``), or never:
+    then most blocks are read a column at a time (ingest.csv_block)."""
     rng = random.Random(seed)
     rows = [record(rng, n) for n in range(count)]
     if path.suffix == ".csv":
@@ -86,10 +88,11 @@ def write_feed(path: Path, seed: int, count: int) -> Path:
             for name in names:
                 value = r.get(name, "")
                 text = ";".join(value) if isinstance(value, list) else str(value)
-                cells.append(f'"{text}"' if "," in text or rng.random() < 0.05 else text)
+                quoted = quoting and ("," in text or rng.random() < 0.05)
+                cells.append(f'"{text}"' if quoted else text)
             lines.append(",".join(cells))
             if rng.random() < 0.01:
-                lines.append(rng.choice(["", "  ", '""', 'R-odd,"S1']))
+                lines.append(rng.choice(["", "  ", '""', 'R-odd,"S1'] if quoting else ["R-odd"]))
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     else:
         lines = [json.dumps(r) for r in rows]
@@ -145,6 +148,31 @@ def test_the_streamed_reading_in_small_blocks_gives_what_the_whole_file_read_giv
     assert here.chunks > 20
     monkeypatch.setattr(module, "EVALUATE_BATCH", 7)
     apart = assess_file(path, fmt, naive_zone=None, policy=policy, now=NOW, workers=2)
+    same(apart, expected)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_feed_never_quoted_read_a_column_at_a_time_gives_what_the_whole_file_read_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    path = write_feed(tmp_path / "feed.csv", seed, 1_500, quoting=False)
+    policy = Policy(people=People.ALL if seed == 5 else People.CHILDREN)
+    expected = exact(path, policy, NOW)
+    assert expected.findings and expected.rejected
+    monkeypatch.setattr(module, "BLOCK_BYTES", 5_000)  # most blocks with no odd line
+    read = module.csv_plain_columns
+    cut: list[bool] = []  # per block: cut a column at a time (else line by line)
+
+    def columns(text: str, count: int) -> list[list[str]] | None:
+        found = read(text, count)
+        cut.append(found is not None)
+        return found
+
+    monkeypatch.setattr(module, "csv_plain_columns", columns)
+    here = assess_file(path, "csv", naive_zone=None, policy=policy, now=NOW, workers=0)
+    same(here, expected)
+    assert cut.count(True) > 10 and cut.count(False) > 0  # both ways of cutting a block
+    apart = assess_file(path, "csv", naive_zone=None, policy=policy, now=NOW, workers=2)
     same(apart, expected)
 
 

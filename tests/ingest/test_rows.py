@@ -7,6 +7,7 @@ import json
 import pytest
 
 from custody_watch.ingest import csv_rows, jsonl_rows, read_records_text
+from custody_watch.ingest.rows import csv_plain_columns, csv_text_cells
 
 HEADER = "custody_ref,suite,arrival_time"
 T = "2026-06-10T12:00:00Z"
@@ -405,3 +406,31 @@ def test_an_unbalanced_quote_under_an_odd_column_name_names_the_column_by_number
     text = csv_of(HEADER + ",two words", f'C-1,S1,{T},"open')
     [rejection] = read_records_text(text, "csv").rejected
     assert rejection.error.startswith("column 4: unbalanced quote"), rejection.error
+
+
+@pytest.mark.parametrize(
+    ("text", "cut"),
+    [
+        ("R1,S,2026-10-24T10:00:00Z\nR2,,\n", True),
+        ("R1,S,2026-10-24T10:00:00Z\nR2,, x \n,,\n", True),
+        ("R1,S,2026-10-24T10:00:00Z", True),  # the file's last line, with no line end
+        ("R1,S,\u00e9\u2028,\n", False),  # one cell too many
+        ("R1,S\n", False),  # one too few
+        ("R1,S,T\n\nR2,S,T\n", False),  # a blank line
+        ('R1,"S",T\n', False),
+        ("R1,S,T\r\nR2,S,T\r\n", False),
+        ("R1,S,\x00\n", False),
+        ("", False),
+    ],
+)
+def test_a_block_cut_into_columns_holds_what_the_csv_module_reads_or_is_left_to_it(
+    text: str, cut: bool
+) -> None:
+    columns = csv_plain_columns(text, 3)
+    assert (columns is not None) == cut
+    if columns is not None:
+        entries = list(csv_text_cells(["custody_ref", "suite", "arrival_time"], text, 1))
+        assert columns == [
+            list(column) for column in zip(*(c for _, c, _, _ in entries), strict=True)
+        ]
+        assert [number for number, _, _, _ in entries] == list(range(1, len(columns[0]) + 1))

@@ -28,26 +28,31 @@ import pickle
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
+from itertools import compress, repeat
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from custody_watch.domain import Detention
+from custody_watch.ingest import csv_block
+from custody_watch.ingest.chooser import Chooser, Job
+from custody_watch.ingest.csv_block import PlainBlock, block_reader, odd_lines, plain_text
 from custody_watch.ingest.files import FeedFormat
 from custody_watch.ingest.parse import RowError, csv_plan, csv_reader, in_utc, read_fields
 from custody_watch.ingest.rows import (
     BOM,
+    csv_block_entries,
     csv_lines,
+    csv_plain_columns,
     csv_row_of,
-    csv_text_cells,
     is_blank_csv_line,
     jsonl_line_rows,
     jsonl_lines,
     read_header,
     row_ref,
 )
-from custody_watch.ingest.versions import replaces
 from custody_watch.rules import Policy, assess
 from custody_watch.rules.engine import may_find
 from custody_watch.rules.facts import age_from
@@ -60,6 +65,7 @@ WORKERS_FROM_BYTES = 3 << 20
 EVALUATE_BATCH = 2_000  # detentions per batch of the rules' pass
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_NEVER = 1 << 62  # microseconds since 1970 after any instant: arrives after any now
 
 # A finding as a plain tuple (cheap to send between processes, sorts in the contract's
 # order: highest severity, earliest since, then custody_ref, then rule):
@@ -119,28 +125,38 @@ def read_chunk(text: str | bytes, reading: Reading, pickled: bool = False) -> Ch
         text = text.decode("utf-8")  # UnicodeDecodeError: the caller reads the exact way
     accepted: list[Accepted] = []
     rejected: list[RejectedRow] = []
-    rows = 0
     naive, zone, now, policy = reading.naive_zone, reading.policy.zone, reading.now, reading.policy
 
-    def take(number: int, fields: dict[str, Any]) -> None:
-        arrival: datetime = fields["arrival_time"]
-        updated = fields.get("updated_at")
-        kept = in_utc(fields) if _may_find(fields, policy, now) else None
+    def accept(
+        number: int, ref: str, updated: Any, person: str | None, arrival: Any, kept: Any
+    ) -> None:
         if pickled:  # to another process: integers and bytes, cheap to send
             accepted.append(
                 (
                     number,
-                    fields["custody_ref"],
+                    ref,
                     None if updated is None else (updated - _EPOCH) // _MICROSECOND,
-                    fields.get("person_ref"),
+                    person,
                     (arrival - _EPOCH) // _MICROSECOND,
                     None if kept is None else pickle.dumps(kept, pickle.HIGHEST_PROTOCOL),
                 )
             )
         else:  # here: the instants themselves (they compare exactly, whatever their offset)
-            accepted.append(
-                (number, fields["custody_ref"], updated, fields.get("person_ref"), arrival, kept)
-            )
+            accepted.append((number, ref, updated, person, arrival, kept))
+
+    def take(number: int, fields: dict[str, Any]) -> None:
+        arrival: datetime = fields["arrival_time"]
+        start = fields.get("arrest_time") or arrival
+        found = _may_find(arrival, fields.get("released_time"), fields.get("date_of_birth"),
+                          start, policy, now)  # fmt: skip
+        accept(
+            number,
+            fields["custody_ref"],
+            fields.get("updated_at"),
+            fields.get("person_ref"),
+            arrival,
+            in_utc(fields) if found else None,
+        )
 
     def read(row: SourceRow) -> None:
         if row.problem is not None:
@@ -155,44 +171,140 @@ def read_chunk(text: str | bytes, reading: Reading, pickled: bool = False) -> Ch
             return
         take(row.number, fields)
 
-    if reading.fmt == "csv":
-        # A plain row is read from its cells (parse.csv_reader); any other as a SourceRow.
-        header = read_header(reading.header)[0]
-        read_plain = csv_reader(csv_plan(header), zone)
-        for number, cells, line, row in csv_text_cells(header, text, 1):
-            rows = number
-            if row is None:
-                plain = None
-                if not (cells and cells[-1].endswith(("\n", "\r"))):  # a quote left open
-                    plain = read_plain(cells, line)
-                if plain is not None:
-                    take(number, plain)
-                    continue
-                row = csv_row_of(header, cells, number)
-            read(row)
+    if reading.fmt != "csv":
+        rows = 0
+        for source_row in jsonl_line_rows(jsonl_lines(text)):
+            rows = source_row.number
+            read(source_row)
+        return ChunkResult(rows, accepted, rejected, os.getpid())
+
+    header, read_plain, read_block = _csv_readers(reading.header, zone)
+    count = len(header)
+    # The block cut into cells and read a column at a time (csv_block); each row it cannot
+    # vouch for, and each a rule may look at, is then read on its own as before.
+    entries = None
+    columns = csv_plain_columns(text, count)
+    if columns is not None:  # every line a row of one cell per column
+        bad = set() if plain_text(text) else odd_lines(text.split("\n"))
+        numbers: Sequence[int] = range(1, len(columns[0]) + 1)
     else:
-        for row in jsonl_line_rows(jsonl_lines(text)):
-            rows = row.number
+        entries = csv_block_entries(header, text)
+        columns, bad = _entry_columns(entries, count)
+        numbers = [entry[0] for entry in entries]
+    block = read_block(columns, bad)
+    updated, arrived = block.updated, block.arrivals
+    if pickled:
+        updated, arrived = block.updated_us, block.arrival_us
+    # One accepted row per row of the block; the slow ones replaced below.
+    each: list[Any] = list(zip(numbers, block.refs, updated, block.persons, arrived, repeat(None)))
+    row: SourceRow | None
+    for i in sorted(bad.union(_found(block, policy, now))):
+        if entries is None:
+            cells = [column[i] for column in columns]
+            line, row = ",".join(cells), None
+        else:
+            _, cells, line, row = entries[i]
+        del accepted[:]
+        if row is None:
+            plain = None
+            if not _quote_open(cells):
+                plain = read_plain(cells, line)
+            if plain is not None:
+                take(numbers[i], plain)
+            else:
+                read(csv_row_of(header, cells, numbers[i]))
+        else:
             read(row)
-    return ChunkResult(rows, accepted, rejected, os.getpid())
+        each[i] = accepted[0] if accepted else None
+    kept = [row for row in each if row is not None] if None in each else each
+    return ChunkResult(numbers[-1] if numbers else 0, kept, rejected, os.getpid())
 
 
-def _may_find(fields: dict[str, Any], policy: Policy, now: datetime) -> bool:
-    arrival: datetime = fields["arrival_time"]
+def _entry_columns(
+    entries: list[tuple[int, list[str], str, SourceRow | None]], count: int
+) -> tuple[list[Any], set[int]]:
+    """The cells of a block's rows a column at a time, and the rows that cannot be plain
+    (not one cell per column, a quote open, or an odd line): those hold empty cells."""
+    filler = [""] * count
+    rows = []
+    bad = csv_block.odd_lines([entry[2] for entry in entries])
+    for i, (_number, cells, _line, row) in enumerate(entries):
+        if row is None and len(cells) == count and not _quote_open(cells):
+            rows.append(cells)
+        else:
+            rows.append(filler)
+            bad.add(i)
+    return [list(column) for column in zip(*rows, strict=True)] or [[]] * count, bad
+
+
+def _found(block: PlainBlock, policy: Policy, now: datetime) -> list[int]:
+    """The plain rows of ``block`` a rule may find anything in as of ``now`` (may_find).
+    Most rows of a long file had not arrived by then, or were released as adults: the
+    first are left out a whole column at a time, and the rest asked row by row."""
+    arrivals, born, arrests = block.arrivals, block.born, block.arrests
+    arrival_us, released_us = block.arrival_us, block.released_us
+    given = [at for at in arrival_us if at is not None]
+    if not given:
+        return []
+    first = arrivals[arrival_us.index(min(given))]
+    # Born in or before this year: twenty years or more before any arrest or arrival of the
+    # block (whose local years are within two of the first arrival's; an arrest is not
+    # before it by a year), an adult (_is_child).
+    adult_by = first.year - 4 - 20
+    now_us = (now - _EPOCH) // _MICROSECOND
+    if len(given) < len(arrival_us):
+        arrival_us = [_NEVER if at is None else at for at in arrival_us]
+    found = []
+    plain = block.plain
+    for i in compress(range(len(arrival_us)), map(now_us.__ge__, arrival_us)):  # arrived
+        if not plain[i]:
+            continue
+        out, day = released_us[i], born[i]
+        if out is not None and day is not None and day.year <= adult_by and out <= now_us:
+            continue  # released by now, an adult: nothing to find
+        arrival = arrivals[i]
+        child = _is_child(day, arrests[i] or arrival, policy)
+        if may_find(arrival, block.released[i], child, policy, now):
+            found.append(i)
+    return found
+
+
+def _quote_open(cells: list[str]) -> bool:
+    """The last cell took the line end in: its quote was still open (``rows.csv_row_of``)."""
+    return bool(cells) and cells[-1].endswith(("\n", "\r"))
+
+
+@lru_cache(maxsize=8)
+def _csv_readers(
+    header_line: str, zone: tzinfo
+) -> tuple[list[str], Callable[[list[str], str], Any], Callable[..., PlainBlock]]:
+    """A header's names and its compiled readings, made once per process (a worker reads
+    many blocks of one file)."""
+    header = read_header(header_line)[0]
+    plan = csv_plan(header)
+    return header, csv_reader(plan, zone), block_reader(plan, zone)
+
+
+def _may_find(
+    arrival: datetime,
+    released: datetime | None,
+    born: date | None,
+    start: datetime,
+    policy: Policy,
+    now: datetime,
+) -> bool:
     if arrival > now:
         return False  # not arrived: no rule applies (may_find, without working out an age)
-    return may_find(arrival, fields.get("released_time"), _is_child(fields, policy), policy, now)
+    return may_find(arrival, released, _is_child(born, start, policy), policy, now)
 
 
-def _is_child(fields: dict[str, Any], policy: Policy) -> bool:
-    """``Facts.is_child``: under 18 on the local date of arrest (else arrival), or of
-    unknown age. Twenty years apart or more is an adult and sixteen or fewer a child on any
-    date of those years (the local year is within one of the UTC year); nearer, the exact
-    age decides."""
-    born = fields.get("date_of_birth")
+def _is_child(born: date | None, start: datetime, policy: Policy) -> bool:
+    """``Facts.is_child`` of a record born then and arrested (else arrived) at ``start``:
+    under 18 on the local date of arrest (else arrival), or of unknown age. Twenty years
+    apart or more is an adult and sixteen or fewer a child on any date of those years (the
+    local year is within one of the UTC year); nearer, the exact age decides."""
     if born is None:
         return True
-    start: datetime = fields.get("arrest_time") or fields["arrival_time"]
     years = start.year - born.year
     if years >= 20:
         return False
@@ -210,10 +322,6 @@ def _read_chunk_in_worker(text: bytes, reading: Reading) -> ChunkResult:
 
 
 # --- the rules over the chosen detentions ------------------------------------------------------
-
-# One chosen detention to assess: (fields, pickled or not; arrivals of the person's other
-# records, in microseconds).
-Job = tuple[Any, list[Any]]
 
 
 def assess_batch(jobs: Sequence[Job], policy: Policy, now: datetime) -> list[Any]:
@@ -367,19 +475,19 @@ def _assess(
     blocks: _Blocks, reading: Reading, pool: Executor | None, workers: int = 0
 ) -> FileAssessment:
     result = FileAssessment()
-    chooser = _Chooser()
-    before = 0  # rows in the chunks before this one
-    for chunk in _chunk_results(blocks, reading, pool, workers):
-        result.chunks += 1
-        result.workers.add(chunk.pid)
-        result.rejected.extend((row + before, ref, error) for row, ref, error in chunk.rejected)
-        chooser.take(chunk.accepted)
-        before += chunk.rows
-    result.detentions = len(chooser.best)
-    jobs = chooser.jobs()
-    for findings, failures in _assessed(jobs, reading, pool, workers):
-        result.findings.extend(findings)
-        result.failures.extend(failures)
+    with Chooser() as chooser:  # past a threshold on disk: memory the same for any length
+        before = 0  # rows in the chunks before this one
+        for chunk in _chunk_results(blocks, reading, pool, workers):
+            result.chunks += 1
+            result.workers.add(chunk.pid)
+            result.rejected.extend((row + before, ref, error) for row, ref, error in chunk.rejected)
+            chooser.take(chunk.accepted)
+            before += chunk.rows
+        result.detentions = chooser.detentions
+        batches = chooser.batches(EVALUATE_BATCH)
+        for findings, failures in _assessed(batches, reading, pool, workers):
+            result.findings.extend(findings)
+            result.failures.extend(failures)
     result.findings.sort()
     return result
 
@@ -397,9 +505,8 @@ def _chunk_results(
 
 
 def _assessed(
-    jobs: list[Job], reading: Reading, pool: Executor | None, workers: int
+    batches: Iterator[list[Job]], reading: Reading, pool: Executor | None, workers: int
 ) -> Iterator[Any]:
-    batches = (jobs[at : at + EVALUATE_BATCH] for at in range(0, len(jobs), EVALUATE_BATCH))
     if pool is None:
         for batch in batches:
             yield from assess_batch(batch, reading.policy, reading.now)
@@ -419,38 +526,3 @@ def _in_order(futures: Iterator[Future[Any]], ahead: int) -> Iterator[Any]:
             yield pending.pop(0).result()
     for future in pending:
         yield future.result()
-
-
-class _Chooser:
-    """One version of each custody_ref (``versions``: the latest ``updated_at``; a row
-    without one is older than any with one; between equals the later row), in order of
-    first appearance, as the rows go by."""
-
-    def __init__(self) -> None:
-        # custody_ref -> (updated_at, person_ref, arrival, fields or None)
-        self.best: dict[str, tuple[Any, str | None, Any, Any]] = {}
-
-    def take(self, accepted: list[Accepted]) -> None:
-        best = self.best
-        for _row, ref, updated, person, arrival, fields in accepted:
-            current = best.get(ref)
-            if current is None or replaces(current[0], updated):
-                best[ref] = (updated, person, arrival, fields)
-
-    def jobs(self) -> list[Job]:
-        """The chosen detentions the rules can find anything in, each with the arrivals of
-        its person's other chosen records (repeat_detention: RULES.md, Precise reading 11)."""
-        wanted = {v[1] for v in self.best.values() if v[3] is not None and v[1] is not None}
-        people: dict[str, list[tuple[str, Any]]] = {}
-        for ref, (_, person, arrival, _fields) in self.best.items():
-            if person in wanted:
-                people.setdefault(person, []).append((ref, arrival))
-        jobs: list[Job] = []
-        for ref, (_, person, _arrival, fields) in self.best.items():
-            if fields is None:
-                continue
-            others = (
-                [at for other, at in people[person] if other != ref] if person is not None else []
-            )
-            jobs.append((fields, others))
-        return jobs
