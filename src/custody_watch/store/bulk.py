@@ -41,3 +41,10 @@ class DriverStatement:
     def run(self, session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
         if rows:
             session.connection().exec_driver_sql(self.sql, list(rows))
+
+    def rows(self, session: Session, values: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """A query's rows as the driver gives them (plain tuples, no result processing):
+        only for columns whose driver values are what the caller wants (text, integers)."""
+        cursor = session.connection().exec_driver_sql(self.sql, values).cursor
+        assert cursor is not None  # a query has rows to read
+        return list(cursor.fetchall())

@@ -117,15 +117,36 @@ def _stored(session: Session, refs: Sequence[str]) -> dict[str, _Stored]:
     return found
 
 
+REFS_A_QUERY = 500
+_REF_KEYS = tuple(f"ref{i}" for i in range(REFS_A_QUERY))
+
+
 def _by_refs(
     session: Session, columns: tuple[ColumnElement[Any], ...], refs: Sequence[str]
 ) -> Iterator[Any]:  # rows of ``columns``
-    """Core, not ORM, selects (no per-row entity bookkeeping), 500 refs a query, the list
-    bound as one expanding parameter (no per-value literal handling)."""
-    query = select(*columns).where(_D.custody_ref.in_(bindparam("refs", expanding=True)))
+    """Core, not ORM, selects (no per-row entity bookkeeping), 500 refs a query. The query
+    has 500 plain parameters and a shorter list repeats its last ref to fill them, so it is
+    compiled once: an expanding parameter was rendered again at every execution, which cost
+    more than SQLite's own look-ups."""
+    query = _refs_query(columns)
     connection = session.connection()
-    for start in range(0, len(refs), 500):
-        yield from connection.execute(query, {"refs": list(refs[start : start + 500])})
+    for start in range(0, len(refs), REFS_A_QUERY):
+        part = list(refs[start : start + REFS_A_QUERY])
+        part.extend(part[-1:] * (REFS_A_QUERY - len(part)))
+        yield from connection.execute(query, dict(zip(_REF_KEYS, part, strict=True)))
+
+
+_REFS_QUERIES: dict[tuple[int, ...], Select[Any]] = {}
+
+
+def _refs_query(columns: tuple[ColumnElement[Any], ...]) -> Select[Any]:
+    # Keyed by the columns' identities: a column's == builds an expression, not a bool.
+    key = tuple(map(id, columns))
+    query = _REFS_QUERIES.get(key)
+    if query is None:
+        wanted = _D.custody_ref.in_([bindparam(name) for name in _REF_KEYS])
+        query = _REFS_QUERIES[key] = select(*columns).where(wanted)
+    return query
 
 
 def _not_older(incoming: str | None, than: str | None) -> bool:
@@ -244,6 +265,7 @@ class _SqliteWriter:
     ) -> None:
         at = utc_text(now)
         new, current, version = self.statements
+        last_id = _last_id(self.session) if plan.inserts else 0
         # A changed detention is due now (next_check_at): the rules must see the change.
         new.run(
             self.session,
@@ -260,7 +282,7 @@ class _SqliteWriter:
             ],
         )
         if plan.inserts:
-            ids.update(_ids(self.session, [item.custody_ref for item in plan.inserts]))
+            ids.update(_new_ids(self.session, last_id, [item.custody_ref for item in plan.inserts]))
         version.run(
             self.session,
             [
@@ -308,6 +330,32 @@ def _sqlite_statements(
 
 def _instant(text: str | None) -> datetime | None:
     return None if text is None else from_utc_text(text)
+
+
+def _last_id(session: Session) -> int:
+    return session.connection().execute(_LAST_ID).scalar_one() or 0
+
+
+def _new_ids(session: Session, last_id: int, refs: Sequence[str]) -> dict[str, int]:
+    """The ids SQLite gave the detentions just inserted: each new row's id is one more than
+    the largest before it, so they are the rows after ``last_id`` (read before inserting),
+    found in one range scan rather than by ref through the unique index. A row another
+    writer added meanwhile is read too and ignored; if any of ``refs`` is missing (ids
+    reused at the very top of the range), they are looked up by ref."""
+    after = dict(_sqlite_ids_after(session.get_bind().dialect).rows(session, (last_id,)))
+    try:
+        return {ref: after[ref] for ref in refs}
+    except KeyError:
+        return _ids(session, refs)
+
+
+_LAST_ID = select(func.max(_D.id))
+
+
+@functools.lru_cache(maxsize=4)
+def _sqlite_ids_after(dialect: Dialect) -> DriverStatement:
+    query = select(_D.custody_ref, _D.id).where(_D.id > bindparam("after"))
+    return DriverStatement.compile(query, dialect, ("after",))
 
 
 def _ids(session: Session, refs: Sequence[str]) -> dict[str, int]:
