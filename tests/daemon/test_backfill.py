@@ -17,7 +17,12 @@ from custody_watch.ingest.prepare import Zones
 from custody_watch.ingest.workers import Preparers
 from custody_watch.store.db import make_engine, make_sessionmaker
 from custody_watch.store.migrate import upgrade
-from custody_watch.store.schema import DetentionRow, DetentionVersionRow, QuarantineRow
+from custody_watch.store.schema import (
+    DetentionRow,
+    DetentionVersionRow,
+    QuarantineRow,
+    SourceStateRow,
+)
 
 from .support import Daemon
 
@@ -206,3 +211,96 @@ def test_importing_a_file_already_imported_does_nothing_unless_asked_again(
         "imported same-history-renamed.jsonl: 30 rows, 0 detentions stored or updated, 4 rejected",
     )
     assert len(daemon.json("quarantine")["rejected"]) == 8  # asked for: every rejection kept
+
+
+def versions_feed(count: int) -> str:
+    """Forty detentions seen again and again across chunks: later versions, earlier ones,
+    and the same record sent again word for word."""
+    lines = []
+    for n in range(1, count + 1):
+        minute = (n * 7) % 50
+        record = {
+            "custody_ref": f"C-{n % 40:03d}",
+            "suite": f"suite-{n % 3}",
+            "arrival_time": "2026-10-24T09:15:00+01:00",
+            "updated_at": f"2026-10-24T10:{minute:02d}:00+01:00",
+            "date_of_birth": "2010-02-28",
+        }
+        if n % 11 == 0:
+            del record["updated_at"]  # undated: older than any dated version
+        lines.append(json.dumps(record))
+    # The last version of each, sent again in later chunks as it was: nothing new to keep.
+    return "\n".join(lines + lines[-40:]) + "\n"
+
+
+def everything(sessions: sessionmaker[Session]) -> dict[str, list[tuple[object, ...]]]:
+    with sessions() as session:
+        return {
+            "detentions": [
+                tuple(r)
+                for r in session.execute(
+                    select(
+                        DetentionRow.custody_ref,
+                        DetentionRow.record,
+                        DetentionRow.record_updated_at,
+                        DetentionRow.next_check_at,
+                    ).order_by(DetentionRow.custody_ref)
+                )
+            ],
+            "versions": [
+                tuple(r)
+                for r in session.execute(
+                    select(
+                        DetentionRow.custody_ref,
+                        DetentionVersionRow.row,
+                        DetentionVersionRow.record,
+                        DetentionVersionRow.became_current,
+                    )
+                    .join(DetentionRow, DetentionRow.id == DetentionVersionRow.detention_id)
+                    .order_by(DetentionVersionRow.row)
+                )
+            ],
+            "quarantine": [
+                tuple(r)
+                for r in session.execute(
+                    select(QuarantineRow.row, QuarantineRow.error).order_by(QuarantineRow.row)
+                )
+            ],
+            "counters": [
+                tuple(r)
+                for r in session.execute(
+                    select(SourceStateRow.rows_read, SourceStateRow.rows_rejected)
+                )
+            ],
+        }
+
+
+@pytest.mark.parametrize("together", [2, 3, 100])
+def test_chunks_stored_a_few_a_transaction_leave_the_store_as_chunk_by_chunk_does(store, together):
+    text = versions_feed(400) + feed(30, bad_every=7)
+    results = {}
+    for per_transaction in (1, together):
+        sessions = store(f"cw-{per_transaction}.db")
+        with Preparers(0) as preparers:
+            imported = import_feed(
+                sessions,
+                source="history",
+                label="history.jsonl",
+                text=text,
+                fmt="jsonl",
+                zones=Zones(),
+                now=NOW,
+                preparers=preparers,
+                chunk_rows=50,
+                chunks_a_transaction=per_transaction,
+            )
+        results[per_transaction] = (imported, everything(sessions))
+    alone, grouped = results[1], results[together]
+    assert grouped == alone
+    stored = alone[1]
+    # The feed does what it is meant to: versions replaced, versions kept but not current,
+    # resent records not kept twice, rejected rows quarantined.
+    became = [current for *_, current in stored["versions"]]
+    assert True in became and False in became
+    assert len(stored["versions"]) < alone[0].rows - alone[0].rejected
+    assert len(stored["quarantine"]) == alone[0].rejected == 4

@@ -192,6 +192,64 @@ def test_a_database_that_is_down_fails_the_batch_instead_of_quarantining_good_ro
     assert file_marks(sessions) == []
 
 
+def test_a_row_refused_in_batches_stored_together_costs_only_its_own_row(
+    sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    first = prepared(*(row(n, f"C-{n}") for n in range(1, 4)))
+    too_long = "C-" + "9" * 300
+    if engine.dialect.name == "sqlite":
+        too_long += "\ud800"  # SQLite keeps text of any length; refuse it as PostgreSQL does
+    second = with_field(prepared(*(row(n, f"C-{n}") for n in range(4, 7))), 1, custody_ref=too_long)
+    third = prepared(*(row(n, f"C-{n}") for n in range(7, 9)))
+
+    stored = poll.store_prepared_together(
+        sessions, "history", "history.csv", [("a", first), ("b", second), ("c", third)], NOW
+    )
+
+    assert stored == [("a", 3, 0), ("b", 2, 1), ("c", 2, 0)]
+    assert stored_refs(sessions) == sorted(f"C-{n}" for n in (1, 2, 3, 4, 6, 7, 8))
+    [(number, ref, error, _raw)] = quarantined(sessions)
+    assert (number, ref) == (5, None) and error.startswith("custody_ref: ")
+    with sessions() as session:
+        state = session.get(SourceStateRow, "history")
+        assert state is not None and (state.rows_read, state.rows_rejected) == (8, 1)
+
+
+def test_a_failure_to_produce_batches_stored_together_is_raised_and_keeps_none_of_them(
+    sessions: sessionmaker[Session],
+) -> None:
+    def worker_dies() -> Iterator[tuple[str, Prepared]]:
+        yield "a", prepared(row(1, "C-1"), row(2, "C-2"))
+        raise RuntimeError("a worker died")
+
+    with pytest.raises(RuntimeError, match="a worker died"):
+        poll.store_prepared_together(sessions, "history", "history.csv", worker_dies(), NOW)
+    assert stored_refs(sessions) == []
+    assert quarantined(sessions) == []
+
+
+def test_a_database_that_is_down_fails_batches_stored_together_and_keeps_none_of_them(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    real = poll.detentions.record_versions
+    calls: list[int] = []
+
+    def down_on_the_second(session: Session, **kwargs: Any) -> int:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+        return real(session, **kwargs)
+
+    monkeypatch.setattr(poll.detentions, "record_versions", down_on_the_second)
+    batches = [("a", prepared(row(1, "C-1"))), ("b", prepared(row(2, "C-2")))]
+    with pytest.raises(StoreError, match="server closed the connection"):
+        poll.store_prepared_together(sessions, "history", "history.csv", batches, NOW)
+    assert stored_refs(sessions) == []
+    assert quarantined(sessions) == []
+
+
 class FakeSource:
     """Delivers the given batches once (later polls find nothing new), or raises."""
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
+from typing import TypeVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +32,7 @@ from custody_watch.store.schema import DetentionRow
 from custody_watch.times import parse_zone
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 MAX_PAGES_PER_POLL = 200
@@ -227,6 +229,71 @@ def store_prepared(
     rejected = [*prepared.rejected, *refused]
     _finish_alone(sessions, source_name, label, prepared.rows, rejected, refused, now, key)
     return changed, len(rejected)
+
+
+def store_prepared_together(
+    sessions: sessionmaker[Session],
+    source_name: str,
+    label: str,
+    batches: Iterable[tuple[T, Prepared]],
+    now: datetime,
+) -> list[tuple[T, int, int]]:
+    """Batches of one feed (each with the caller's tag) stored in one transaction; returns
+    (tag, detentions changed, rejected) for each, in order.
+
+    Each batch is recorded as ``store_prepared`` records it alone: its versions chosen
+    against what the batches before it stored, then its quarantine and the source's
+    counters. So the store ends exactly as it would batch by batch, and a crash keeps the
+    whole group or none of it. Fewer commits are the point: each rewrites every index page
+    its rows touched, and rows with random keys touch most of them. If the database refuses
+    anything, none of the group stays and each batch is stored again on its own by
+    ``store_prepared``, which sets the refused rows aside. A failure to produce the batches
+    (a worker's) is raised as it is, not taken for a refusal."""
+    produced = iter(batches)  # once: what the transaction did not reach is taken after it
+    taken: list[tuple[T, Prepared]] = []
+    stored: list[tuple[T, int, int]] = []
+    try:
+        with sessions.begin() as session:
+            for tag, prepared in _produced(produced):
+                taken.append((tag, prepared))
+                changed = detentions.record_versions(
+                    session, source=source_name, batch=label, items=prepared.accepted, now=now
+                )
+                _finish(session, source_name, label, prepared.rows, prepared.rejected, now, None)
+                stored.append((tag, changed, len(prepared.rejected)))
+        return stored
+    except _ProducingFailed as failed:
+        raise failed.error from None
+    except DATABASE_TROUBLE as exc:
+        raise StoreError(_describe(exc)) from exc
+    except Exception as exc:
+        log.warning(
+            "storing %d batches of %s from %s together failed (%s); storing each alone",
+            len(taken),
+            label,
+            source_name,
+            _class(exc),
+        )
+    taken.extend(produced)  # the rest of the group, not reached
+    return [(tag, *store_prepared(sessions, source_name, label, p, now)) for tag, p in taken]
+
+
+class _ProducingFailed(Exception):
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _produced(produced: Iterator[tuple[T, Prepared]]) -> Iterator[tuple[T, Prepared]]:
+    """``produced``, with a failure to produce the next one told apart from a refusal."""
+    while True:
+        try:
+            batch = next(produced)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise _ProducingFailed(exc) from exc
+        yield batch
 
 
 def _store_split(
