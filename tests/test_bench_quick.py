@@ -60,6 +60,12 @@ def test_quick_bench_prints_one_json_line_per_figure(tmp_path: Path, database: l
             assert f.get("profile"), f  # a missed target says where the time goes
     by_name = {f["name"]: f for f in figures}
     assert by_name["ingest"]["baseline"] is not None
+    # The poll path is reported beside the import's, against the same baseline.
+    ingest = by_name["ingest"]
+    assert ingest["poll_records_per_second"] > 0 and ingest["poll_seconds"] > 0
+    assert ingest["poll_ratio"] == pytest.approx(
+        ingest["poll_records_per_second"] / ingest["baseline"], rel=1e-3
+    )
     assert by_name["cycle_history"]["stored"] > by_name["cycle_history"]["baseline_stored"]
     assert by_name["lateness"]["findings"] > 0
     assert {f["database"] for f in figures} == {"postgresql" if database else "sqlite"}
