@@ -62,7 +62,7 @@ BLOCK_BYTES = 1 << 20  # a worker's chunk of the file
 # Below this size worker processes cost more than they save (measured: bench/README.md,
 # "evaluate"): the file is read in this process, a block at a time all the same.
 WORKERS_FROM_BYTES = 3 << 20
-EVALUATE_BATCH = 2_000  # detentions per batch of the rules' pass
+EVALUATE_BATCH = 400  # detentions per batch of the rules' pass: a few batches a worker
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _NEVER = 1 << 62  # microseconds since 1970 after any instant: arrives after any now
