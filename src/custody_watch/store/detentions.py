@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -61,8 +62,7 @@ def record_versions(
     plan.versions = [
         (item, index in became) for index, item in enumerate(items) if index not in resent
     ]
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    writer = _SqliteWriter(session) if sqlite else _CoreWriter(session)
+    writer = _WRITERS.get(session.get_bind().dialect.name, _CoreWriter)(session)
     ids = {ref: current.id for ref, current in stored.items()}
     writer.write(plan, ids, source=source, batch=batch, now=now)
     for item in plan.inserts:
@@ -312,6 +312,112 @@ class _SqliteWriter:
             item.record_json,
             item.updated_at,
         )
+
+
+class _PostgresWriter:
+    """PostgreSQL: new detentions and every version by ``COPY`` (ids for the new ones taken
+    from the table's sequence first), the record's JSON text and the instants sent as the
+    text they already are. The Core statements spent most of their time in psycopg parsing
+    the many-row INSERT text SQLAlchemy built for each batch, and in writing each record's
+    JSON again. Updates of stored detentions stay Core statements (a tenth of a feed)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def write(
+        self, plan: _Plan, ids: dict[str, int], *, source: str, batch: str, now: datetime
+    ) -> None:
+        at = _pg_instant(utc_text(now))
+        if plan.inserts:
+            new_ids = self._take_ids(len(plan.inserts))
+            ids.update(zip((item.custody_ref for item in plan.inserts), new_ids, strict=True))
+            self._copy(
+                "detentions",
+                ("id", *_NEW),
+                [
+                    (
+                        row_id,
+                        item.custody_ref,
+                        source,
+                        *_pg_from_record(item),
+                        at,
+                        at,
+                        at,
+                        item.person_ref,
+                    )
+                    for row_id, item in zip(new_ids, plan.inserts, strict=True)
+                ],
+            )
+        if plan.updates:
+            _CoreWriter(self.session).write(
+                _Plan(updates=plan.updates), ids, source=source, batch=batch, now=now
+            )
+        self._copy(
+            "detention_versions",
+            _VERSION,
+            [
+                (
+                    ids[item.custody_ref],
+                    source,
+                    batch,
+                    item.row,
+                    at,
+                    _pg_instant(item.updated_at),
+                    item.record_json,
+                    became,
+                )
+                for item, became in plan.versions
+            ],
+        )
+
+    def _take_ids(self, count: int) -> list[int]:
+        taken = self.session.connection().execute(_TAKE_IDS, {"count": count})
+        return [row_id for (row_id,) in taken]
+
+    def _copy(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """``rows`` by COPY in this session's transaction. The driver's errors come back as
+        SQLAlchemy's (as a Core statement's would), so that a refused row is told apart
+        from a database that is down (``daemon.poll.DATABASE_TROUBLE``)."""
+        if not rows:
+            return
+        connection = self.session.connection()
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        dbapi = connection.dialect.loaded_dbapi
+        try:
+            with raw.cursor() as cursor, cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except dbapi.Error as error:
+            raise sa_exc.DBAPIError.instance(
+                sql, None, error, dbapi.Error, hide_parameters=True, dialect=connection.dialect
+            ) from error
+
+
+_TAKE_IDS = select(func.nextval(func.pg_get_serial_sequence("detentions", "id"))).select_from(
+    func.generate_series(1, bindparam("count"))
+)
+
+
+def _pg_instant(text: str | None) -> str | None:
+    """``times.utc_text`` as PostgreSQL reads a ``timestamptz`` whatever the session's zone."""
+    return None if text is None else text + "+00"
+
+
+def _pg_from_record(item: PreparedRow) -> tuple[Any, ...]:
+    return (
+        item.suite,
+        item.force,
+        _pg_instant(item.arrival_time),
+        _pg_instant(item.released_time),
+        item.is_child,
+        item.record_json,
+        _pg_instant(item.updated_at),
+    )
+
+
+_WRITERS: dict[str, Any] = {"sqlite": _SqliteWriter, "postgresql": _PostgresWriter}
 
 
 @functools.lru_cache(maxsize=4)  # one entry per dialect object: compiled once, not per batch
