@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -212,3 +214,70 @@ def test_a_file_out_of_the_ordinary_is_left_to_the_exact_reading(
     fmt = "csv" if name.endswith(".csv") else "jsonl"
     with pytest.raises(NotPlain):
         assess_file(path, fmt, naive_zone=None, policy=Policy(), now=NOW, workers=0)
+
+
+def row_by_row_readers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_csv_readers`` whose block reader vouches for no row: every row is then read on its
+    own, as before the column-at-a-time reading."""
+    made = module._csv_readers
+
+    def readers(header_line: str, zone: Any) -> Any:
+        header, read_plain, read_block = made(header_line, zone)
+
+        def none_plain(columns: list[Any], bad: set[int]) -> Any:
+            bad.update(range(len(columns[0]) if columns else 0))
+            return read_block(columns, bad)
+
+        return header, read_plain, none_plain
+
+    monkeypatch.setattr(module, "_csv_readers", readers)
+
+
+def chunk_text(rng: random.Random) -> tuple[str, str]:
+    """A header and a block of rows: mostly plain, some with odd cells, short or long rows,
+    blank lines, CRLF line ends, no last line end."""
+    names = ["custody_ref", "suite", "arrival_time", "person_ref", "date_of_birth",
+             *CHOICES, *TIMES, "reviews", "prior_detention_minutes", "notes"]  # fmt: skip
+    rng.shuffle(names)
+    lines = []
+    for n in range(rng.randint(1, 60)):
+        r = record(rng, n)
+        cells = []
+        for name in names:
+            value = r.get(name, "")
+            text = ";".join(value) if isinstance(value, list) else str(value)
+            if rng.random() < 0.02:
+                text = rng.choice(["", " ", "x", "é", "2026-10-24", " 2026-10-24T10:00:00Z", "0"])
+            cells.append(text)
+        if rng.random() < 0.03:
+            cells = cells[:-1] if rng.random() < 0.5 else [*cells, "more"]
+        lines.append(",".join(cells))
+        if rng.random() < 0.02:
+            lines.append(rng.choice(["", "   ", ",,,"]))
+    text = "\n".join(lines) + ("\n" if rng.random() < 0.9 else "")
+    return ",".join(names) + "\n", text.replace("\n", "\r\n") if rng.random() < 0.2 else text
+
+
+def opened(result: module.ChunkResult) -> tuple[Any, ...]:
+    accepted = [
+        (*row[:5], pickle.loads(row[5]) if isinstance(row[5], bytes) else row[5])
+        for row in result.accepted
+    ]
+    return result.rows, accepted, result.rejected
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_block_read_a_column_at_a_time_gives_what_reading_each_row_gives(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    rng = random.Random(seed)
+    header, text = chunk_text(rng)
+    policy = Policy(people=People.ALL if seed % 2 else People.CHILDREN)
+    for now in (NOW, datetime(2026, 10, 20, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)):
+        reading = module.Reading("csv", None, policy, now, header)
+        for pickled in (False, True):
+            by_columns = module.read_chunk(text, reading, pickled)
+            with monkeypatch.context() as patch:
+                row_by_row_readers(patch)
+                by_rows = module.read_chunk(text, reading, pickled)
+            assert opened(by_columns) == opened(by_rows)
