@@ -281,3 +281,67 @@ def test_a_block_read_a_column_at_a_time_gives_what_reading_each_row_gives(
                 row_by_row_readers(patch)
                 by_rows = module.read_chunk(text, reading, pickled)
             assert opened(by_columns) == opened(by_rows)
+
+
+ODD_JSON = [None, 5, 1.5, True, False, "", " ", "true", "30", ["2026-10-24T10:00:00Z", None],
+            ["2026-10-24T10:00:00Z;2026-10-24T11:00:00Z"], [], [" "], [3], "é", 2**70]  # fmt: skip
+
+
+def json_chunk_text(rng: random.Random) -> str:
+    """A block of JSON Lines rows: mostly as a feed writes them, some values of odd types or
+    text, lines that are no row."""
+    lines = []
+    for n in range(rng.randint(1, 60)):
+        r: dict[str, Any] = record(rng, n)
+        if rng.random() < 0.3:
+            r["prior_detention_minutes"] = rng.choice([30, 0, 5760, 5761, -1, "30", True])
+        if rng.random() < 0.2:
+            r["looked_after"] = rng.choice([True, False, "true", "no", None])
+        for name in [*r, "interview_times", "force"]:
+            if rng.random() < 0.03:
+                r[name] = rng.choice(ODD_JSON)
+        lines.append(json.dumps(r))
+        if rng.random() < 0.03:
+            lines.append(
+                rng.choice(
+                    ["", "[1]", "{bad", "null", '{"custody_ref": "R", "custody_ref": "S"}', "{}",
+                     '{"notes": "x"}']
+                )
+            )  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_json_lines_read_a_column_at_a_time_give_what_reading_each_row_gives(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    rng = random.Random(seed)
+    text = json_chunk_text(rng)
+    policy = Policy(people=People.ALL if seed % 2 else People.CHILDREN)
+    made = module._json_block_reader
+
+    def none_plain(names: tuple[str, ...], zone: Any) -> Any:
+        read_block = made(names, zone)
+
+        def read(columns: list[Any], bad: set[int]) -> Any:
+            bad.update(range(len(columns[0]) if columns else 0))
+            return read_block(columns, bad)
+
+        return read
+
+    for now in (NOW, datetime(2026, 10, 20, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)):
+        reading = module.Reading("jsonl", None, policy, now)
+        for pickled in (False, True):
+            by_columns = module.read_chunk(text, reading, pickled)
+            with monkeypatch.context() as patch:
+                patch.setattr(module, "_json_block_reader", none_plain)
+                by_rows = module.read_chunk(text, reading, pickled)
+            assert opened(by_columns) == opened(by_rows)
+
+
+@pytest.mark.parametrize("text", ['{}\n{"notes": "x"}\n', '{"force": "F"}\n', "\n"])
+def test_json_lines_with_none_of_the_format_s_fields_are_each_rejected(text: str) -> None:
+    chunk = module.read_chunk(text, module.Reading("jsonl", None, Policy(), NOW))
+    assert chunk.accepted == []
+    assert [row for row, _ref, _error in chunk.rejected] == list(range(1, chunk.rows + 1))
+    assert chunk.rows == text.count("{")

@@ -32,13 +32,20 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from itertools import compress, repeat
 from multiprocessing import get_context
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from custody_watch.domain import Detention
 from custody_watch.ingest import csv_block
 from custody_watch.ingest.chooser import Chooser, Job
-from custody_watch.ingest.csv_block import PlainBlock, block_reader, odd_lines, plain_text
+from custody_watch.ingest.csv_block import (
+    PlainBlock,
+    block_reader,
+    json_columns,
+    odd_lines,
+    plain_text,
+)
 from custody_watch.ingest.files import FeedFormat
 from custody_watch.ingest.parse import RowError, csv_plan, csv_reader, in_utc, read_fields
 from custody_watch.ingest.rows import (
@@ -172,11 +179,23 @@ def read_chunk(text: str | bytes, reading: Reading, pickled: bool = False) -> Ch
         take(row.number, fields)
 
     if reading.fmt != "csv":
-        rows = 0
-        for source_row in jsonl_line_rows(jsonl_lines(text)):
-            rows = source_row.number
-            read(source_row)
-        return ChunkResult(rows, accepted, rejected, os.getpid())
+        # The decoded rows read a column at a time (csv_block.json_columns), as for CSV;
+        # each row not vouched for, and each a rule may look at, read on its own.
+        rows = list(jsonl_line_rows(jsonl_lines(text)))
+        for source_row in rows:
+            if source_row.problem is not None:
+                read(source_row)
+        good = [source_row for source_row in rows if source_row.problem is None]
+        names, by_column, bad = json_columns([source_row.values for source_row in good])
+        block = _json_block_reader(tuple(names), zone)(by_column, bad)
+        each = _accepted_rows([row.number for row in good], block, pickled)
+        for i in sorted(bad.union(_found(block, policy, now))):
+            del accepted[:]
+            read(good[i])
+            each[i] = accepted[0] if accepted else None
+        rejected.sort(key=itemgetter(0))  # the rows that could not be read, in row order
+        kept = [row for row in each if row is not None] if None in each else each
+        return ChunkResult(rows[-1].number if rows else 0, kept, rejected, os.getpid())
 
     header, read_plain, read_block = _csv_readers(reading.header, zone)
     count = len(header)
@@ -192,11 +211,7 @@ def read_chunk(text: str | bytes, reading: Reading, pickled: bool = False) -> Ch
         columns, bad = _entry_columns(entries, count)
         numbers = [entry[0] for entry in entries]
     block = read_block(columns, bad)
-    updated, arrived = block.updated, block.arrivals
-    if pickled:
-        updated, arrived = block.updated_us, block.arrival_us
-    # One accepted row per row of the block; the slow ones replaced below.
-    each: list[Any] = list(zip(numbers, block.refs, updated, block.persons, arrived, repeat(None)))
+    each = _accepted_rows(numbers, block, pickled)
     row: SourceRow | None
     for i in sorted(bad.union(_found(block, policy, now))):
         if entries is None:
@@ -218,6 +233,20 @@ def read_chunk(text: str | bytes, reading: Reading, pickled: bool = False) -> Ch
         each[i] = accepted[0] if accepted else None
     kept = [row for row in each if row is not None] if None in each else each
     return ChunkResult(numbers[-1] if numbers else 0, kept, rejected, os.getpid())
+
+
+def _accepted_rows(numbers: Sequence[int], block: PlainBlock, pickled: bool) -> list[Any]:
+    """One accepted row per row of the block, as ``accept`` makes them (the rows read on
+    their own are put in their places after)."""
+    updated, arrived = block.updated, block.arrivals
+    if pickled:
+        updated, arrived = block.updated_us, block.arrival_us
+    return list(zip(numbers, block.refs, updated, block.persons, arrived, repeat(None)))
+
+
+@lru_cache(maxsize=64)
+def _json_block_reader(names: tuple[str, ...], zone: tzinfo) -> Callable[..., PlainBlock]:
+    return block_reader(csv_plan(names), zone)
 
 
 def _entry_columns(

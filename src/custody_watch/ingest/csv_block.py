@@ -17,7 +17,7 @@ cell that fails any check (its column is then checked a cell at a time)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from itertools import compress, repeat
@@ -25,10 +25,12 @@ from operator import attrgetter, floordiv, lt, sub
 from typing import Any
 
 from custody_watch.ingest.parse import (
+    _BOOL,
     _CHOICE,
     _CHOICES,
     _DATE,
     _DOB,
+    _KIND,
     _LIST,
     _LONGEST_TIME,
     _MINUTES,
@@ -36,6 +38,7 @@ from custody_watch.ingest.parse import (
     _TEXT,
     _TIME,
     MAX_PRIOR_MINUTES,
+    REQUIRED,
     SHORT_TEXT,
     CsvPlan,
 )
@@ -350,3 +353,55 @@ def _across(
                 bad.add(i)
         except Exception:
             bad.add(i)
+
+
+def json_columns(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[list[str]], set[int]]:
+    """Decoded JSON Lines rows as a block for ``block_reader``: the format's fields they
+    hold (their names, in the format's order), each as a column of text the way a CSV cell
+    holds it ('' when absent or null; ``true``/``false``; minutes as digits; a list of
+    times ``;``-joined), and the rows that cannot be plain: a value of a type
+    ``parse._plain_read`` does not read as plain, a list entry holding ``;``, or text with a
+    space, outside ASCII or that text may not hold."""
+    present = set().union(*rows) if rows else set()
+    # The three a row needs always have a column: a block whose rows hold none of them
+    # still has a row per row (none plain).
+    names = [name for name in _FIELD_ORDER if name in present or name in REQUIRED]
+    bad: set[int] = set()
+    columns = []
+    for name in names:
+        kind = _KIND[name]
+        values = [row.get(name) for row in rows]
+        kinds = set(map(type, values))
+        if kinds <= _TEXT_TYPES and kind != _MINUTES:  # minutes in JSON are numbers
+            cells = [value or "" for value in values]
+        else:
+            cells = [_json_cell(value, kind, bad, i) for i, value in enumerate(values)]
+        joined = "".join(cells)
+        if not (joined.isascii() and " " not in joined and joined.isprintable()):
+            bad.update(i for i, cell in enumerate(cells) if odd_lines([cell]))
+        columns.append(cells)
+    return names, columns, bad
+
+
+_TEXT_TYPES = frozenset((str, type(None)))
+_FIELD_ORDER = tuple(_KIND)
+
+
+def _json_cell(value: Any, kind: int, bad: set[int], row: int) -> str:
+    """One decoded value as a CSV cell (see ``json_columns``); '' and the row marked when it
+    is not read as plain."""
+    if value is None:
+        return ""
+    if type(value) is str:
+        if kind != _MINUTES or not value:
+            return value
+    elif kind == _LIST and type(value) is list:
+        items = [item for item in value if item is not None]
+        if all(type(item) is str and len(item) <= SHORT_TEXT and ";" not in item for item in items):
+            return ";".join(items)
+    elif kind == _BOOL and type(value) is bool:
+        return "true" if value else "false"
+    elif kind == _MINUTES and type(value) is int and 0 <= value <= MAX_PRIOR_MINUTES:
+        return str(value)
+    bad.add(row)
+    return ""
