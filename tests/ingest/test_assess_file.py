@@ -196,6 +196,34 @@ def test_a_small_file_is_read_in_this_process() -> None:
     assert workers_for(module.WORKERS_FROM_BYTES - 1) == 0
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_big_file_is_chosen_on_disk_from_its_first_row_and_assesses_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    """Memory the same for any length of file, decided by its size up front: a file just
+    past a row count no longer pays to move everything chosen so far to disk."""
+    path = write_feed(tmp_path / f"feed{suffix}", 6, 1_200)
+    fmt = "csv" if suffix == ".csv" else "jsonl"
+    expected = exact(path, Policy(), NOW)
+    monkeypatch.setattr(module, "BLOCK_BYTES", 20_000)
+    monkeypatch.setattr(module, "SPILL_FILE_BYTES", path.stat().st_size + 1)
+    small = assess_file(path, fmt, naive_zone=None, policy=Policy(), now=NOW, workers=0)
+    assert not small.spilled
+    same(small, expected)
+    monkeypatch.setattr(module, "SPILL_FILE_BYTES", path.stat().st_size)
+    big = assess_file(path, fmt, naive_zone=None, policy=Policy(), now=NOW, workers=2)
+    assert big.spilled
+    same(big, expected)
+
+
+def test_a_file_of_100_000_generated_records_is_chosen_in_memory() -> None:
+    """The size issue 15 times (about 25 MB) stays well inside memory, with room for as
+    many versions again: the disk would cost it about half a second."""
+    assert module.spill_from_for(25_000_000) is None
+    assert module.spill_from_for(2 * 25_000_000) is None
+    assert module.spill_from_for(module.SPILL_FILE_BYTES) == 0
+
+
 @pytest.mark.parametrize(
     ("name", "data"),
     [

@@ -69,6 +69,10 @@ BLOCK_BYTES = 1 << 20  # a worker's chunk of the file
 # Below this size worker processes cost more than they save (measured: bench/README.md,
 # "evaluate"): the file is read in this process, a block at a time all the same.
 WORKERS_FROM_BYTES = 3 << 20
+# From this size a file's versions are chosen on disk from its first row (``spill_from_for``):
+# about 270,000 generated records (245 bytes each), well past the 100,000 (about 25 MB) whose
+# speed issue 15 times, so that file is never slowed by the disk, whatever its versions.
+SPILL_FILE_BYTES = 64 << 20
 EVALUATE_BATCH = 400  # detentions per batch of the rules' pass: a few batches a worker
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -107,6 +111,7 @@ class FileAssessment:
     failures: list[FailureRow] = field(default_factory=list)  # in detention order
     chunks: int = 0  # blocks of the file read apart
     workers: set[int] = field(default_factory=set)  # process ids that read a chunk
+    spilled: bool = False  # the versions were chosen on disk (``ingest.chooser``)
 
 
 # --- one chunk of rows (in a worker, or here) -------------------------------------------------
@@ -419,15 +424,27 @@ def _assess_file(
             header = _header(blocks, fmt)
             reading = Reading(fmt, naive_zone, policy, now, header)
             count = workers_for(size) if workers is None else workers
+            spill_from = spill_from_for(size)
             if count == 0:
-                return _assess(blocks, reading, None)
+                return _assess(blocks, reading, None, 0, spill_from)
             pool = ProcessPoolExecutor(count, mp_context=get_context("fork"))
             try:
-                return _assess(blocks, reading, pool, count)
+                return _assess(blocks, reading, pool, count, spill_from)
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
     except (OSError, UnicodeDecodeError):
         raise NotPlain from None
+
+
+def spill_from_for(size: int) -> int | None:
+    """Versions chosen in memory before the rest go to disk (``ingest.chooser``), decided
+    by the file's size before the first row: a big file is chosen on disk from its first
+    row, so its memory stays below what a file under ``SPILL_FILE_BYTES`` holds at its end
+    (memory the same for any length, issue 15); a smaller file is chosen in memory, as
+    fast as it can be, up to the chooser's own bound (``chooser.SPILL_FROM``, for files of
+    very short rows). Deciding by the row count alone put the cliff at a row count: a
+    file just past it paid to move everything chosen so far to disk."""
+    return 0 if size >= SPILL_FILE_BYTES else None
 
 
 def workers_for(size: int) -> int:
@@ -501,10 +518,14 @@ def _header(blocks: _Blocks, fmt: FeedFormat) -> str:
 
 
 def _assess(
-    blocks: _Blocks, reading: Reading, pool: Executor | None, workers: int = 0
+    blocks: _Blocks,
+    reading: Reading,
+    pool: Executor | None,
+    workers: int = 0,
+    spill_from: int | None = None,
 ) -> FileAssessment:
     result = FileAssessment()
-    with Chooser() as chooser:  # past a threshold on disk: memory the same for any length
+    with Chooser(spill_from) as chooser:  # a big file on disk: memory the same for any length
         before = 0  # rows in the chunks before this one
         for chunk in _chunk_results(blocks, reading, pool, workers):
             result.chunks += 1
@@ -513,6 +534,7 @@ def _assess(
             chooser.take(chunk.accepted)
             before += chunk.rows
         result.detentions = chooser.detentions
+        result.spilled = chooser.spilled
         batches = chooser.batches(EVALUATE_BATCH)
         for findings, failures in _assessed(batches, reading, pool, workers):
             result.findings.extend(findings)

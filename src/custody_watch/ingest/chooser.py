@@ -2,8 +2,9 @@
 of a file go by, and the rules' work over the chosen ones, in memory the same for any length
 of file.
 
-Held in memory up to ``SPILL_FROM`` versions (rows accepted; they bound the detentions): a
-file of 100,000 records never gets there, so it is read as fast as ever. Beyond, everything
+Held in memory up to ``SPILL_FROM`` versions (rows accepted; they bound the detentions), or
+from the first row on disk when the caller says so (``assess_file`` does for a big file): a
+file of 100,000 records stays in memory, so it is read as fast as ever. Beyond, everything
 chosen so far moves to a SQLite database in a temporary folder, which then does the choosing
 (an upsert whose condition is ``versions.replaces`` itself), keeps the order of first
 appearance (``seq``) and finds the person's other records (an index on ``person_ref``, made
@@ -35,10 +36,12 @@ from typing import Any
 
 from custody_watch.ingest.versions import replaces
 
-# Versions (accepted rows) chosen in memory before the chosen ones move to disk: a file of
-# 100,000 records never spills, and a longer one holds at most what such a file holds
-# (versions bound detentions; bench/README.md, "evaluate memory").
-SPILL_FROM = 100_000
+# Versions (accepted rows) chosen in memory before the chosen ones move to disk, when the
+# caller does not decide (``assess_file.spill_from_for`` sends a big file to disk from its
+# first row): the bound for a smaller file of very short rows. 250,000 held cost about 75 MB
+# (about 300 bytes each), so such a file stays under 150 MiB; a file of 100,000 records,
+# even with as many versions again, never gets there.
+SPILL_FROM = 250_000
 CACHE_KIB = 1_024  # SQLite's page cache once spilled (its other memory is a few hundred KiB)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
