@@ -34,6 +34,7 @@ def bench_evaluate_memory(
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-evaluate-memory-") as tmp:
         work = Path(tmp)
+        allocated: dict[str, list[str]] = {}
         walls: dict[int, float] = {}
         peaks: dict[int, float] = {}
         sizes: dict[int, float] = {}
@@ -46,9 +47,11 @@ def bench_evaluate_memory(
             command = [sys.executable, "-m", "custody_watch", "evaluate", str(feed), "--at", AT,
                        "--format", "json"]  # fmt: skip
             walls[count], peaks[count] = measured(command, work)
+            if count == count_big and peaks[count_big] / peaks[count_small] > RATIO:
+                allocated = _allocated(feed)  # where the memory goes, before the file goes
             feed.unlink()  # the big file is about 250 MB: not two of them at once
         ratio = peaks[count_big] / peaks[count_small]
-        return figure(
+        result = figure(
             "evaluate_memory",
             round(peaks[count_big], 1),
             "MiB",
@@ -63,6 +66,32 @@ def bench_evaluate_memory(
             seconds=round(walls[count_big], 2),
             baseline_seconds=round(walls[count_small], 2),
         )
+        if not result["pass"]:
+            result["profile"] = allocated
+        return result
+
+
+def _allocated(feed: Path) -> dict[str, list[str]]:
+    """A missed target's profile: where Python allocated the most (tracemalloc, top 5) while
+    the big file is assessed in this process, as ``evaluate`` assesses it (no workers)."""
+    import tracemalloc
+
+    from custody_watch.ingest.assess_file import assess_file
+    from custody_watch.rules import Policy
+    from custody_watch.times import parse_instant
+
+    tracemalloc.start()
+    try:
+        assess_file(feed, "csv", naive_zone=None, policy=Policy(), now=parse_instant(AT),
+                    workers=0)  # fmt: skip
+        peak = tracemalloc.get_traced_memory()[1]
+        top = tracemalloc.take_snapshot().statistics("lineno")[:5]
+    finally:
+        tracemalloc.stop()
+    return {
+        "traced_peak_mib": [f"{peak / 2**20:.1f}"],
+        "top_allocations": [f"{stat.traceback[0]}: {stat.size / 2**20:.1f} MiB" for stat in top],
+    }
 
 
 def _generate(seed: int, count: int, feed: Path) -> None:
