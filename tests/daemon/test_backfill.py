@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -54,7 +55,10 @@ def store(tmp_path: Path) -> Callable[[str], sessionmaker[Session]]:
     return make
 
 
-def run(sessions: sessionmaker[Session], text: str, workers: int) -> tuple[Imported, list[int]]:
+def run(
+    sessions: sessionmaker[Session], text: str, workers: int, **options: Any
+) -> tuple[Imported, list[int]]:
+    """``import_feed`` of ``text`` in 50-row chunks; ``options`` are its other keywords."""
     seen: list[int] = []
     with Preparers(workers) as preparers:
         imported = import_feed(
@@ -68,6 +72,7 @@ def run(sessions: sessionmaker[Session], text: str, workers: int) -> tuple[Impor
             preparers=preparers,
             progress=seen.append,
             chunk_rows=50,
+            **options,
         )
     return imported, seen
 
@@ -281,19 +286,7 @@ def test_chunks_stored_a_few_a_transaction_leave_the_store_as_chunk_by_chunk_doe
     results = {}
     for per_transaction in (1, together):
         sessions = store(f"cw-{per_transaction}.db")
-        with Preparers(0) as preparers:
-            imported = import_feed(
-                sessions,
-                source="history",
-                label="history.jsonl",
-                text=text,
-                fmt="jsonl",
-                zones=Zones(),
-                now=NOW,
-                preparers=preparers,
-                chunk_rows=50,
-                chunks_a_transaction=per_transaction,
-            )
+        imported, _ = run(sessions, text, workers=0, chunks_a_transaction=per_transaction)
         results[per_transaction] = (imported, everything(sessions))
     alone, grouped = results[1], results[together]
     assert grouped == alone

@@ -72,6 +72,14 @@ def poll(ctx: Context, now) -> int:
     )
 
 
+def child_stored(setup: tuple[Daemon, Context]) -> tuple[Daemon, Context]:
+    """The child's first version (no appropriate adult) polled and stored at ``NOW``."""
+    daemon, ctx = setup
+    daemon.drop("day.csv", CHILD)
+    poll(ctx, NOW)
+    return daemon, ctx
+
+
 @pytest.mark.postgres
 def test_detentions_one_daemon_is_evaluating_are_left_to_it(
     on_postgresql: tuple[Daemon, Context],
@@ -95,9 +103,7 @@ def test_a_version_stored_during_an_evaluation_stays_due(
     On PostgreSQL the poll's write waits for the evaluation's lock, then marks the detention
     due; on SQLite the evaluation's next check is written only where the version it read is
     still the stored one."""
-    daemon, ctx = on_either
-    daemon.drop("day.csv", CHILD)
-    poll(ctx, NOW)
+    daemon, ctx = child_stored(on_either)
     later = NOW + timedelta(hours=1)
     with ctx.sessions.begin() as evaluating:
         [record] = detentions.due_records(evaluating, NOW)
@@ -109,34 +115,26 @@ def test_a_version_stored_during_an_evaluation_stays_due(
         detentions.set_next_checks(evaluating, [(record, NOW + timedelta(hours=5))])
     storing.join(timeout=30)
     assert not storing.is_alive()
-    with ctx.sessions() as session:
-        row = session.get(DetentionRow, record.id)
-        assert row is not None
-        assert row.next_check_at is not None and row.next_check_at <= later
-        assert row.record["appropriate_adult_requested_time"]  # the new version is stored
+    row = stored(ctx, record.id)
+    assert row.next_check_at is not None and row.next_check_at <= later
+    assert row.record["appropriate_adult_requested_time"]  # the new version is stored
 
 
 def test_a_detention_evaluated_with_no_poll_between_gets_its_next_check(
     on_either: tuple[Daemon, Context],
 ) -> None:
-    daemon, ctx = on_either
-    daemon.drop("day.csv", CHILD)
-    poll(ctx, NOW)
+    _, ctx = child_stored(on_either)
     with ctx.sessions.begin() as evaluating:
         [record] = detentions.due_records(evaluating, NOW)
         detentions.set_next_checks(evaluating, [(record, NOW + timedelta(hours=5))])
-    with ctx.sessions() as session:
-        row = session.get(DetentionRow, record.id)
-        assert row is not None and row.next_check_at == NOW + timedelta(hours=5)
+    assert stored(ctx, record.id).next_check_at == NOW + timedelta(hours=5)
 
 
 @pytest.mark.postgres
 def test_an_alert_one_daemon_is_escalating_is_left_to_it_and_nothing_fails(
     on_postgresql: tuple[Daemon, Context],
 ) -> None:
-    daemon, ctx = on_postgresql
-    daemon.drop("day.csv", CHILD)
-    poll(ctx, NOW)
+    _, ctx = child_stored(on_postgresql)
     opened = NOW + timedelta(minutes=90)  # high: no appropriate adult
     poll(ctx, opened)  # the feed is fresh: the child's alert is the only one
     cycle.tick(ctx, opened)
@@ -154,6 +152,13 @@ def test_an_alert_one_daemon_is_escalating_is_left_to_it_and_nothing_fails(
         moved = session.get(AlertRow, alert.id)
         assert moved is not None and moved.level == level + 1
     assert _outbox_rows(ctx) > pages
+
+
+def stored(ctx: Context, detention_id: int) -> DetentionRow:
+    with ctx.sessions() as session:
+        row = session.get(DetentionRow, detention_id)
+    assert row is not None
+    return row
 
 
 def _outbox_rows(ctx: Context) -> int:
