@@ -13,12 +13,14 @@ from custody_watch.times import (
     format_duration_spec,
     format_local,
     format_relative,
+    from_micros,
     local_date,
     localize,
     parse_duration,
     parse_instant,
     parse_time_of_day,
     parse_zone,
+    to_micros,
     utc_z,
 )
 
@@ -358,3 +360,11 @@ def test_format_relative_counts_elapsed_time_across_the_clock_changes() -> None:
 def test_local_date_is_the_london_calendar_date() -> None:
     assert str(local_date(utc(2026, 6, 10, 23, 30))) == "2026-06-11"
     assert str(local_date(utc(2026, 12, 10, 23, 30))) == "2026-12-10"
+
+
+def test_an_instant_as_microseconds_is_the_same_whatever_its_offset_and_reads_back_in_utc() -> None:
+    utc = datetime(2026, 10, 25, 1, 30, 0, 5, tzinfo=UTC)  # the October clock change
+    in_london = utc.astimezone(LONDON)
+    assert to_micros(in_london) == to_micros(utc) == 1_792_891_800_000_005
+    assert from_micros(to_micros(in_london)) == utc
+    assert from_micros(to_micros(in_london)).tzinfo is UTC

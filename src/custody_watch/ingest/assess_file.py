@@ -28,7 +28,7 @@ import pickle
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from itertools import compress, repeat
 from multiprocessing import get_context
@@ -64,6 +64,7 @@ from custody_watch.rules import Policy, assess
 from custody_watch.rules.engine import may_find
 from custody_watch.rules.facts import age_from
 from custody_watch.sources.base import SourceRow
+from custody_watch.times import from_micros, to_micros
 
 BLOCK_BYTES = 1 << 20  # a worker's chunk of the file
 # Below this size worker processes cost more than they save (measured: bench/README.md,
@@ -74,8 +75,6 @@ WORKERS_FROM_BYTES = 3 << 20
 # speed issue 15 times, so that file is never slowed by the disk, whatever its versions.
 SPILL_FILE_BYTES = 64 << 20
 EVALUATE_BATCH = 400  # detentions per batch of the rules' pass: a few batches a worker
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 _NEVER = 1 << 62  # microseconds since 1970 after any instant: arrives after any now
 
 # A finding as a plain tuple (cheap to send between processes, sorts in the contract's
@@ -147,9 +146,9 @@ def read_chunk(text: str | bytes, reading: Reading, pickled: bool = False) -> Ch
                 (
                     number,
                     ref,
-                    None if updated is None else (updated - _EPOCH) // _MICROSECOND,
+                    None if updated is None else to_micros(updated),
                     person,
-                    (arrival - _EPOCH) // _MICROSECOND,
+                    to_micros(arrival),
                     None if kept is None else pickle.dumps(kept, pickle.HIGHEST_PROTOCOL),
                 )
             )
@@ -285,7 +284,7 @@ def _found(block: PlainBlock, policy: Policy, now: datetime) -> list[int]:
     # block (whose local years are within two of the first arrival's; an arrest is not
     # before it by a year), an adult (_is_child).
     adult_by = first.year - 4 - 20
-    now_us = (now - _EPOCH) // _MICROSECOND
+    now_us = to_micros(now)
     if len(given) < len(arrival_us):
         arrival_us = [_NEVER if at is None else at for at in arrival_us]
     found = []
@@ -369,9 +368,7 @@ def assess_batch(jobs: Sequence[Job], policy: Policy, now: datetime) -> list[Any
             detention,
             policy,
             now,
-            same_person_arrivals=[
-                _EPOCH + at * _MICROSECOND if type(at) is int else at for at in others
-            ],
+            same_person_arrivals=[from_micros(at) if type(at) is int else at for at in others],
             wake_times=False,
         )
         findings = [

@@ -29,12 +29,12 @@ import pickle
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from custody_watch.ingest.versions import replaces
+from custody_watch.times import to_micros
 
 # Versions (accepted rows) chosen in memory before the chosen ones move to disk, when the
 # caller does not decide (``assess_file.spill_from_for`` sends a big file to disk from its
@@ -44,8 +44,6 @@ from custody_watch.ingest.versions import replaces
 SPILL_FROM = 250_000
 CACHE_KIB = 1_024  # SQLite's page cache once spilled (its other memory is a few hundred KiB)
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 # One chosen detention for the rules: (its fields, pickled or not; the arrivals of the
 # person's other chosen records, in order of first appearance).
@@ -232,7 +230,7 @@ def _micros(instant: Any) -> int | None:
     as the instants are whatever their offset."""
     if instant is None or type(instant) is int:
         return instant
-    return int((instant - _EPOCH) // _MICROSECOND)
+    return to_micros(instant)
 
 
 def _stored(arrival: Any) -> int | bytes:

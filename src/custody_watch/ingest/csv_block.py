@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from itertools import compress, repeat
 from operator import attrgetter, floordiv, lt, sub
 from typing import Any
@@ -42,11 +42,9 @@ from custody_watch.ingest.parse import (
     SHORT_TEXT,
     CsvPlan,
 )
-from custody_watch.times import FIRST_YEAR, LAST_YEAR
+from custody_watch.times import EPOCH, FIRST_YEAR, LAST_YEAR, MICROSECOND
 
 _fromiso = datetime.fromisoformat
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 _zone_of = attrgetter("tzinfo")
 _year_of = attrgetter("year")
 # Every text csv_reader reads as prior_detention_minutes: 1 to 4 ASCII digits, at most
@@ -154,7 +152,7 @@ def micros(instants: list[Any]) -> list[Any]:
     given = list(filter(None, instants))  # a datetime is never false
     if not given:
         return [None] * len(instants)
-    each = map(floordiv, map(sub, given, repeat(_EPOCH)), repeat(_MICROSECOND))
+    each = map(floordiv, map(sub, given, repeat(EPOCH)), repeat(MICROSECOND))
     if len(given) == len(instants):
         return list(each)
     return [None if at is None else next(each) for at in instants]
