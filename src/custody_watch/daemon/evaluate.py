@@ -142,7 +142,13 @@ def _record_failure(ctx: Context, row_id: int, exc: Exception, now: datetime) ->
             None
             if row is None
             else detentions.DueRecord(
-                row.id, row.custody_ref, row.suite, row.force, row.released_time, row.record
+                row.id,
+                row.custody_ref,
+                row.suite,
+                row.force,
+                row.released_time,
+                row.record,
+                row.last_changed_at,
             )
         )
         audit.record(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -111,8 +111,7 @@ class _Plan:
 
 def _stored(session: Session, refs: Sequence[str]) -> dict[str, _Stored]:
     found: dict[str, _Stored] = {}
-    columns = (_D.custody_ref, _D.id, _D.record_updated_at, _D.record)
-    for ref, row_id, updated_at, record in _by_refs(session, columns, refs):
+    for ref, row_id, updated_at, record in _by_refs(session, _STORED_BY_REFS, refs):
         found[ref] = _Stored(row_id, None if updated_at is None else utc_text(updated_at), record)
     return found
 
@@ -121,32 +120,17 @@ REFS_A_QUERY = 500
 _REF_KEYS = tuple(f"ref{i}" for i in range(REFS_A_QUERY))
 
 
-def _by_refs(
-    session: Session, columns: tuple[ColumnElement[Any], ...], refs: Sequence[str]
-) -> Iterator[Any]:  # rows of ``columns``
-    """Core, not ORM, selects (no per-row entity bookkeeping), 500 refs a query. The query
-    has 500 plain parameters and a shorter list repeats its last ref to fill them, so it is
-    compiled once: an expanding parameter was rendered again at every execution, which cost
-    more than SQLite's own look-ups."""
-    query = _refs_query(columns)
+def _by_refs(session: Session, query: Select[Any], refs: Sequence[str]) -> Iterator[Any]:
+    """The rows of ``query`` (``_STORED_BY_REFS``, ``_IDS_BY_REFS``) for ``refs``: Core, not
+    ORM, selects (no per-row entity bookkeeping), 500 refs a query. The query has 500 plain
+    parameters and a shorter list repeats its last ref to fill them, so it is compiled once:
+    an expanding parameter was rendered again at every execution, which cost more than
+    SQLite's own look-ups."""
     connection = session.connection()
     for start in range(0, len(refs), REFS_A_QUERY):
         part = list(refs[start : start + REFS_A_QUERY])
         part.extend(part[-1:] * (REFS_A_QUERY - len(part)))
         yield from connection.execute(query, dict(zip(_REF_KEYS, part, strict=True)))
-
-
-_REFS_QUERIES: dict[tuple[int, ...], Select[Any]] = {}
-
-
-def _refs_query(columns: tuple[ColumnElement[Any], ...]) -> Select[Any]:
-    # Keyed by the columns' identities: a column's == builds an expression, not a bool.
-    key = tuple(map(id, columns))
-    query = _REFS_QUERIES.get(key)
-    if query is None:
-        wanted = _D.custody_ref.in_([bindparam(name) for name in _REF_KEYS])
-        query = _REFS_QUERIES[key] = select(*columns).where(wanted)
-    return query
 
 
 def _not_older(incoming: str | None, than: str | None) -> bool:
@@ -160,6 +144,9 @@ def _not_older(incoming: str | None, than: str | None) -> bool:
 DETENTIONS: Table = DetentionRow.__table__  # type: ignore[assignment]
 VERSIONS: Table = DetentionVersionRow.__table__  # type: ignore[assignment]
 _D = DETENTIONS.c
+_IN_REFS = _D.custody_ref.in_([bindparam(name) for name in _REF_KEYS])  # see _by_refs
+_STORED_BY_REFS = select(_D.custody_ref, _D.id, _D.record_updated_at, _D.record).where(_IN_REFS)
+_IDS_BY_REFS = select(_D.custody_ref, _D.id).where(_IN_REFS)
 
 # The columns a version sets on its detention row, in table order (which is the order
 # SQLAlchemy binds them in; ``DriverStatement`` checks).
@@ -465,7 +452,7 @@ def _sqlite_ids_after(dialect: Dialect) -> DriverStatement:
 
 
 def _ids(session: Session, refs: Sequence[str]) -> dict[str, int]:
-    return {ref: row_id for ref, row_id in _by_refs(session, (_D.custody_ref, _D.id), refs)}
+    return {ref: row_id for ref, row_id in _by_refs(session, _IDS_BY_REFS, refs)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,7 +466,7 @@ class DueRecord:
     released_time: datetime | None
     record: dict[str, Any]
     # When the version read was stored: the next check is written only if it still is.
-    changed_at: datetime | None = None
+    changed_at: datetime
 
 
 _DUE_COLUMNS = (
