@@ -60,29 +60,38 @@ def test_two_daemons_under_a_slow_twilio_send_no_sms_twice(fleet: Fleet, twilio:
 
 
 def killed_mid_batch(fleet: Fleet, twilio: FakeTwilio) -> tuple[float, str]:
-    """Daemon a claims a batch and is killed with SIGKILL between two slow sends. Six slow
-    sends: with three, a look that came at the end of the third let the fast rest finish
-    before the kill landed (a loaded machine), and nothing was left in flight."""
-    twilio.hang_next(times=6, seconds=1.5, then_accept=True)
+    """Daemon a claims a batch and is killed with SIGKILL while Twilio holds one of its
+    sends. The first send is slow (1.5 s) so that one is ``sent`` before the kill; the next
+    ones hang 10 s, so that the send held when "mid-batch" is seen is still held when the
+    kill lands, however slowly a loaded machine gets from the look to the kill. (With 1.5 s
+    hangs throughout, CI once killed a daemon that had just finished its batch: nothing was
+    in flight, and the restart had nothing to take back.) The faults left queued are
+    dropped at the kill, so that the daemon taking over is answered at once."""
+    twilio.hang_next(times=1, seconds=1.5, then_accept=True)
+    twilio.hang_next(times=5, seconds=10, then_accept=True)
     fleet.drop_children(20)
     a = fleet.start("a")
 
     holders: list[str | None] = []
 
     def mid_batch() -> bool:
-        # The holder is read from the same look as "mid-batch": read again later, the send
-        # in flight may have finished meanwhile.
+        # The holder is read from the same look as "mid-batch".
         rows = fleet.rows()
         sending = [r.claimed_by for r in rows if r.state == "sending"]
-        if sending and any(r.state == "sent" for r in rows):
+        if sending and any(r.state == "sent" for r in rows) and twilio.hanging:
             holders.append(sending[0])
             return True
         return False
 
     fleet.wait_for("a mid-batch", mid_batch, timeout=60)
     killed_at = fleet.kill(a)
+    twilio.clear_faults()
     held_by = holders[0]
     assert held_by is not None
+    in_flight = [r for r in fleet.rows() if r.state == "sending"]
+    assert in_flight and {r.claimed_by for r in in_flight} == {held_by}, (
+        "the kill was meant to land mid-batch, with rows still claimed"
+    )
     return killed_at, held_by
 
 
@@ -122,7 +131,7 @@ def test_a_daemon_restarted_after_kill_takes_its_own_rows_back_at_once(
     assert {r.claimed_by for r in fleet.rows()} == {dead}
     assert duplicates(fleet) <= 1
     log = (fleet.root / "a.log").read_text()
-    assert "outbox rows and 0 digests held before this start" in log
+    assert "outbox rows and 0 digests held before this start" in log, log
 
 
 def healthy(fleet: Fleet, index: int = 0) -> bool:

@@ -131,6 +131,7 @@ class FakeTwilio:
         self._messages: list[SentSms] = []
         self._faults: deque[_Fault] = deque()
         self._requests = 0
+        self._hanging = 0
         self._closing = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -193,6 +194,12 @@ class FakeTwilio:
         with self._lock:
             return self._requests
 
+    @property
+    def hanging(self) -> int:
+        """Requests being held unanswered at this moment (by ``hang_next``)."""
+        with self._lock:
+            return self._hanging
+
     # Faults for the next requests, served in the order they were queued
 
     def rate_limit_next(self, times: int = 1, retry_after: float = 1) -> None:
@@ -211,6 +218,11 @@ class FakeTwilio:
         ``then_accept``, accept the message late, as Twilio does when only the answer is lost."""
         hang = min(seconds, _MAX_HANG)
         self._queue(times, _Fault(0, 0, hang=hang, then_accept=then_accept))
+
+    def clear_faults(self) -> None:
+        """Drop the faults still queued: the next requests are answered normally."""
+        with self._lock:
+            self._faults.clear()
 
     def _queue(self, times: int, fault: _Fault) -> None:
         with self._lock:
@@ -352,7 +364,14 @@ class _Handler(BaseHTTPRequestHandler):
         form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
         fault = self.owner._next_fault()
         if fault is not None and fault.hang:
-            if self.owner._closing.wait(fault.hang) or not fault.then_accept:
+            with self.owner._lock:
+                self.owner._hanging += 1
+            try:
+                released = self.owner._closing.wait(fault.hang)
+            finally:
+                with self.owner._lock:
+                    self.owner._hanging -= 1
+            if released or not fault.then_accept:
                 self.close_connection = True
                 return
         elif fault is not None:
