@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Iterator, Sequence
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import ARRAY, Select, String, Table, any_, bindparam, func, insert, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -111,7 +112,7 @@ class _Plan:
 
 def _stored(session: Session, refs: Sequence[str]) -> dict[str, _Stored]:
     found: dict[str, _Stored] = {}
-    for ref, row_id, updated_at, record in _by_refs(session, _STORED_BY_REFS, refs):
+    for ref, row_id, updated_at, record in _by_refs(session, _STORED, refs):
         found[ref] = _Stored(row_id, None if updated_at is None else utc_text(updated_at), record)
     return found
 
@@ -120,13 +121,23 @@ REFS_A_QUERY = 500
 _REF_KEYS = tuple(f"ref{i}" for i in range(REFS_A_QUERY))
 
 
-def _by_refs(session: Session, query: Select[Any], refs: Sequence[str]) -> Iterator[Any]:
-    """The rows of ``query`` (``_STORED_BY_REFS``, ``_IDS_BY_REFS``) for ``refs``: Core, not
-    ORM, selects (no per-row entity bookkeeping), 500 refs a query. The query has 500 plain
-    parameters and a shorter list repeats its last ref to fill them, so it is compiled once:
-    an expanding parameter was rendered again at every execution, which cost more than
-    SQLite's own look-ups."""
+def _by_refs(session: Session, queries: _ByRefs, refs: Sequence[str]) -> Iterator[Any]:
+    """The rows of ``queries`` (``_STORED``, ``_IDS``) for ``refs``: Core, not ORM, selects
+    (no per-row entity bookkeeping).
+
+    - PostgreSQL: the refs as one array parameter (``= ANY``), in one query. A query with
+      500 parameters is longer than psycopg caches, so psycopg parsed its text again at
+      every execution, and the server planned a 500-element list each time.
+    - SQLite (no arrays): 500 refs a query. The query has 500 plain parameters and a
+      shorter list repeats its last ref to fill them, so it is compiled once: an expanding
+      parameter was rendered again at every execution, which cost more than SQLite's own
+      look-ups."""
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        if refs:
+            yield from connection.execute(queries.by_array, {"refs": list(refs)})
+        return
+    query = queries.by_list
     for start in range(0, len(refs), REFS_A_QUERY):
         part = list(refs[start : start + REFS_A_QUERY])
         part.extend(part[-1:] * (REFS_A_QUERY - len(part)))
@@ -144,9 +155,24 @@ def _not_older(incoming: str | None, than: str | None) -> bool:
 DETENTIONS: Table = DetentionRow.__table__  # type: ignore[assignment]
 VERSIONS: Table = DetentionVersionRow.__table__  # type: ignore[assignment]
 _D = DETENTIONS.c
-_IN_REFS = _D.custody_ref.in_([bindparam(name) for name in _REF_KEYS])  # see _by_refs
-_STORED_BY_REFS = select(_D.custody_ref, _D.id, _D.record_updated_at, _D.record).where(_IN_REFS)
-_IDS_BY_REFS = select(_D.custody_ref, _D.id).where(_IN_REFS)
+
+
+@dataclass(frozen=True, slots=True)
+class _ByRefs:
+    """One look-up by custody ref, in the two forms ``_by_refs`` runs."""
+
+    by_list: Select[Any]  # ref IN (:ref0, ... :ref499)
+    by_array: Select[Any]  # ref = ANY(:refs), PostgreSQL only
+
+    @classmethod
+    def of(cls, *columns: Any) -> _ByRefs:
+        in_list = _D.custody_ref.in_([bindparam(name) for name in _REF_KEYS])
+        in_array = _D.custody_ref == any_(bindparam("refs", type_=ARRAY(String)))
+        return cls(select(*columns).where(in_list), select(*columns).where(in_array))
+
+
+_STORED = _ByRefs.of(_D.custody_ref, _D.id, _D.record_updated_at, _D.record)
+_IDS = _ByRefs.of(_D.custody_ref, _D.id)
 
 # The columns a version sets on its detention row, in table order (which is the order
 # SQLAlchemy binds them in; ``DriverStatement`` checks).
@@ -358,33 +384,39 @@ class _PostgresWriter:
         )
 
     def _take_ids(self, count: int) -> list[int]:
-        taken = self.session.connection().execute(_TAKE_IDS, {"count": count})
-        return [row_id for (row_id,) in taken]
+        # The driver's own fetch: SQLAlchemy's rows cost three times the query itself.
+        with self._driver(_TAKE_IDS) as cursor:
+            cursor.execute(_TAKE_IDS, (count,))
+            return [row_id for (row_id,) in cursor.fetchall()]
 
     def _copy(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        """``rows`` by COPY in this session's transaction. The driver's errors come back as
-        SQLAlchemy's (as a Core statement's would), so that a refused row is told apart
-        from a database that is down (``daemon.poll.DATABASE_TROUBLE``)."""
+        """``rows`` by COPY in this session's transaction."""
         if not rows:
             return
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with self._driver(sql) as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    @contextlib.contextmanager
+    def _driver(self, sql: str) -> Iterator[Any]:
+        """A psycopg cursor in this session's transaction. The driver's errors come back as
+        SQLAlchemy's (as a Core statement's would), so that a refused row is told apart
+        from a database that is down (``daemon.poll.DATABASE_TROUBLE``)."""
         connection = self.session.connection()
         raw = connection.connection.driver_connection
         assert raw is not None
-        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         dbapi = connection.dialect.loaded_dbapi
         try:
-            with raw.cursor() as cursor, cursor.copy(sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
+            with raw.cursor() as cursor:
+                yield cursor
         except dbapi.Error as error:
             raise sa_exc.DBAPIError.instance(
                 sql, None, error, dbapi.Error, hide_parameters=True, dialect=connection.dialect
             ) from error
 
 
-_TAKE_IDS = select(func.nextval(func.pg_get_serial_sequence("detentions", "id"))).select_from(
-    func.generate_series(1, bindparam("count"))
-)
+_TAKE_IDS = "SELECT nextval(pg_get_serial_sequence('detentions', 'id')) FROM generate_series(1, %s)"
 
 
 def _pg_instant(text: str | None) -> str | None:
@@ -452,7 +484,7 @@ def _sqlite_ids_after(dialect: Dialect) -> DriverStatement:
 
 
 def _ids(session: Session, refs: Sequence[str]) -> dict[str, int]:
-    return {ref: row_id for ref, row_id in _by_refs(session, _IDS_BY_REFS, refs)}
+    return {ref: row_id for ref, row_id in _by_refs(session, _IDS, refs)}
 
 
 @dataclass(frozen=True, slots=True)
