@@ -57,12 +57,14 @@ from custody_watch.sources.base import SourceRow
 from custody_watch.store import detentions, due
 from custody_watch.store.db import make_engine
 from custody_watch.store.schema import AlertRow, DetentionRow, DetentionVersionRow, FindingRow
+from custody_watch.times import LONDON
 
 # bench/ is on sys.path when this file is run as a script.
 from make_records import SUITES, Generator, text, ts  # isort: skip
 from stores import Stores, bulk_insert  # isort: skip
 from evaluate_figure import bench_evaluate  # isort: skip
 from evaluate_memory import bench_evaluate_memory  # isort: skip
+from ingest_floor import prepared, schema_floor  # isort: skip
 
 NOW = datetime(2026, 7, 1, 11, 0, tzinfo=UTC)  # 12:00 in London: no overnight window opens
 POLL_EVERY = timedelta(minutes=1)
@@ -82,12 +84,15 @@ class Sizes:
     lateness_probes: int
     evaluate_records: int = 100_000
     evaluate_runs: int = 3
+    ingest_runs: int = 3  # the figure is the median run's (the issue's "median of 3")
     # evaluate_memory: the issue's 100,000 against 1,000,000; quick, against 300,000 (73 MB,
     # past assess_file.SPILL_FILE_BYTES, so chosen on disk as the million are)
     evaluate_memory_records: tuple[int, int] = (100_000, 1_000_000)
 
 
-QUICK = Sizes(20_000, 10_000, 100_000, 2, timedelta(minutes=2), 100, 10_000, 1, (100_000, 300_000))
+QUICK = Sizes(
+    20_000, 10_000, 100_000, 2, timedelta(minutes=2), 100, 10_000, 1, 1, (100_000, 300_000)
+)
 FULL = Sizes(200_000, 10_000, 1_000_000, 7, timedelta(minutes=20), 400)
 
 
@@ -437,7 +442,7 @@ INGEST_TARGET = {
 INGEST_TRANSACTION_ROWS = CHUNK_ROWS * CHUNKS_A_TRANSACTION
 
 
-def plain_ingest(stores: Stores, rows: Sequence[SourceRow]) -> float:
+def plain_ingest(stores: Stores, rows: Sequence[SourceRow], name: str = "baseline") -> float:
     """Seconds to store the same rows' fields as JSON text, keyed by custody_ref, in
     transactions of as many rows as the import's, with nothing but the database's own bulk
     path (the JSON text is made inside the timing, as the product makes its own)."""
@@ -447,7 +452,7 @@ def plain_ingest(stores: Stores, rows: Sequence[SourceRow]) -> float:
         return [(str(r.values.get("custody_ref", "")), json.dumps(r.values)) for r in chunk]
 
     if stores.kind == "sqlite":
-        db = sqlite3.connect(stores.work / "baseline.db")
+        db = sqlite3.connect(stores.work / f"{name}.db")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute(
@@ -467,7 +472,7 @@ def plain_ingest(stores: Stores, rows: Sequence[SourceRow]) -> float:
         return plain
     # COPY cannot upsert: the later versions of a ref are rows of their own (an index on the
     # ref, not a unique key), which only makes the baseline's work lighter.
-    engine = make_engine(stores.create("baseline"))
+    engine = make_engine(stores.create(name))
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "CREATE TABLE records (id bigserial PRIMARY KEY, custody_ref text NOT NULL,"
@@ -500,18 +505,29 @@ def poll_ingest(url: str, sink: TextIO, rows: Sequence[SourceRow]) -> float:
     return seconds
 
 
-def bench_ingest(stores: Stores, sizes: Sizes, seed: int) -> dict[str, Any]:
-    log(f"ingest: generating {sizes.ingest_rows} records")
-    rows = source_rows(Generator(seed, date(2026, 6, 1), sizes.ingest_rows).rows(sizes.ingest_rows))
-    text = "".join(row.raw + "\n" for row in rows)  # the feed as a JSON Lines file holds it
-    # The generated rows are the benchmark's, not the product's: keep them out of the
-    # garbage collector's walks in both timed runs (the import command holds only the text).
-    gc.collect()
-    gc.freeze()
-    sink = discard()
-    ctx = context(stores.create("ingest"), sink)
-    workers = default_workers()
-    log(f"ingest: importing {len(rows)} rows ({len(text) / 1e6:.0f} MB) with {workers} workers")
+@dataclass(frozen=True)
+class IngestRun:
+    """One run of the ingest figure: the import, the plain baseline and the schema's floor,
+    timed in turn on the same rows."""
+
+    seconds: float
+    baseline_seconds: float
+    floor_seconds: float
+    rows: int
+    rejected: int
+    worker_start_seconds: float
+
+    @property
+    def ratio(self) -> float:
+        return self.baseline_seconds / self.seconds
+
+
+def import_once(
+    stores: Stores, name: str, text: str, sink: TextIO, workers: int
+) -> tuple[float, Any, float, Context]:
+    """The import command's path into a fresh store: (seconds, Imported, the workers' start,
+    the store's context)."""
+    ctx = context(stores.create(name), sink)
     with Preparers(workers) as preparers:
         # Started before the clock, as the store's schema is made before it: a fixed cost
         # of each import (reported as worker_start_seconds), not a cost per record.
@@ -527,30 +543,67 @@ def bench_ingest(stores: Stores, sizes: Sizes, seed: int) -> dict[str, Any]:
             now=NOW,
             preparers=preparers,
         )
-        ours = time.perf_counter() - started
-    log(f"ingest: stored {imported.rows} rows in {ours:.1f}s; now the poll path")
+        seconds = time.perf_counter() - started
+    return seconds, imported, start_seconds, ctx
+
+
+def bench_ingest(stores: Stores, sizes: Sizes, seed: int) -> dict[str, Any]:
+    log(f"ingest: generating {sizes.ingest_rows} records")
+    rows = source_rows(Generator(seed, date(2026, 6, 1), sizes.ingest_rows).rows(sizes.ingest_rows))
+    text = "".join(row.raw + "\n" for row in rows)  # the feed as a JSON Lines file holds it
+    # The generated rows are the benchmark's, not the product's: keep them out of the
+    # garbage collector's walks in both timed runs (the import command holds only the text).
+    gc.collect()
+    gc.freeze()
+    sink = discard()
+    workers = default_workers()
+    items = prepared(rows, Zones(None, LONDON), CHUNK_ROWS)  # for the floor, untimed
+    runs: list[IngestRun] = []
+    ctx: Context | None = None
+    for number in range(1, sizes.ingest_runs + 1):
+        if ctx is not None:
+            ctx.engine.dispose()
+        of = f"run {number} of {sizes.ingest_runs}"
+        log(f"ingest, {of}: importing {len(rows)} rows ({len(text) / 1e6:.0f} MB)")
+        ours, imported, start_seconds, ctx = import_once(
+            stores, f"ingest-{number}", text, sink, workers
+        )
+        log(f"ingest, {of}: stored {imported.rows} rows in {ours:.1f}s; now the plain baseline")
+        plain = plain_ingest(stores, rows, f"baseline-{number}")
+        log(f"ingest, {of}: baseline {plain:.1f}s; now the schema's floor")
+        floor = schema_floor(stores, f"floor-{number}", items, NOW, INGEST_TRANSACTION_ROWS)
+        log(f"ingest, {of}: floor {floor:.1f}s")
+        runs.append(IngestRun(ours, plain, floor, imported.rows, imported.rejected, start_seconds))
+    assert ctx is not None
+    log(f"ingest: the poll path ({workers} workers prepared the imports)")
     polled = poll_ingest(stores.create("ingest-poll"), sink, rows)
-    log(f"ingest: the poll path stored them in {polled:.1f}s; now the plain baseline")
-    plain = plain_ingest(stores, rows)
-    rate, base = imported.rows / ours, len(rows) / plain
-    poll_rate = imported.rows / polled
+    median = sorted(runs, key=lambda run: run.ratio)[len(runs) // 2]
+    rate, base = median.rows / median.seconds, len(rows) / median.baseline_seconds
+    floor_rate = len(rows) / median.floor_seconds  # per record of the feed, as the others
+    poll_rate = median.rows / polled
     floor, against = INGEST_TARGET[stores.kind]
     result = figure(
         "ingest",
         rate,
         "records/s",
-        f"ratio >= {floor} (of {against})",
+        f"ratio >= {floor} (of {against}; median of {len(runs)})",
         rate / base >= floor,
         baseline=base,
         ratio=rate / base,
-        rows=imported.rows,
-        rejected=imported.rejected,
+        ratios=[round(run.ratio, 4) for run in runs],
+        rows=median.rows,
+        rejected=median.rejected,
         chunk_rows=CHUNK_ROWS,
         transaction_rows=INGEST_TRANSACTION_ROWS,
         workers=workers,
-        worker_start_seconds=round(start_seconds, 2),
-        seconds=round(ours, 2),
-        baseline_seconds=round(plain, 3),
+        worker_start_seconds=round(median.worker_start_seconds, 2),
+        seconds=round(median.seconds, 2),
+        baseline_seconds=round(median.baseline_seconds, 3),
+        # The schema's floor (report only): see ingest_floor.py.
+        floor_records_per_second=_number(floor_rate, 1),
+        floor_seconds=round(median.floor_seconds, 3),
+        floor_ratio=_number(floor_rate / base, 4),
+        of_floor=_number(rate / floor_rate, 4),
         # The poll path (report only): see poll_ingest.
         poll_records_per_second=_number(poll_rate, 1),
         poll_ratio=_number(poll_rate / base, 4),
