@@ -679,6 +679,7 @@ def bench_cycle(
     stores: Stores, base: str, feed: Feed, sizes: Sizes, seed: int
 ) -> tuple[list[dict[str, Any]], CycleRun, CycleRun]:
     runs = [CycleRun(stores, base, feed, stored, seed) for stored in (sizes.small, sizes.big)]
+    stores.settle()
     log(f"cycle: {sizes.rounds} cycles of {CHANGED} changes each (+1 warm-up), alternating")
     for n in range(sizes.rounds + 1):
         for run in runs:  # alternating, so that a busy machine slows both alike
