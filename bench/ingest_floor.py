@@ -137,5 +137,11 @@ def schema_floor(
             bulk_insert(connection, "detentions", DETENTION_COLUMNS, new)
             bulk_insert(connection, "detention_versions", VERSION_COLUMNS, versions)
     seconds = time.perf_counter() - started
+    with engine.connect() as connection:  # the floor wrote what the import writes
+        counted = [
+            connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
+            for table in ("detentions", "detention_versions")
+        ]
     engine.dispose()
+    assert counted == [len(last), len(items)], (counted, len(last), len(items))
     return seconds

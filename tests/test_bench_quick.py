@@ -68,6 +68,16 @@ def test_quick_bench_prints_one_json_line_per_figure(tmp_path: Path, database: l
     assert ingest["poll_ratio"] == pytest.approx(
         ingest["poll_records_per_second"] / ingest["baseline"], rel=1e-3
     )
+    # The schema's floor (the same rows into the product's own tables by the bulk path) is
+    # reported against the same baseline, and the import against it.
+    assert ingest["floor_records_per_second"] > 0 and ingest["floor_seconds"] > 0
+    assert ingest["floor_ratio"] == pytest.approx(
+        ingest["floor_records_per_second"] / ingest["baseline"], rel=1e-3
+    )
+    assert ingest["of_floor"] == pytest.approx(
+        ingest["value"] / ingest["floor_records_per_second"], rel=1e-3
+    )
+    assert ingest["ratios"] == [ingest["ratio"]]  # quick: one run, so its own median
     assert by_name["cycle_history"]["stored"] > by_name["cycle_history"]["baseline_stored"]
     assert by_name["lateness"]["findings"] > 0
     assert {f["database"] for f in figures} == {"postgresql" if database else "sqlite"}
