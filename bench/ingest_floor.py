@@ -30,34 +30,7 @@ from custody_watch.sources.base import SourceRow
 from custody_watch.store.db import make_engine
 from custody_watch.times import utc_text
 
-from stores import Stores, bulk_insert  # isort: skip
-
-DETENTION_COLUMNS = (
-    "id",
-    "custody_ref",
-    "source",
-    "suite",
-    "force",
-    "arrival_time",
-    "released_time",
-    "is_child",
-    "record",
-    "record_updated_at",
-    "first_seen_at",
-    "last_changed_at",
-    "next_check_at",
-    "person_ref",
-)
-VERSION_COLUMNS = (
-    "detention_id",
-    "source",
-    "batch",
-    "row",
-    "received_at",
-    "record_updated_at",
-    "record",
-    "became_current",
-)
+from stores import DETENTION_COLUMNS, VERSION_COLUMNS, Stores, bulk_insert  # isort: skip
 
 
 def prepared(rows: Sequence[SourceRow], zones: Zones, chunk: int) -> list[PreparedRow]:
@@ -135,7 +108,7 @@ def schema_floor(
         ]
         with engine.begin() as connection:
             bulk_insert(connection, "detentions", DETENTION_COLUMNS, new)
-            bulk_insert(connection, "detention_versions", VERSION_COLUMNS, versions)
+            bulk_insert(connection, "detention_versions", VERSION_COLUMNS[1:], versions)
     seconds = time.perf_counter() - started
     with engine.connect() as connection:  # the floor wrote what the import writes
         counted = [

@@ -61,7 +61,7 @@ from custody_watch.times import LONDON
 
 # bench/ is on sys.path when this file is run as a script.
 from make_records import SUITES, Generator, text, ts  # isort: skip
-from stores import Stores, bulk_insert  # isort: skip
+from stores import DETENTION_COLUMNS, VERSION_COLUMNS, Stores, bulk_insert  # isort: skip
 from evaluate_figure import bench_evaluate  # isort: skip
 from evaluate_memory import bench_evaluate_memory  # isort: skip
 from ingest_floor import prepared, schema_floor  # isort: skip
@@ -237,17 +237,6 @@ class Feed:
             ).all()
         feed.open = {r["custody_ref"]: dict(r) for r in records}
         return feed
-
-
-DETENTION_COLUMNS = (
-    *("id", "custody_ref", "source", "suite", "force", "arrival_time", "released_time"),
-    *("is_child", "record", "record_updated_at", "first_seen_at", "last_changed_at"),
-    *("next_check_at", "person_ref"),
-)
-VERSION_COLUMNS = (
-    *("id", "detention_id", "source", "batch", "row", "received_at", "record_updated_at"),
-    *("record", "became_current"),
-)
 
 
 def history(

@@ -128,6 +128,19 @@ def schema_mb(engine: Engine, schema: str) -> float:
     return float(size) / 2**20
 
 
+# The columns of the two tables a bulk load writes, in table order (history keeps its own
+# version ids; the ingest floor lets the table number its versions).
+DETENTION_COLUMNS = (
+    *("id", "custody_ref", "source", "suite", "force", "arrival_time", "released_time"),
+    *("is_child", "record", "record_updated_at", "first_seen_at", "last_changed_at"),
+    *("next_check_at", "person_ref"),
+)
+VERSION_COLUMNS = (
+    *("id", "detention_id", "source", "batch", "row", "received_at", "record_updated_at"),
+    *("record", "became_current"),
+)
+
+
 def bulk_insert(
     connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> None:
