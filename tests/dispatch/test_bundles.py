@@ -20,6 +20,7 @@ from alerts.support import (
     T0,
     M,
     Store,
+    audit_events,
     escalate_due,
     finding,
     make_context,
@@ -206,3 +207,44 @@ def test_an_escalation_and_a_repeat_of_one_alert_waiting_together_are_said_once(
     assert text.startswith("custody-watch: 2 alerts.")
     assert text.count(f"ACK {first}") == 1 and text.count(f"ACK {second}") == 1
     assert "REPEAT 2" in text
+
+
+class CallbackFirst(RecordingChannel):
+    """Twilio's "undelivered" callback for a bundle lands (on its first page, which the
+    callback URL names) before the dispatcher has recorded the send on the other pages."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__("sms", "phone")
+        self.store = store
+
+    def send(self, message):  # type: ignore[no-untyped-def]
+        receipt = super().send(message)
+        with self.store.sessions.begin() as session:
+            lead = session.get(OutboxRow, int(message.reference))
+            assert lead is not None
+            lead.provider_id, lead.provider_status, lead.error_code = (
+                receipt.provider_id,
+                "undelivered",
+                "30003",
+            )
+            lead.last_error, lead.state = "Twilio: undelivered (error 30003)", "failed"
+        return receipt
+
+
+def test_a_bundle_reported_undelivered_before_its_send_was_recorded_fails_every_page(
+    any_store: Store, renderer
+) -> None:
+    ctx = bundling()
+    open_alerts(any_store, ctx, ["C-1", "C-2", "C-3"])
+    sms = CallbackFirst(any_store)
+    dispatcher(any_store, ctx, sms, RecordingChannel("email", "email")).run(T0)
+
+    assert len(sms.sent) == 1
+    carried = [r for r in rows(any_store) if r.channel == "sms"]
+    assert len(carried) == 3
+    assert {(r.state, r.provider_status, r.error_code) for r in carried} == {
+        ("failed", "undelivered", "30003")
+    }
+    with any_store.sessions() as session:
+        for row in carried[1:]:  # the pages the callback did not name fell back as their own
+            assert "send_failed" in audit_events(session, row.alert_id)

@@ -3,12 +3,17 @@ failed or undelivered message escalates early."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+import pytest
 from sqlalchemy import select
 
 from custody_watch.store.schema import AlertRow, OutboxRow, WebhookEventRow
+from fakes.twilio_api import FakeTwilio
 
-from .support import PUBLIC, T0, Site
+from . import support
+from .support import PUBLIC, ROWS, T0, Site, make_site
 
 
 def callback(
@@ -103,3 +108,39 @@ def test_unknown_message_is_acknowledged_and_noted(site: Site) -> None:
     response = site.signed_post("/twilio/status", params)
     assert response.status_code == 204
     assert site.audit("status_unknown")
+
+
+# C-3 as C-1: a 15-year-old held 16 hours with no review. Two critical alerts paged to the
+# same inspector in the same minute go as one SMS (``[notify] bundle_window``).
+_C1 = ROWS.splitlines(keepends=True)[0]
+TWO_CHILDREN = ROWS.replace(_C1, _C1 + _C1.replace("C-1,", "C-3,").replace("P-7781-ZX", "P-7790"))
+
+
+def test_a_bundle_not_delivered_fails_every_page_in_it_each_with_its_fallback(
+    tmp_path: Path, twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(support, "ROWS", TWO_CHILDREN)
+    site = make_site(tmp_path, twilio)
+    try:
+        [message] = twilio.messages  # one SMS for both alerts
+        carried = [row for row in site.outbox() if row.provider_id == message.sid]
+        assert len(carried) == 2 and {row.state for row in carried} == {"sent"}
+        site.clock.set(T0.replace(minute=3))
+        now = site.clock.now()
+        # The callback URL names the bundle's first page only.
+        assert callback(site, "undelivered", "30003").status_code == 204
+        after = [row for row in site.outbox() if row.provider_id == message.sid]
+        assert {(row.state, row.provider_status, row.error_code) for row in after} == {
+            ("failed", "undelivered", "30003")
+        }
+        for ref in ("C-1", "C-3"):  # each alert's next level does not wait
+            assert site.alert(ref).next_action_at == now
+        failures = [a for a in site.audit("send_failed") if "30003" in a.detail]
+        assert sorted(a.alert_id for a in failures) == sorted(row.alert_id for row in after)
+        # Twilio's retry of the same callback acts on none of them again.
+        audit = len(site.audit())
+        assert callback(site, "undelivered", "30003").status_code == 204
+        assert len(site.audit()) == audit
+    finally:
+        site.client.close()
+        site.ctx.engine.dispose()

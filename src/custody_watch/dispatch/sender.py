@@ -51,7 +51,7 @@ from custody_watch.dispatch.claim import (
 )
 from custody_watch.dispatch.failure import custody_ref_of, record_failure
 from custody_watch.domain.states import AlertState, OutboxState
-from custody_watch.notify.base import Channel, DeliveryError, Message, Receipt
+from custody_watch.notify.base import NOT_DELIVERED, Channel, DeliveryError, Message, Receipt
 from custody_watch.store import audit, outbox
 from custody_watch.store.schema import AlertRow, OutboxRow
 
@@ -338,6 +338,13 @@ class Dispatcher:
             if row.state != OutboxState.SENDING:
                 # A status callback (failed, undelivered) beat us here: it has the last word.
                 return
+            told = self._told_not_delivered(session, row)
+            if told is not None:
+                # A bundle's callback names its first page and beat us to this one: the
+                # message failed, so this page failed with it, and falls back as its own.
+                row.provider_status, row.error_code, row.last_error = told
+                record_failure(session, row, f": {row.last_error}", at, self.alerts)
+                return
             row.state = OutboxState.SENT
             row.provider_status = receipt.status
             audit.record(
@@ -350,6 +357,25 @@ class Dispatcher:
             )
             self._resend_after_outage(session, row.channel, at)
             fallback.after_success(session, row, self.alerts, at)
+
+    @staticmethod
+    def _told_not_delivered(
+        session: Session, row: OutboxRow
+    ) -> tuple[str, str | None, str | None] | None:
+        """(status, error code, error) of a page sent in the same message as ``row`` that a
+        status callback already marked not delivered, if any."""
+        if row.provider_id is None:
+            return None
+        told = session.execute(
+            select(OutboxRow.provider_status, OutboxRow.error_code, OutboxRow.last_error)
+            .where(OutboxRow.provider_id == row.provider_id, OutboxRow.id != row.id)
+            .where(OutboxRow.provider_status.in_(NOT_DELIVERED))
+            .order_by(OutboxRow.id)
+            .limit(1)
+        ).first()
+        if told is None or told[0] is None:  # the status is one of NOT_DELIVERED here
+            return None
+        return told[0], told[1], told[2]
 
     def _sent_bare(self, claim: Claim, receipt: Receipt, now: datetime) -> None:
         try:

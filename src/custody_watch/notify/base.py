@@ -12,6 +12,10 @@ from custody_watch.errors import CustodyWatchError
 
 AddressKind = Literal["phone", "email", "any"]
 
+# A provider's final statuses for a message that never reached the phone (Twilio's names),
+# reported after the send was accepted: the message failed after all.
+NOT_DELIVERED = frozenset({"failed", "undelivered"})
+
 
 def address_for(kind: str, *, phone: str | None, email: str | None, name: str) -> str | None:
     """A person's address for a channel that needs ``kind``: a phone or an email, or for a

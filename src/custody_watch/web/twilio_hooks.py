@@ -32,6 +32,7 @@ from custody_watch.alerts.delivery import AlertDelivery
 from custody_watch.alerts.inbound import handle_inbound_sms
 from custody_watch.dispatch.failure import record_failure
 from custody_watch.domain.states import OutboxState
+from custody_watch.notify.base import NOT_DELIVERED
 from custody_watch.store import audit
 from custody_watch.store.schema import OutboxRow, WebhookEventRow
 from custody_watch.web.app_context import WebContext
@@ -53,7 +54,7 @@ STATUS_RANK = {
     "canceled": 3,
     "read": 4,
 }
-FAILED = frozenset({"failed", "undelivered"})
+FAILED = NOT_DELIVERED
 XML = "application/xml"
 
 router = APIRouter(include_in_schema=False)
@@ -213,7 +214,9 @@ def record_status(
     with web.sessions.begin() as session:
         row = session.scalar(select(OutboxRow).where(OutboxRow.token == token)) if token else None
         if row is None:
-            row = session.scalar(select(OutboxRow).where(OutboxRow.provider_id == sid))
+            row = session.scalar(
+                select(OutboxRow).where(OutboxRow.provider_id == sid).order_by(OutboxRow.id)
+            )
         if row is None:
             audit.record(session, now, "status_unknown", detail=f"{sid} {status}: no such message")
             return "unknown"
@@ -228,17 +231,39 @@ def record_status(
         if not _first_time(session, sid, status, payload, now):
             return "duplicate"
         row.provider_id = sid  # the callback can beat the sender's own record of the sid
-        before = STATUS_RANK.get(row.provider_status or "queued", 0)
-        rank = STATUS_RANK.get(status)
-        if rank is None or rank <= before:
-            return "stale"
-        row.provider_status = status
-        if status not in FAILED or row.state == OutboxState.FAILED:
-            return status
-        row.error_code = error_code
-        row.last_error = f"Twilio: {status}" + (f" (error {error_code})" if error_code else "")
-        record_failure(session, row, f": {row.last_error}", now, AlertDelivery(web.alerts))
+        # A bundle went as one message, so its status is every page's in it: each row that
+        # carries the sid (the callback URL names the first) moves, and a failure is each
+        # page's own, with its own fallback and early escalation.
+        others = session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.provider_id == sid, OutboxRow.id != row.id)
+            .order_by(OutboxRow.id)
+        ).all()
+        outcome = _apply_status(session, web, row, status, error_code, now)
+        for other in others:
+            _apply_status(session, web, other, status, error_code, now)
+        return outcome
+
+
+def _apply_status(
+    session: Session,
+    web: WebContext,
+    row: OutboxRow,
+    status: str,
+    error_code: str | None,
+    now: datetime,
+) -> str:
+    before = STATUS_RANK.get(row.provider_status or "queued", 0)
+    rank = STATUS_RANK.get(status)
+    if rank is None or rank <= before:
+        return "stale"
+    row.provider_status = status
+    if status not in FAILED or row.state == OutboxState.FAILED:
         return status
+    row.error_code = error_code
+    row.last_error = f"Twilio: {status}" + (f" (error {error_code})" if error_code else "")
+    record_failure(session, row, f": {row.last_error}", now, AlertDelivery(web.alerts))
+    return status
 
 
 def _first_time(
