@@ -89,11 +89,12 @@ class Stores:
 
     def settle(self) -> None:
         """Before timing: on PostgreSQL, finish the checkpoint that the bulk loads before
-        (a million history rows, the ingest figure's imports) started. The server spreads a
-        checkpoint's writes over minutes (``checkpoint_completion_target``), so a cycle
-        timed just after a load shared the disk with a gigabyte of background writes: in
-        steady running the WAL grows by a cycle's changes, not by a bulk load's. SQLite
-        checkpoints in the writer's own commits, so there is nothing left to settle."""
+        started (a million history rows; the ingest figure's imports, baselines and
+        floors). The server spreads a checkpoint's writes over minutes
+        (``checkpoint_completion_target``), so a cycle timed just after a load shared the
+        disk with a gigabyte of background writes: in steady running the WAL grows by a
+        cycle's changes, not by a bulk load's. SQLite checkpoints in the writer's own
+        commits, so there is nothing left to settle."""
         if self.server is not None:
             self._admin("CHECKPOINT")
 
