@@ -302,9 +302,9 @@ class Dispatcher:
                 self._failed(claim, exc, now)
             return
         self.health.ok(channel_name, self._at(now))
-        for claim in claims:
+        for position, claim in enumerate(claims):
             try:
-                self._sent(claim, receipt, now)
+                self._sent(claim, receipt, now, carried=position > 0)
             except Exception:
                 # Whatever stopped the full record (a bug, a constraint), the message went
                 # out: record the bare fact so it is not sent again when the lease runs out.
@@ -323,7 +323,9 @@ class Dispatcher:
         except Exception:
             log.exception("outbox %s: not made again at send time; sent as queued", row.id)
 
-    def _sent(self, claim: Claim, receipt: Receipt, now: datetime) -> None:
+    def _sent(self, claim: Claim, receipt: Receipt, now: datetime, carried: bool = False) -> None:
+        """Record the send on ``claim``'s row. ``carried``: a page after a bundle's first,
+        which the message's status callback does not name."""
         at = self._at(now)
         with self.sessions.begin() as session:
             row = session.get(OutboxRow, claim.row_id, with_for_update=True)
@@ -338,9 +340,9 @@ class Dispatcher:
             if row.state != OutboxState.SENDING:
                 # A status callback (failed, undelivered) beat us here: it has the last word.
                 return
-            told = self._told_not_delivered(session, row)
+            told = self._told_not_delivered(session, row) if carried else None
             if told is not None:
-                # A bundle's callback names its first page and beat us to this one: the
+                # The bundle's callback (on its first page) beat us to this one: the
                 # message failed, so this page failed with it, and falls back as its own.
                 row.provider_status, row.error_code, row.last_error = told
                 record_failure(session, row, f": {row.last_error}", at, self.alerts)

@@ -54,7 +54,6 @@ STATUS_RANK = {
     "canceled": 3,
     "read": 4,
 }
-FAILED = NOT_DELIVERED
 XML = "application/xml"
 
 router = APIRouter(include_in_schema=False)
@@ -258,7 +257,7 @@ def _apply_status(
     if rank is None or rank <= before:
         return "stale"
     row.provider_status = status
-    if status not in FAILED or row.state == OutboxState.FAILED:
+    if status not in NOT_DELIVERED or row.state == OutboxState.FAILED:
         return status
     row.error_code = error_code
     row.last_error = f"Twilio: {status}" + (f" (error {error_code})" if error_code else "")
