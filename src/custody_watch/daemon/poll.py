@@ -205,12 +205,7 @@ def store_prepared(
     otherwise the rows the database refuses are found by halving and quarantined."""
     try:
         with sessions.begin() as session:
-            # Versions within one batch are chosen by the feed's own rule, so row order
-            # inside a file decides ties exactly as it does for `evaluate`.
-            changed = detentions.record_versions(
-                session, source=source_name, batch=label, items=prepared.accepted, now=now
-            )
-            _finish(session, source_name, label, prepared.rows, prepared.rejected, now, key)
+            changed = _record(session, source_name, label, prepared, now, key)
         return changed, len(prepared.rejected)
     except DATABASE_TROUBLE as exc:
         raise StoreError(_describe(exc)) from exc
@@ -256,10 +251,7 @@ def store_prepared_together(
         with sessions.begin() as session:
             for tag, prepared in _produced(produced):
                 taken.append((tag, prepared))
-                changed = detentions.record_versions(
-                    session, source=source_name, batch=label, items=prepared.accepted, now=now
-                )
-                _finish(session, source_name, label, prepared.rows, prepared.rejected, now, None)
+                changed = _record(session, source_name, label, prepared, now, None)
                 stored.append((tag, changed, len(prepared.rejected)))
         return stored
     except _ProducingFailed as failed:
@@ -324,6 +316,25 @@ def _store_split(
     middle = len(items) // 2
     yield from _store_split(sessions, source_name, label, items[:middle], now)
     yield from _store_split(sessions, source_name, label, items[middle:], now)
+
+
+def _record(
+    session: Session,
+    source_name: str,
+    label: str,
+    prepared: Prepared,
+    now: datetime,
+    key: str | None,
+) -> int:
+    """One prepared batch in the caller's transaction: its versions, then its quarantine,
+    the file's "read" mark and the source's counters; returns detentions changed."""
+    # Versions within one batch are chosen by the feed's own rule, so row order inside a
+    # file decides ties exactly as it does for `evaluate`.
+    changed = detentions.record_versions(
+        session, source=source_name, batch=label, items=prepared.accepted, now=now
+    )
+    _finish(session, source_name, label, prepared.rows, prepared.rejected, now, key)
+    return changed
 
 
 def _finish(
